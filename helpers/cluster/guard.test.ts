@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { unownedServiceIP } from './guard.js';
+import { cidrsOverlap } from './local/network.js';
+
+describe('unownedServiceIP', () => {
+  it('is the last usable address of the range', () => {
+    expect(unownedServiceIP('10.96.0.0/16')).toBe('10.96.255.254');
+    expect(unownedServiceIP('10.0.0.0/24')).toBe('10.0.0.254');
+  });
+});
+
+describe('cidrsOverlap', () => {
+  it('tells overlapping ranges from disjoint ones', () => {
+    expect(cidrsOverlap('10.96.0.0/16', '10.96.5.0/24')).toBe(true);
+    expect(cidrsOverlap('10.96.0.0/16', '10.97.0.0/16')).toBe(false);
+    expect(cidrsOverlap('192.0.2.0/24', '10.0.0.0/8')).toBe(false);
+    expect(cidrsOverlap('10.0.0.0/8', '10.250.0.7/32')).toBe(true);
+  });
+});

@@ -1,0 +1,273 @@
+// The `local` provider: a real Kubernetes cluster run as processes on this machine, each
+// node its own network namespace, built by `npm run setup` with no image registry.
+// up() = network → certificates → containerd → etcd → apiserver → controller-manager,
+// scheduler → kubelet, kube-proxy → nodes Ready → CoreDNS answering.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { localNetwork, timeouts, versions } from '../config.js';
+import { run } from '../host/run.js';
+import { Kube } from '../kube/client.js';
+import { waitFor } from '../kube/wait.js';
+import { findArtifacts, type Artifacts } from './local/artifacts.js';
+import { containerdConfig, containerdSocket, cniConfig, kubeconfig, kubeletConfig, kubeProxyConfig } from './local/configs.js';
+import { corednsObjects } from './local/coredns.js';
+import { createCgroup, isRunning, killCgroupTree, startDaemon, stopDaemons, type Daemon } from './local/daemons.js';
+import { APISERVER_PORT, CGROUP_PARENT, clusterLayout, STATE_ROOT, type ClusterLayout, type NodeLayout } from './local/layout.js';
+import { createNetwork, destroyNetwork } from './local/network.js';
+import { createPki, type Pki } from './local/pki.js';
+import type { ClusterHandle, ClusterOptions, ClusterProvider, ProxyMode } from './provider.js';
+
+export const DEFAULT_LOCAL_NAME = 'svc';
+
+interface LocalState {
+  handle: ClusterHandle;
+  daemons: Daemon[];
+}
+
+export class LocalProvider implements ClusterProvider {
+  readonly name = 'local' as const;
+  private daemons: Daemon[] = [];
+
+  async up(options: ClusterOptions = {}): Promise<ClusterHandle> {
+    const name = options.name ?? DEFAULT_LOCAL_NAME;
+    const nodeCount = options.nodes ?? 1;
+    const mode = options.proxyMode ?? 'iptables';
+    requireLocalHost(mode);
+    const artifacts = findArtifacts();
+    const layout = clusterLayout(name, nodeCount);
+
+    if (await this.isUp(name, options)) return readState(name)!.handle;
+    await this.down(name);
+
+    try {
+      return await this.create(layout, mode, artifacts);
+    } catch (error) {
+      const logs = layout.logDir;
+      await this.down(name).catch(() => undefined);
+      throw new Error(`local cluster "${name}" did not come up: ${error instanceof Error ? error.message : error} (component logs were in ${logs})`, { cause: error });
+    }
+  }
+
+  /** A healthy cluster of this name and shape is running now (up() would reuse it). */
+  async isUp(name = DEFAULT_LOCAL_NAME, options: ClusterOptions = {}): Promise<boolean> {
+    const state = readState(name);
+    return !!state && sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables') && (await this.healthy(state));
+  }
+
+  async down(name = DEFAULT_LOCAL_NAME): Promise<void> {
+    const layout = clusterLayout(name, 8); // every node this cluster could have had
+    const state = readState(name);
+    await stopDaemons([...(state?.daemons ?? []), ...this.daemons].reverse());
+    this.daemons = [];
+    await killCgroupTree(`/${CGROUP_PARENT}/${name}`);
+    await unmountBelow([layout.stateDir, layout.runDir]);
+    await rm(layout.runDir, { recursive: true, force: true });
+    await rm(layout.stateDir, { recursive: true, force: true });
+    await destroyNetwork(layout);
+  }
+
+  private async create(layout: ClusterLayout, mode: ProxyMode, artifacts: Artifacts): Promise<ClusterHandle> {
+    for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])]) await mkdir(dir, { recursive: true });
+    await createCgroup(layout.cgroup);
+    for (const node of layout.nodes) await createCgroup(node.cgroup);
+    await createNetwork(layout);
+    const pki = await createPki(layout);
+    await writeFile(layout.kubeconfig, kubeconfig(layout.apiserverURL, pki.ca, 'svc-conformance-admin', pki.admin, `svc-${layout.name}`), { mode: 0o600 });
+
+    const control = layout.nodes[0];
+    const imports = layout.nodes.map(async (node) => {
+      await this.startContainerd(layout, node);
+      await importImages(node, artifacts);
+    });
+    await this.start(layout, control, 'etcd', artifacts.etcd, [
+      `--data-dir=${join(layout.stateDir, 'etcd')}`, '--listen-client-urls=http://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379',
+      '--listen-peer-urls=http://127.0.0.1:2380', '--unsafe-no-fsync', '--log-level=warn', `--name=${layout.name}`,
+    ]);
+    await this.start(layout, control, 'kube-apiserver', artifacts.k8s['kube-apiserver'], apiserverArgs(layout, pki));
+    const kube = new Kube(layout.kubeconfig);
+    await waitFor('kube-apiserver answering /readyz', timeouts.clusterUp, async () => {
+      const res = await kube.core.listNamespace().then(() => 'ok', (e: Error) => e.message.split('\n')[0]);
+      return { done: res === 'ok', seen: res };
+    });
+    const local = `https://127.0.0.1:${APISERVER_PORT}`;
+    const componentConfig = async (file: string, user: string, cert: Pki['admin'], server = layout.apiserverURL) => {
+      const path = join(layout.stateDir, file);
+      await writeFile(path, kubeconfig(server, pki.ca, user, cert, `svc-${layout.name}`), { mode: 0o600 });
+      return path;
+    };
+    await this.start(layout, control, 'kube-controller-manager', artifacts.k8s['kube-controller-manager'], [
+      `--kubeconfig=${await componentConfig('controller-manager.kubeconfig', 'system:kube-controller-manager', pki.controllerManager, local)}`,
+      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`, '--use-service-account-credentials=true',
+      `--cluster-name=svc-${layout.name}`, `--service-cluster-ip-range=${localNetwork.serviceCIDR}`, '--leader-elect=false', '--v=1',
+      '--bind-address=127.0.0.1', '--controllers=*,-cloud-node-lifecycle,-nodeipam',
+    ]);
+    await this.start(layout, control, 'kube-scheduler', artifacts.k8s['kube-scheduler'], [
+      `--kubeconfig=${await componentConfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler, local)}`,
+      '--leader-elect=false', '--bind-address=127.0.0.1', '--v=1',
+    ]);
+    await Promise.all(imports);
+
+    const proxyKubeconfig = await componentConfig('kube-proxy.kubeconfig', 'system:kube-proxy', pki.kubeProxy);
+    const resolvConf = join(layout.stateDir, 'node-resolv.conf');
+    await writeFile(resolvConf, '# Pods with dnsPolicy Default get this: no resolver outside the cluster.\nnameserver 127.0.0.1\n');
+    for (const node of layout.nodes) {
+      await this.startKubelet(layout, node, pki, resolvConf, artifacts, componentConfig);
+      const proxyConfig = join(node.stateDir, 'kube-proxy.yaml');
+      await writeFile(proxyConfig, kubeProxyConfig(node, proxyKubeconfig, mode));
+      await this.start(layout, node, 'kube-proxy', artifacts.k8s['kube-proxy'], [`--config=${proxyConfig}`, '--v=1']);
+    }
+
+    await waitForNodesReady(kube, layout);
+    for (const node of layout.nodes) {
+      await kube.core.patchNode({ name: node.name, body: { spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    }
+    await kube.apply(...corednsObjects());
+    await waitForDns(layout, artifacts);
+
+    const handle: ClusterHandle = {
+      provider: 'local',
+      name: layout.name,
+      kubeconfig: layout.kubeconfig,
+      nodeAccess: 'netns',
+      capabilities: {
+        kubernetesVersion: versions.kubernetes,
+        proxyMode: mode,
+        cni: 'bridge',
+        ipFamilies: ['IPv4'],
+        nodeCount: layout.nodes.length,
+        clusterDomain: localNetwork.clusterDomain,
+        dnsIP: localNetwork.dnsIP,
+      },
+      nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, target: n.netns })),
+    };
+    const state: LocalState = { handle, daemons: this.daemons };
+    await writeFile(join(layout.stateDir, 'state.json'), JSON.stringify(state, null, 2));
+    return handle;
+  }
+
+  private async start(layout: ClusterLayout, node: NodeLayout, component: string, command: string, args: string[]): Promise<Daemon> {
+    const label = node === layout.nodes[0] && !['containerd', 'kubelet', 'kube-proxy'].includes(component) ? component : `${component}-${node.index}`;
+    const daemon = await startDaemon({ component: label, netns: node.netns, cgroup: layout.cgroup, logDir: layout.logDir, command, args });
+    this.daemons.push(daemon);
+    return daemon;
+  }
+
+  private async startContainerd(layout: ClusterLayout, node: NodeLayout): Promise<void> {
+    const cniDir = join(node.stateDir, 'cni');
+    await mkdir(cniDir, { recursive: true });
+    await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node));
+    const config = join(node.stateDir, 'containerd.toml');
+    await writeFile(config, containerdConfig(node, cniDir));
+    await this.start(layout, node, 'containerd', 'containerd', ['--config', config, '--log-level', 'warn']);
+    await waitFor(`containerd of ${node.name} answering`, 30_000, async () => {
+      const r = await run('ctr', ['--address', containerdSocket(node), 'version'], { allowFailure: true });
+      return { done: r.exitCode === 0, seen: r.stderr || 'no answer' };
+    });
+  }
+
+  private async startKubelet(
+    layout: ClusterLayout,
+    node: NodeLayout,
+    pki: Pki,
+    resolvConf: string,
+    artifacts: Artifacts,
+    componentConfig: (file: string, user: string, cert: Pki['admin']) => Promise<string>,
+  ): Promise<void> {
+    const config = join(node.stateDir, 'kubelet.yaml');
+    await writeFile(config, kubeletConfig(node, pki.ca, resolvConf));
+    const kubeconfigPath = await componentConfig(`kubelet-${node.index}.kubeconfig`, `system:node:${node.name}`, pki.kubelets[node.name]);
+    await this.start(layout, node, 'kubelet', artifacts.k8s.kubelet, [
+      `--config=${config}`, `--kubeconfig=${kubeconfigPath}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`,
+      `--root-dir=${join(node.stateDir, 'kubelet')}`, `--cert-dir=${join(node.stateDir, 'kubelet-pki')}`, '--v=1',
+    ]);
+  }
+
+  private async healthy(state: LocalState): Promise<boolean> {
+    if (!state.daemons.every((d) => isRunning(d.pid))) return false;
+    const kube = new Kube(state.handle.kubeconfig);
+    const nodes = await kube.core.listNode().catch(() => undefined);
+    return !!nodes && nodes.items.length === state.handle.nodes.length && nodes.items.every(isNodeReady);
+  }
+}
+
+function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
+  return [
+    '--etcd-servers=http://127.0.0.1:2379', '--bind-address=0.0.0.0', `--secure-port=${APISERVER_PORT}`, `--advertise-address=${layout.nodes[0].ip}`,
+    `--service-cluster-ip-range=${localNetwork.serviceCIDR}`, `--client-ca-file=${pki.ca}`,
+    `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
+    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`, `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
+    '--kubelet-preferred-address-types=InternalIP',
+    `--service-account-issuer=https://kubernetes.default.svc.${localNetwork.clusterDomain}`,
+    `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--profiling=false', '--v=1',
+  ];
+}
+
+function isNodeReady(node: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+async function waitForNodesReady(kube: Kube, layout: ClusterLayout): Promise<void> {
+  await waitFor(`${layout.nodes.length} node(s) Ready`, timeouts.clusterUp, async () => {
+    const nodes = await kube.core.listNode();
+    const ready = nodes.items.filter(isNodeReady).map((n) => n.metadata?.name);
+    const seen = nodes.items.map((n) => `${n.metadata?.name}=${isNodeReady(n) ? 'Ready' : 'NotReady'}`).join(', ') || 'no nodes registered';
+    return { done: ready.length === layout.nodes.length, seen };
+  });
+}
+
+/** DNS is up when the DNS Service IP answers the `kubernetes` Service's name from a node. */
+async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): Promise<void> {
+  const name = `kubernetes.default.svc.${localNetwork.clusterDomain}`;
+  await waitFor(`CoreDNS answering ${name} at ${localNetwork.dnsIP}`, timeouts.clusterUp, async () => {
+    const r = await run('ip', ['netns', 'exec', layout.nodes[0].netns, artifacts.svcprobe, 'lookup', name, '--server', localNetwork.dnsIP, '--timeout', '1s'], {
+      allowFailure: true,
+    });
+    const answer = r.stdout ? (JSON.parse(r.stdout) as { outcome: string; addrs?: string[] }) : { outcome: r.stderr };
+    return { done: answer.outcome === 'ok', seen: `${answer.outcome} ${answer.addrs?.join(',') ?? ''}`.trim() };
+  });
+}
+
+async function importImages(node: NodeLayout, artifacts: Artifacts): Promise<void> {
+  await Promise.all(
+    Object.values(artifacts.images).map((archive) =>
+      run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive], { where: `for ${node.name}` }),
+    ),
+  );
+}
+
+/** Unmounts everything mounted below the given directories (pod volumes, rootfs, netns), deepest first. */
+async function unmountBelow(dirs: string[]): Promise<void> {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint): mountPoint is string => !!mountPoint && dirs.some((d) => mountPoint === d || mountPoint.startsWith(`${d}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const mountPoint of mounts) await run('umount', ['-l', mountPoint], { allowFailure: true });
+}
+
+function readState(name: string): LocalState | undefined {
+  const file = join(STATE_ROOT, name, 'state.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LocalState;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode): boolean {
+  return handle.nodes.length === nodes && handle.capabilities.proxyMode === mode;
+}
+
+/** The local provider needs Linux, root, and a kernel that can run the asked proxy mode. */
+function requireLocalHost(mode: ProxyMode): void {
+  if (process.platform !== 'linux') throw new Error('the local provider runs on Linux only; use --provider kind or --kubeconfig');
+  if (process.getuid?.() !== 0) throw new Error('the local provider needs root (it creates network namespaces and runs kubelet); run as root or use --kubeconfig');
+  if (mode === 'ipvs' && !existsSync('/proc/net/ip_vs')) {
+    throw new Error('kube-proxy ipvs mode needs the kernel IP_VS module, which this machine does not have; use --proxy-mode iptables or nftables');
+  }
+}
+

@@ -1,0 +1,147 @@
+// The local cluster's network, and the guard that keeps it on this machine.
+//
+//   host ── svc<name>-h ──┐                       fabric netns (no uplink)
+//   node-1 netns ── eth0 ─┼── br0 10.250.0.1 ──── default dev sink: every routed packet
+//   node-2 netns ── eth0 ─┘                       is counted and rejected (guard)
+//
+// Nodes talk over br0 (bridged, never routed); their default route points at the fabric,
+// which rejects whatever it would have to route, so a packet for any address outside the
+// cluster dies on the machine with an ICMP error. The host's own leg carries only API and
+// node traffic; a host nft table counts and drops anything of the cluster's that would
+// leave through another interface (the "uplink" counter the guard test reads).
+import { localNetwork } from '../../config.js';
+import { run } from '../../host/run.js';
+import { GUARD_TARGETS, type ClusterLayout } from './layout.js';
+
+const ip = (...args: string[]) => run('ip', args);
+const inNetns = (netns: string, ...cmd: string[]) => run('ip', ['netns', 'exec', netns, ...cmd], { where: `in netns ${netns}` });
+
+export async function createNetwork(layout: ClusterLayout): Promise<void> {
+  await refuseOverlaps(layout);
+  const fab = layout.fabricNetns;
+  await ip('netns', 'add', fab);
+  await ip('-n', fab, 'link', 'set', 'lo', 'up');
+  await ip('-n', fab, 'link', 'add', 'br0', 'type', 'bridge');
+  await ip('-n', fab, 'addr', 'add', `${layout.fabricIP}/${layout.prefixLength}`, 'dev', 'br0');
+  await ip('-n', fab, 'link', 'set', 'br0', 'up');
+  await ip('-n', fab, 'link', 'add', 'sink', 'type', 'dummy');
+  await ip('-n', fab, 'link', 'set', 'sink', 'up');
+  await ip('-n', fab, 'route', 'add', 'default', 'dev', 'sink');
+  await inNetns(fab, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0');
+  await inNetnsNft(fab, fabricGuardRules());
+
+  await ip('link', 'add', layout.hostLink, 'type', 'veth', 'peer', 'name', 'host', 'netns', fab);
+  await ip('-n', fab, 'link', 'set', 'host', 'master', 'br0', 'up');
+  await ip('addr', 'add', `${layout.hostIP}/${layout.prefixLength}`, 'dev', layout.hostLink);
+  await ip('link', 'set', layout.hostLink, 'up');
+  for (const cidr of [localNetwork.serviceCIDR, localNetwork.podCIDR]) await ip('route', 'add', 'unreachable', cidr);
+  await run('nft', ['-f', '-'], { input: hostGuardRules(layout) });
+
+  for (const node of layout.nodes) {
+    await ip('netns', 'add', node.netns);
+    await ip('link', 'add', node.bridgePort, 'netns', fab, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns);
+    await ip('-n', fab, 'link', 'set', node.bridgePort, 'master', 'br0', 'up');
+    await ip('-n', node.netns, 'link', 'set', 'lo', 'up');
+    await ip('-n', node.netns, 'addr', 'add', `${node.ip}/${layout.prefixLength}`, 'dev', 'eth0');
+    await ip('-n', node.netns, 'link', 'set', 'eth0', 'up');
+    await ip('-n', node.netns, 'route', 'add', 'default', 'via', layout.fabricIP);
+    for (const other of layout.nodes.filter((n) => n !== node)) {
+      await ip('-n', node.netns, 'route', 'add', other.podCIDR, 'via', other.ip);
+    }
+    await inNetns(node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1');
+  }
+}
+
+/** Removes every namespace, link, route and nft table createNetwork made; missing ones are fine. */
+export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
+  const quiet = (args: string[]) => run('ip', args, { allowFailure: true });
+  for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
+  await quiet(['netns', 'del', layout.fabricNetns]);
+  await quiet(['link', 'del', layout.hostLink]);
+  for (const cidr of [localNetwork.serviceCIDR, localNetwork.podCIDR]) await quiet(['route', 'del', 'unreachable', cidr]);
+  await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
+}
+
+/** Netns names this cluster would use that exist now (for down() of a crashed run). */
+export async function existingNetns(layout: ClusterLayout): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'list']);
+  const ours = stdout.split('\n').map((l) => l.split(' ')[0]);
+  return ours.filter((n) => n === layout.fabricNetns || n.startsWith(`svc-${layout.name}-n`));
+}
+
+/** The guard's counters: packets the fabric rejected, and packets the host stopped at its uplink. */
+export async function readGuardCounters(layout: ClusterLayout): Promise<{ fabricRejected: number; uplinkStopped: number }> {
+  const fabric = await inNetns(layout.fabricNetns, 'nft', '-j', 'list', 'counter', 'inet', 'svc_guard', 'rejected');
+  const host = await run('nft', ['-j', 'list', 'counter', 'inet', layout.guardTable, 'uplink']);
+  return { fabricRejected: counterPackets(fabric.stdout), uplinkStopped: counterPackets(host.stdout) };
+}
+
+function counterPackets(nftJson: string): number {
+  const doc = JSON.parse(nftJson) as { nftables: { counter?: { packets: number } }[] };
+  const counter = doc.nftables.find((o) => o.counter)?.counter;
+  if (!counter) throw new Error(`no counter in nft output: ${nftJson.slice(0, 200)}`);
+  return counter.packets;
+}
+
+function inNetnsNft(netns: string, rules: string) {
+  return run('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: rules, where: `in netns ${netns}` });
+}
+
+function fabricGuardRules(): string {
+  return `table inet svc_guard {
+  counter rejected {}
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    counter name rejected reject with icmpx type admin-prohibited
+  }
+}
+`;
+}
+
+function hostGuardRules(layout: ClusterLayout): string {
+  const ours = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR];
+  const targets = Object.values(GUARD_TARGETS);
+  return `table inet ${layout.guardTable} {
+  counter uplink {}
+  chain postrouting {
+    type filter hook postrouting priority 0; policy accept;
+    oifname != { "${layout.hostLink}", "lo" } ip saddr { ${ours.join(', ')} } counter name uplink drop
+    oifname != { "${layout.hostLink}", "lo" } ip daddr { ${[...ours, ...targets].join(', ')} } counter name uplink drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    iifname "${layout.hostLink}" counter name uplink drop
+  }
+}
+`;
+}
+
+/** Refuses to start when this machine already routes one of the cluster's ranges elsewhere. */
+async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
+  const { stdout } = await run('ip', ['-j', 'route', 'show', 'table', 'all']);
+  const routes = JSON.parse(stdout) as { dst: string; dev?: string; type?: string }[];
+  const ranges = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR];
+  for (const route of routes) {
+    if (route.dst === 'default' || route.dev === layout.hostLink || route.type === 'unreachable' || route.type === 'local' || route.type === 'broadcast') continue;
+    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
+    const clash = ranges.find((r) => cidrsOverlap(r, dst));
+    if (clash) {
+      throw new Error(`this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR to free ranges`);
+    }
+  }
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const parse = (cidr: string): [number, number] => {
+    const [addr, len] = cidr.split('/');
+    const n = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+    const bits = Number(len);
+    const size = 2 ** (32 - bits);
+    const start = n - (n % size);
+    return [start, start + size - 1];
+  };
+  if (a.includes(':') || b.includes(':')) return false;
+  const [a0, a1] = parse(a);
+  const [b0, b1] = parse(b);
+  return a0 <= b1 && b0 <= a1;
+}

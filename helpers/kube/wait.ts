@@ -1,0 +1,52 @@
+// The one polling primitive: waitFor asks a condition again and again (p-retry, growing
+// pauses) until it holds or the budget is spent, then fails with what it waited for and
+// what it saw last: `Node svc-node-1 Ready not reached after 60000ms; last seen: NotReady`.
+import pRetry, { AbortError } from 'p-retry';
+
+export interface Observation<T> {
+  /** The condition holds; `value` is what the caller gets back. */
+  done: boolean;
+  /** What was seen, in words, for the timeout message. */
+  seen: string;
+  value?: T;
+}
+
+export class WaitTimeoutError extends Error {
+  constructor(
+    readonly what: string,
+    readonly budgetMs: number,
+    readonly lastSeen: string,
+  ) {
+    super(`${what} not reached after ${budgetMs}ms; last seen: ${lastSeen}`);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+/** Stops waiting at once (e.g. a pod went CrashLoopBackOff): thrown from a condition. */
+export class GiveUp extends AbortError {}
+
+export async function waitFor<T>(what: string, budgetMs: number, check: () => Promise<Observation<T>>): Promise<T> {
+  let lastSeen = 'nothing yet';
+  const started = Date.now();
+  try {
+    return await pRetry(
+      async () => {
+        let observation: Observation<T>;
+        try {
+          observation = await check();
+        } catch (error) {
+          if (error instanceof AbortError) throw error;
+          lastSeen = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          throw error;
+        }
+        lastSeen = observation.seen;
+        if (!observation.done) throw new Error(observation.seen);
+        return observation.value as T;
+      },
+      { retries: Number.POSITIVE_INFINITY, minTimeout: 150, maxTimeout: 2000, factor: 1.5, maxRetryTime: budgetMs, randomize: false },
+    );
+  } catch (error) {
+    if (error instanceof AbortError) throw error;
+    throw new WaitTimeoutError(what, Math.max(budgetMs, Date.now() - started), lastSeen);
+  }
+}

@@ -1,0 +1,50 @@
+// What a spec stands on: useCluster() (the handle globalSetup injected, plus a client) and
+// useNamespace(prefix) (created before the file's tests, deleted after, labelled with the
+// run id so cleanup finds it even when the run is killed).
+import { afterAll, beforeAll, inject } from 'vitest';
+import { Kube } from '../kube/client.js';
+import type { ClusterHandle } from '../cluster/provider.js';
+import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from './run-id.js';
+
+export interface Cluster extends ClusterHandle {
+  kube: Kube;
+  runId: string;
+  /** The cluster's DNS domain (cluster.local unless the cluster says otherwise). */
+  domain: string;
+  /** Creates one more namespace of this run (deleted with the run). */
+  namespace(prefix: string): Promise<string>;
+}
+
+export function useCluster(): Cluster {
+  const handle = inject('cluster');
+  const runId = inject('runId');
+  const kube = new Kube(handle.kubeconfig);
+  return {
+    ...handle,
+    kube,
+    runId,
+    domain: handle.capabilities.clusterDomain,
+    namespace: async (prefix) => createNamespace(kube, namespaceName(prefix, runId), runId),
+  };
+}
+
+export function useNamespace(prefix: string): string {
+  const cluster = useCluster();
+  const name = namespaceName(prefix, cluster.runId);
+  beforeAll(() => createNamespace(cluster.kube, name, cluster.runId));
+  afterAll(() => cluster.kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  return name;
+}
+
+export function namespaceName(prefix: string, runId: string): string {
+  return `${prefix}-${runId}`;
+}
+
+export async function createNamespace(kube: Kube, name: string, runId: string): Promise<string> {
+  await kube.core.createNamespace({
+    body: {
+      metadata: { name, labels: { [RUN_ID_LABEL]: runId }, annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() } },
+    },
+  });
+  return name;
+}

@@ -1,0 +1,111 @@
+// A client pod that looks names up and sends requests the way an application does
+// (svcprobe: Go's resolver with the pod's search list and ndots; a new connection per
+// request). Every call returns a named outcome; the spec decides what it expects.
+import type * as k8s from '@kubernetes/client-node';
+import { images, timeouts } from '../config.js';
+import { execInPod } from '../kube/exec.js';
+import { waitFor } from '../kube/wait.js';
+import type { Cluster } from '../suite/fixtures.js';
+import { describePod, isPodReady } from './hostnames.js';
+import { runLabels } from './labels.js';
+
+export interface LookupResult {
+  name: string;
+  outcome: 'ok' | 'nxdomain' | 'dns-timeout' | 'dns-error';
+  addrs?: string[];
+  cname?: string;
+  error?: string;
+}
+
+export interface Tally {
+  target: string;
+  count: number;
+  ok: number;
+  /** Each answer (for hostnames: a pod name) and how often it came. */
+  answers: Record<string, number>;
+  errors?: Record<string, number>;
+  sampleError?: string;
+  durationMs: number;
+}
+
+export interface DialResult {
+  target: string;
+  outcome: 'ok' | 'refused' | 'unreachable' | 'timeout' | 'reset' | 'error';
+  error?: string;
+  durationMs: number;
+}
+
+export interface ClientPodOptions {
+  name?: string;
+  /** Pin the pod to a node. */
+  node?: string;
+}
+
+export class ClientPod {
+  constructor(
+    private readonly cluster: Cluster,
+    readonly namespace: string,
+    readonly name: string,
+    readonly node: string,
+    readonly ip: string,
+  ) {}
+
+  /** The addresses NAME resolves to, sorted; throws with the outcome when it does not resolve. */
+  async lookup(name: string): Promise<string[]> {
+    const result = await this.resolve(name);
+    if (result.outcome !== 'ok') throw new Error(`lookup of "${name}" from pod ${this.name} (ns ${this.namespace}) gave ${result.outcome}: ${result.error}`);
+    return [...(result.addrs ?? [])].sort();
+  }
+
+  /** The full result of a lookup, for checks that expect a failure. */
+  resolve(name: string, options: { cname?: boolean; server?: string } = {}): Promise<LookupResult> {
+    const args = ['lookup', name, ...(options.cname ? ['--cname'] : []), ...(options.server ? ['--server', options.server] : [])];
+    return this.probe<LookupResult>(args);
+  }
+
+  /** GETs url `count` times with `concurrency` in flight; each body (a pod name) is tallied. */
+  http(url: string, options: { count?: number; concurrency?: number } = {}): Promise<Tally> {
+    return this.probe<Tally>(['http', url, `--count=${options.count ?? 1}`, `--concurrency=${options.concurrency ?? 1}`]);
+  }
+
+  udp(address: string, options: { count?: number } = {}): Promise<Tally> {
+    return this.probe<Tally>(['udp', address, `--count=${options.count ?? 1}`]);
+  }
+
+  dial(address: string): Promise<DialResult> {
+    return this.probe<DialResult>(['dial', address]);
+  }
+
+  async readFile(path: string): Promise<string> {
+    return (await execInPod(this.cluster.kube, { namespace: this.namespace, name: this.name }, ['cat', path])).stdout;
+  }
+
+  private async probe<T>(args: string[]): Promise<T> {
+    const timeout = `${timeouts.probe}ms`;
+    const result = await execInPod(this.cluster.kube, { namespace: this.namespace, name: this.name }, ['/svcprobe', ...args, `--timeout=${timeout}`], {
+      timeoutMs: 120_000,
+    });
+    if (!result.stdout) throw new Error(`\`svcprobe ${args.join(' ')}\` in pod ${this.name} (ns ${this.namespace}) printed nothing (stderr: ${result.stderr})`);
+    return JSON.parse(result.stdout) as T;
+  }
+}
+
+export async function startClientPod(cluster: Cluster, namespace: string, options: ClientPodOptions = {}): Promise<ClientPod> {
+  const name = options.name ?? 'client';
+  const pod: k8s.V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: runLabels(cluster.runId, { role: 'client' }) },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      nodeName: options.node,
+      containers: [{ name: 'client', image: images.client, imagePullPolicy: 'IfNotPresent' }],
+    },
+  };
+  await cluster.kube.apply(pod);
+  const ready = await waitFor(`client pod ${namespace}/${name} running`, timeouts.podsReady, async () => {
+    const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
+    return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
+  });
+  return new ClientPod(cluster, namespace, name, ready.spec!.nodeName!, ready.status!.podIP!);
+}

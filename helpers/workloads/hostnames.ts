@@ -1,0 +1,126 @@
+// The guide's workload: Deployment `hostnames` (3 replicas answering their own pod name on
+// TCP 9376, agnhost serve-hostname) and Service `hostnames` port 80 → 9376. A `tweak`
+// callback changes the default objects for one spec instead of a flag per variant.
+import type * as k8s from '@kubernetes/client-node';
+import { images, timeouts } from '../config.js';
+import { waitFor } from '../kube/wait.js';
+import type { Cluster } from '../suite/fixtures.js';
+import { runLabels } from './labels.js';
+
+export const HOSTNAMES_PORT = 9376;
+export const SERVICE_PORT = 80;
+
+export interface BackendPod {
+  name: string;
+  ip: string;
+  node: string;
+  uid: string;
+}
+
+export interface Hostnames {
+  namespace: string;
+  name: string;
+  clusterIP: string;
+  port: number;
+  /** The ready backends, sorted by name. */
+  pods: BackendPod[];
+  deployment: k8s.V1Deployment;
+  service: k8s.V1Service;
+}
+
+export interface HostnamesOptions {
+  name?: string;
+  replicas?: number;
+  /** agnhost arguments; serve-hostname by default, netexec where a spec needs /clientip. */
+  args?: string[];
+  tweak?: { deployment?: (d: k8s.V1Deployment) => void; service?: (s: k8s.V1Service) => void };
+  /** Wait until the pods are ready and listed in the Service's EndpointSlices (default true). */
+  waitReady?: boolean;
+}
+
+export function hostnamesObjects(cluster: Cluster, namespace: string, o: HostnamesOptions = {}): { deployment: k8s.V1Deployment; service: k8s.V1Service } {
+  const name = o.name ?? 'hostnames';
+  const app = { app: name };
+  const deployment: k8s.V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: runLabels(cluster.runId, app) },
+    spec: {
+      replicas: o.replicas ?? 3,
+      selector: { matchLabels: app },
+      template: {
+        metadata: { labels: runLabels(cluster.runId, app) },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name,
+              image: images.agnhost,
+              imagePullPolicy: 'IfNotPresent',
+              args: o.args ?? ['serve-hostname', `--port=${HOSTNAMES_PORT}`],
+              ports: [{ name: 'serve', containerPort: HOSTNAMES_PORT, protocol: 'TCP' }],
+              readinessProbe: { tcpSocket: { port: HOSTNAMES_PORT }, periodSeconds: 1, failureThreshold: 2 },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service: k8s.V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: runLabels(cluster.runId, app) },
+    spec: { selector: app, ports: [{ name: 'default', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }] },
+  };
+  o.tweak?.deployment?.(deployment);
+  o.tweak?.service?.(service);
+  return { deployment, service };
+}
+
+export async function deployHostnames(cluster: Cluster, namespace: string, o: HostnamesOptions = {}): Promise<Hostnames> {
+  const { deployment, service } = hostnamesObjects(cluster, namespace, o);
+  const [appliedDeployment, appliedService] = [await cluster.kube.apply(deployment), await cluster.kube.apply(service)].map((a) => a[0]) as [
+    k8s.V1Deployment,
+    k8s.V1Service,
+  ];
+  const name = service.metadata!.name!;
+  const clusterIP = appliedService.spec?.clusterIP;
+  if (!clusterIP) throw new Error(`Service ${namespace}/${name} was created without a ClusterIP`);
+  const replicas = deployment.spec!.replicas!;
+  const pods = o.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, deployment.spec!.selector.matchLabels!, replicas, name);
+  return { namespace, name, clusterIP, port: service.spec!.ports![0].port, pods, deployment: appliedDeployment, service: appliedService };
+}
+
+/** Waits for `count` ready pods matching the labels, and for the Service's EndpointSlices to list each of them. */
+export async function waitForReadyBackends(cluster: Cluster, namespace: string, labels: Record<string, string>, count: number, service: string): Promise<BackendPod[]> {
+  const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = await waitFor(`${count} ready pods ${selector} in ${namespace}`, timeouts.podsReady, async () => {
+    const list = await cluster.kube.core.listNamespacedPod({ namespace, labelSelector: selector });
+    const live = list.items.filter((p) => !p.metadata?.deletionTimestamp);
+    const ready = live.filter(isPodReady);
+    return { done: ready.length === count && live.length === count, seen: live.map(describePod).join('; ') || 'no pods', value: ready.map(toBackend) };
+  });
+  await waitFor(`EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`, timeouts.podsReady, async () => {
+    const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+    const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready);
+    const ips = new Set(ready.flatMap((e) => e.addresses));
+    return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
+  });
+  return pods.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function isPodReady(pod: k8s.V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+function toBackend(pod: k8s.V1Pod): BackendPod {
+  return { name: pod.metadata!.name!, ip: pod.status!.podIP!, node: pod.spec!.nodeName!, uid: pod.metadata!.uid! };
+}
+
+/** "hostnames-abc (Pending, ImagePullBackOff)" — what a pod is doing, for wait messages. */
+export function describePod(pod: k8s.V1Pod): string {
+  const waiting = pod.status?.containerStatuses?.map((c) => c.state?.waiting?.reason).filter(Boolean);
+  const restarts = pod.status?.containerStatuses?.reduce((n, c) => n + c.restartCount, 0) ?? 0;
+  const detail = [pod.status?.phase, isPodReady(pod) ? 'ready' : 'not ready', ...(waiting ?? []), restarts ? `${restarts} restarts` : ''].filter(Boolean);
+  return `${pod.metadata?.name} (${detail.join(', ')})`;
+}

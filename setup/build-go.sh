@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds every Go program the local cluster runs, at the versions in setup/versions.json,
+# into $SVC_CACHE/bin/<component>-<version>/. A finished build leaves a .done stamp, so a
+# warm machine skips it. Usage: setup/build-go.sh [k8s|etcd|coredns|tools|all]...
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=setup/lib.sh
+. "$here/lib.sh"
+
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+
+# k8s: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
+# kubectl and agnhost, from k8s.io/kubernetes required as a module. Its go.mod replaces
+# every staging module with a local path, so the wrapper module replaces each one with the
+# published k8s.io/<m> v0.<minor>.<patch>; the list comes from that version's own go.mod.
+build_k8s() {
+  local v; v=$(version kubernetes)
+  local out="$SVC_CACHE/bin/k8s-$v" work="$SVC_CACHE/build/k8s-$v"
+  done_stamp "$out" && { say "kubernetes $v: cached"; return; }
+  mkdir -p "$work" "$out"
+  cp "$here/go/k8s/tools.go" "$work/"
+  local upstream; upstream=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  local staging="v0.${v#v1.}"
+  {
+    echo "module svc-conformance.local/k8s-build"
+    grep -m1 '^go ' "$upstream"
+    grep -m1 '^godebug ' "$upstream" || true
+    echo "require k8s.io/kubernetes $v"
+    grep -E '^\s*k8s\.io/[a-z0-9-]+ => \./staging/' "$upstream" |
+      awk -v s="$staging" '{print "replace " $1 " => " $1 " " s}'
+  } > "$work/go.mod"
+  say "kubernetes $v: $(grep -c '^replace' "$work/go.mod") staging replace lines; go mod tidy"
+  (cd "$work" && go mod tidy)
+  local minor=${v#v1.}; minor=${minor%%.*}
+  local ld="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  local cmd
+  for cmd in kube-proxy kube-scheduler kubectl kube-controller-manager kube-apiserver kubelet; do
+    say "kubernetes $v: go build $cmd"
+    (cd "$work" && go build -trimpath -tags selinux,notest -ldflags "$ld" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+  done
+  say "kubernetes $v: go build agnhost"
+  (cd "$work" && go build -trimpath -ldflags "$ld" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  mark_done "$out"
+}
+
+# A wrapper module around one main package of ours: etcd (through etcdmain), CoreDNS
+# (a plugin subset), or the project's own programs.
+build_wrapped() {
+  local name=$1 module=$2 v=$3 src=$4 ldflags=${5:-}
+  local out="$SVC_CACHE/bin/$name-$v" work="$SVC_CACHE/build/$name-$v"
+  done_stamp "$out" && { say "$name $v: cached"; return; }
+  mkdir -p "$work" "$out"
+  cp "$src"/*.go "$work/"; [ -f "$src/go.mod" ] && cp "$src/go.mod" "$work/"
+  [ -f "$work/go.mod" ] || (cd "$work" && go mod init "svc-conformance.local/$name-build" >/dev/null 2>&1)
+  if [ -n "$module" ]; then (cd "$work" && go get "$module@$v"); fi
+  (cd "$work" && go mod tidy)
+  say "$name $v: go build"
+  (cd "$work" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out/$name" .)
+  mark_done "$out"
+}
+
+build_etcd() { build_wrapped etcd go.etcd.io/etcd/server/v3 "$(version etcd)" "$here/go/etcd"; }
+
+build_coredns() {
+  local v; v=$(version coredns)
+  build_wrapped coredns github.com/coredns/coredns "$v" "$here/go/coredns" \
+    "-X github.com/coredns/coredns/coremain.GitCommit=$v"
+}
+
+# The project's own programs are keyed by a hash of their sources, not a version.
+build_tools() {
+  local prog
+  for prog in svcprobe mkimage; do
+    build_wrapped "$prog" "" "$(source_hash "$here/go/$prog")" "$here/go/$prog"
+  done
+}
+
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
+for t in "${targets[@]}"; do
+  case $t in
+    k8s) build_k8s ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;;
+    all) build_tools; build_etcd; build_coredns; build_k8s ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, etcd, coredns, tools, all)" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Writes the images the local cluster and the suites run as docker-archives in
+# $SVC_CACHE/images/, from binaries that setup/build-go.sh built (no registry, no Docker).
+# Tags match helpers/config.ts. Rebuilt only when an input changes.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=setup/lib.sh
+. "$here/lib.sh"
+
+k8s=$(version kubernetes); coredns=$(version coredns)
+bin=$SVC_CACHE/bin; out=$SVC_CACHE/images
+agnhost=$bin/k8s-$k8s/agnhost
+mkimage=$bin/mkimage; svcprobe=$bin/svcprobe
+busybox=/bin/busybox
+key=$(cat "$here/versions.json" "$agnhost" "$bin/coredns-$coredns/coredns" "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
+if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "images: cached"; exit 0; fi
+mkdir -p "$out"; rm -f "$out/.key"
+
+# busybox applets the images carry, for `sh -c` in netexec and for people debugging a pod.
+applets=(sh cat ls ip nslookup wget nc sleep ps env grep)
+links=(); for a in "${applets[@]}"; do links+=(--link "/bin/$a=busybox"); done
+
+repo=localhost/svc-conformance
+say "images: pause, agnhost, client, coredns"
+"$mkimage" --tag "$repo/pause:$k8s" --out "$out/pause.tar" --entrypoint '["/agnhost","pause"]' "$agnhost:/agnhost"
+"$mkimage" --tag "$repo/agnhost:$k8s" --out "$out/agnhost.tar" --entrypoint '["/agnhost"]' \
+  "$agnhost:/agnhost" "$busybox:/bin/busybox" "${links[@]}"
+"$mkimage" --tag "$repo/client:$k8s" --out "$out/client.tar" --entrypoint '["/svcprobe","idle"]' \
+  "$svcprobe:/svcprobe" "$busybox:/bin/busybox" "${links[@]}"
+"$mkimage" --tag "$repo/coredns:$coredns" --out "$out/coredns.tar" --entrypoint '["/coredns"]' \
+  "$bin/coredns-$coredns/coredns:/coredns"
+echo "$key" > "$out/.key"

@@ -1,0 +1,3 @@
+module svc-conformance.local/mkimage
+
+go 1.24

@@ -1,0 +1,3 @@
+module svc-conformance.local/svcprobe
+
+go 1.24

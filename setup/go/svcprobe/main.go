@@ -1,0 +1,99 @@
+// Command svcprobe is the suites' client: it resolves and connects the way an application
+// does (Go's resolver honours the pod's search list and ndots; every HTTP request opens a
+// new connection so kube-proxy balances it), and prints one JSON object per call with a
+// named outcome (ok, nxdomain, refused, unreachable, timeout, ...). It never retries: the
+// helpers decide what a result means.
+//
+//	svcprobe idle                                     PID 1 of a client pod; exits on SIGTERM
+//	svcprobe lookup NAME [--server IP:53] [--cname]   A/AAAA (or CNAME) records of NAME
+//	svcprobe http URL [--count N] [--concurrency C]   GET N times, counts each body
+//	svcprobe udp HOST:PORT [--count N]                one datagram per try, counts each reply
+//	svcprobe dial HOST:PORT                           TCP connect only
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var result any
+	switch cmd {
+	case "idle":
+		idle()
+		return
+	case "lookup":
+		fs, server, cname := newFlags("lookup"), "", false
+		fs.StringVar(&server, "server", "", "DNS server IP:port to ask instead of resolv.conf")
+		fs.BoolVar(&cname, "cname", false, "look up the CNAME instead of addresses")
+		name := parse(fs, args, 1)[0]
+		result = lookup(name, server, cname, *timeoutFlag)
+	case "http":
+		fs, count, conc := newFlags("http"), 1, 1
+		fs.IntVar(&count, "count", 1, "requests to send (bounded to 10000)")
+		fs.IntVar(&conc, "concurrency", 1, "requests in flight at once")
+		url := parse(fs, args, 1)[0]
+		result = httpTries(url, bound(count), max(1, min(conc, 64)), *timeoutFlag)
+	case "udp":
+		fs, count := newFlags("udp"), 1
+		fs.IntVar(&count, "count", 1, "datagrams to send (bounded to 10000)")
+		addr := parse(fs, args, 1)[0]
+		result = udpTries(addr, bound(count), *timeoutFlag)
+	case "dial":
+		fs := newFlags("dial")
+		addr := parse(fs, args, 1)[0]
+		result = dial(addr, *timeoutFlag)
+	default:
+		usage()
+	}
+	out, _ := json.Marshal(result)
+	fmt.Println(string(out))
+}
+
+var timeoutFlag *time.Duration
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	timeoutFlag = fs.Duration("timeout", 3*time.Second, "time allowed for each try")
+	return fs
+}
+
+// parse accepts flags before or after the positional arguments, as people type them.
+func parse(fs *flag.FlagSet, args []string, want int) []string {
+	var positional []string
+	for {
+		_ = fs.Parse(args)
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) != want {
+		usage()
+	}
+	return positional
+}
+
+func bound(n int) int { return max(1, min(n, 10000)) }
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] | udp HOST:PORT [--count N] | dial HOST:PORT   (all take --timeout)")
+	os.Exit(2)
+}
+
+// idle waits for SIGTERM or SIGINT so that a client pod stops at once when deleted.
+func idle() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
+	<-ch
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Tally is what a repeated probe saw: how often each answer came, and each failure kind.
+type Tally struct {
+	Target  string         `json:"target"`
+	Count   int            `json:"count"`
+	OK      int            `json:"ok"`
+	Answers map[string]int `json:"answers"`
+	Errors  map[string]int `json:"errors,omitempty"`
+	Sample  string         `json:"sampleError,omitempty"`
+	Millis  int64          `json:"durationMs"`
+}
+
+// Lookup is one name resolution.
+type Lookup struct {
+	Name    string   `json:"name"`
+	Outcome string   `json:"outcome"`
+	Addrs   []string `json:"addrs,omitempty"`
+	CNAME   string   `json:"cname,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Dial is one TCP connection attempt.
+type Dial struct {
+	Target  string `json:"target"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+	Millis  int64  `json:"durationMs"`
+}
+
+func lookup(name, server string, cname bool, timeout time.Duration) Lookup {
+	r := net.DefaultResolver
+	if server != "" {
+		if !strings.Contains(server, ":") {
+			server += ":53"
+		}
+		r = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, server)
+		}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res := Lookup{Name: name}
+	var err error
+	if cname {
+		res.CNAME, err = r.LookupCNAME(ctx, name)
+	} else {
+		res.Addrs, err = r.LookupHost(ctx, name)
+	}
+	res.Outcome = outcome(err)
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+func httpTries(url string, count, concurrency int, timeout time.Duration) Tally {
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	return repeat(url, count, concurrency, func() (string, error) {
+		resp, err := client.Get(url)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if err != nil {
+			return "", err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return "", &statusError{resp.StatusCode}
+		}
+		return strings.TrimSpace(string(body)), nil
+	})
+}
+
+func udpTries(addr string, count int, timeout time.Duration) Tally {
+	return repeat(addr, count, 1, func() (string, error) {
+		conn, err := net.DialTimeout("udp", addr, timeout)
+		if err != nil {
+			return "", err
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write([]byte("hostname")); err != nil {
+			return "", err
+		}
+		buf := make([]byte, 2048)
+		n, err := conn.Read(buf)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(buf[:n])), nil
+	})
+}
+
+func dial(addr string, timeout time.Duration) Dial {
+	start := time.Now()
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err == nil {
+		conn.Close()
+	}
+	res := Dial{Target: addr, Outcome: outcome(err), Millis: time.Since(start).Milliseconds()}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+// repeat runs try count times with at most concurrency in flight and tallies the answers.
+func repeat(target string, count, concurrency int, try func() (string, error)) Tally {
+	t := Tally{Target: target, Count: count, Answers: map[string]int{}, Errors: map[string]int{}}
+	start := time.Now()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	jobs := make(chan struct{})
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				answer, err := try()
+				mu.Lock()
+				if err != nil {
+					t.Errors[outcome(err)]++
+					t.Sample = err.Error()
+				} else {
+					t.OK++
+					t.Answers[answer]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for range count {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	wg.Wait()
+	t.Millis = time.Since(start).Milliseconds()
+	return t
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "HTTP status " + http.StatusText(e.code) }
+
+// outcome names an error the way the suites' expectations do.
+func outcome(err error) string {
+	var dnsErr *net.DNSError
+	var status *statusError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "nxdomain"
+	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return "dns-timeout"
+	case errors.As(err, &dnsErr):
+		return "dns-error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "unreachable"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "timeout"
+	case errors.As(err, &status):
+		return "http-status"
+	default:
+		return "error"
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

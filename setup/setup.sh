@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# npm run setup: installs and builds everything the default run needs, idempotent and
+# cached in $SVC_CACHE (default ~/.cache/svc-conformance). A warm machine takes seconds.
+#   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, our tools)
+#   4 images as archives
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=setup/lib.sh
+. "$here/lib.sh"
+cd "$here/.."
+started=$(date +%s)
+
+APT_PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2
+  util-linux openssl busybox-static ca-certificates)
+
+step() { say "step $1: $2"; }
+
+step 1/4 "Debian packages"
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "setup: Debian packages ${missing[*]} are missing and installing them needs root; run as root" >&2; exit 2; }
+  say "installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's containerd unit may start a system containerd; the local cluster runs its own.
+
+step 2/4 "npm packages"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  say "node_modules up to date"
+fi
+
+step 3/4 "Go builds (cold: about 15 minutes on 2 cores; cached after)"
+command -v go >/dev/null || { echo "setup: Go is not installed; install Go 1.24 or newer" >&2; exit 2; }
+bash "$here/build-go.sh" tools etcd coredns k8s
+# The current build of our own programs, by a stable name.
+for prog in svcprobe mkimage; do
+  ln -sfn "$SVC_CACHE/bin/$prog-$(source_hash "$here/go/$prog")/$prog" "$SVC_CACHE/bin/$prog"
+done
+
+step 4/4 "images"
+bash "$here/build-images.sh"
+
+say "setup done in $(( $(date +%s) - started ))s; cache: $SVC_CACHE ($(du -sh "$SVC_CACHE" 2>/dev/null | cut -f1))"

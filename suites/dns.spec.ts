@@ -1,0 +1,72 @@
+// suites/dns.spec.ts — guide: "Does the Service work by DNS name?" and "Does any Service work by DNS name?"
+// Proves: pods resolve the Service by short, namespaced and FQDN names; resolv.conf is what kubelet should write.
+// A failure usually means: CoreDNS down, kubelet --cluster-dns wrong, or search/ndots changed.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { parseResolvConf } from '../helpers/parse/resolv-conf.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { nodeLookup } from '../helpers/node/node-probe.js';
+
+describe('Does the Service work by DNS name?', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('dns');
+  let app: Hostnames, client: ClientPod, other: ClientPod;
+
+  beforeAll(async () => {
+    [app, client, other] = await Promise.all([
+      deployHostnames(cluster, ns),
+      startClientPod(cluster, ns),
+      cluster.namespace('dns-other').then((otherNs) => startClientPod(cluster, otherNs)),
+    ]);
+  });
+
+  it('resolves the short name from the same namespace', async () => {
+    expect(await client.lookup('hostnames'), because('dns', 'short name "hostnames"')).toEqual([app.clusterIP]);
+  });
+
+  it('resolves the namespaced name from another namespace', async () => {
+    expect(await other.lookup(`hostnames.${ns}`), because('dns', `hostnames.${ns} from namespace ${other.namespace}`)).toEqual([app.clusterIP]);
+  });
+
+  it('resolves the fully qualified name from another namespace', async () => {
+    const fqdn = `hostnames.${ns}.svc.${cluster.domain}`;
+    expect(await other.lookup(fqdn), because('dns', fqdn)).toEqual([app.clusterIP]);
+  });
+
+  it("writes the pod's resolv.conf with the cluster DNS, the search path and ndots:5", async () => {
+    const conf = parseResolvConf(await client.readFile('/etc/resolv.conf'));
+    const what = `/etc/resolv.conf of pod ${client.name}`;
+    expect(conf.nameservers, because('dns', `${what}: nameserver`)).toEqual([cluster.capabilities.dnsIP]);
+    expect(conf.search.slice(0, 3), because('dns', `${what}: search`)).toEqual([`${ns}.svc.${cluster.domain}`, `svc.${cluster.domain}`, cluster.domain]);
+    expect(conf.options.ndots, because('dns', `${what}: options ndots`)).toBe('5');
+  });
+
+  it('resolves the fully qualified name from a node, against the DNS Service IP', async () => {
+    const fqdn = `hostnames.${ns}.svc.${cluster.domain}`;
+    const answer = await nodeLookup(cluster, cluster.nodes[0], fqdn, cluster.capabilities.dnsIP);
+    expect(answer.addrs, because('dns', `${fqdn} asked of ${cluster.capabilities.dnsIP} from node ${cluster.nodes[0].name}: ${answer.outcome}`)).toEqual([app.clusterIP]);
+  });
+});
+
+describe('Does any Service work by DNS name?', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('dns-any');
+  let client: ClientPod;
+
+  beforeAll(async () => {
+    client = await startClientPod(cluster, ns);
+  });
+
+  it('resolves kubernetes.default to the kubernetes Service ClusterIP', async () => {
+    const svc = await cluster.kube.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' });
+    expect(await client.lookup('kubernetes.default'), because('anyDns', 'kubernetes.default')).toEqual([svc.spec!.clusterIP]);
+  });
+
+  it('answers NXDOMAIN for a name outside the cluster (nothing is forwarded off the machine)', async () => {
+    const answer = await client.resolve('svc-conformance-no-such-host.example.');
+    expect(answer.outcome, because('anyDns', 'a name outside the cluster')).toBe('nxdomain');
+  });
+});
+

@@ -1,0 +1,38 @@
+// Two projects: `unit` (parsers and helpers, no cluster, seconds) and `suites` (the guide's
+// sections against a real cluster that helpers/suite/global-setup.ts creates or attaches).
+import { join } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const results = process.env.SVC_RESULTS || 'test-results';
+
+export default defineConfig({
+  test: {
+    reporters: [
+      'default',
+      ['junit', { outputFile: process.env.SVC_JUNIT || join(results, 'junit.xml'), suiteName: 'svc-conformance' }],
+      ['json', { outputFile: join(results, 'results.json') }],
+      './helpers/report/summary-reporter.ts',
+    ],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['helpers/**/*.test.ts', 'bin/**/*.test.ts'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'suites',
+          include: ['suites/**/*.spec.ts'],
+          globalSetup: ['helpers/suite/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          // Specs wait on the cluster, not the CPU: run several files at once.
+          maxWorkers: Number(process.env.SVC_PARALLEL || 4),
+          sequence: { concurrent: false },
+        },
+      },
+    ],
+  },
+});
