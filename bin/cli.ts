@@ -4,7 +4,7 @@
 //   cluster up|down [--provider local] [--name N] [--nodes N] [--proxy-mode M]
 // Exit codes: 0 passed, 1 a check failed, 2 bad usage or no cluster (one line says why).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterOptionsFromEnv } from '../helpers/cluster/choose.js';
@@ -94,6 +94,7 @@ async function runTests(vitestArgs: string[], junit: string | undefined): Promis
   const runId = process.env.SVC_RUN_ID || newRunId();
   const session = await wrapClusterError(openSession(runId, (line) => console.error(line)));
   mkdirSync(resultsDir, { recursive: true });
+  rmSync(join(resultsDir, 'summary.json'), { force: true });
   const handleFile = join(resultsDir, 'cluster.json');
   writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
   const env = { ...process.env, SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, ...(junit ? { SVC_JUNIT: junit } : {}) };
@@ -104,7 +105,20 @@ async function runTests(vitestArgs: string[], junit: string | undefined): Promis
   const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 130 : 1))));
   process.off('SIGINT', stop).off('SIGTERM', stop);
   await closeQuietly(session);
+  printClosingLine(code);
   return code === 0 ? 0 : 1;
+}
+
+/** `N passed, N failed, N skipped`, alone on the last line, from the summary reporter's totals. */
+function printClosingLine(vitestExit: number): void {
+  let totals = { passed: 0, failed: 0, skipped: 0 };
+  try {
+    totals = JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8'));
+  } catch {
+    // vitest ended before reporting (e.g. a config error): count the run as one failure.
+  }
+  const failed = totals.failed || (vitestExit !== 0 ? 1 : 0);
+  console.log(`${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped`);
 }
 
 async function closeQuietly(session: Session): Promise<void> {

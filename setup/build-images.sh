@@ -23,10 +23,10 @@ links=(); for a in "${applets[@]}"; do links+=(--link "/bin/$a=busybox"); done
 repo=localhost/svc-conformance
 say "images: pause, agnhost, client, coredns"
 "$mkimage" --tag "$repo/pause:$k8s" --out "$out/pause.tar" --entrypoint '["/agnhost","pause"]' "$agnhost:/agnhost"
-"$mkimage" --tag "$repo/agnhost:$k8s" --out "$out/agnhost.tar" --entrypoint '["/agnhost"]' \
-  "$agnhost:/agnhost" "$busybox:/bin/busybox" "${links[@]}"
-"$mkimage" --tag "$repo/client:$k8s" --out "$out/client.tar" --entrypoint '["/svcprobe","idle"]' \
-  "$svcprobe:/svcprobe" "$busybox:/bin/busybox" "${links[@]}"
+"$mkimage" --tag "$repo/agnhost:$k8s" --out "$out/agnhost.tar" --entrypoint '["/agnhost"]' "${links[@]}" \
+  "$agnhost:/agnhost" "$busybox:/bin/busybox"
+"$mkimage" --tag "$repo/client:$k8s" --out "$out/client.tar" --entrypoint '["/svcprobe","idle"]' "${links[@]}" \
+  "$svcprobe:/svcprobe" "$busybox:/bin/busybox"
 "$mkimage" --tag "$repo/coredns:$coredns" --out "$out/coredns.tar" --entrypoint '["/coredns"]' \
   "$bin/coredns-$coredns/coredns:/coredns"
 echo "$key" > "$out/.key"

@@ -1,6 +1,8 @@
 // The one polling primitive: waitFor asks a condition again and again (p-retry, growing
 // pauses) until it holds or the budget is spent, then fails with what it waited for and
 // what it saw last: `Node svc-node-1 Ready not reached after 60000ms; last seen: NotReady`.
+// (retries is finite on purpose: p-retry precomputes one delay per retry; the budget is
+// what ends the wait.)
 import pRetry, { AbortError } from 'p-retry';
 
 export interface Observation<T> {
@@ -43,7 +45,7 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
         if (!observation.done) throw new Error(observation.seen);
         return observation.value as T;
       },
-      { retries: Number.POSITIVE_INFINITY, minTimeout: 150, maxTimeout: 2000, factor: 1.5, maxRetryTime: budgetMs, randomize: false },
+      { retries: 10_000, minTimeout: 150, maxTimeout: 2000, factor: 1.5, maxRetryTime: budgetMs, randomize: false },
     );
   } catch (error) {
     if (error instanceof AbortError) throw error;

@@ -1,5 +1,6 @@
-// The last thing a run prints: one row per spec file (guide section, result, time, skip
-// reasons) and the closing line `N passed, N failed, N skipped` that CI reads.
+// One row per spec file (guide section, result, time, skip reasons), and the totals in
+// test-results/summary.json; the CLI prints the closing `N passed, N failed, N skipped`
+// line from it once vitest and the cleanup are done, so that line is really the last.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Reporter, TestModule, TestCase } from 'vitest/node';
@@ -31,7 +32,6 @@ export default class SummaryReporter implements Reporter {
     const results = process.env.SVC_RESULTS || 'test-results';
     mkdirSync(results, { recursive: true });
     writeFileSync(join(results, 'summary.json'), JSON.stringify({ passed: total('passed'), failed, skipped: total('skipped'), rows }, null, 2));
-    lines.push('', `${total('passed')} passed, ${failed} failed, ${total('skipped')} skipped`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 }

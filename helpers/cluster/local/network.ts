@@ -24,7 +24,10 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await ip('-n', fab, 'link', 'add', 'br0', 'type', 'bridge');
   await ip('-n', fab, 'addr', 'add', `${layout.fabricIP}/${layout.prefixLength}`, 'dev', 'br0');
   await ip('-n', fab, 'link', 'set', 'br0', 'up');
-  await ip('-n', fab, 'link', 'add', 'sink', 'type', 'dummy');
+  // The sink: a veth pair inside the fabric (this kernel has no dummy links). Routing a
+  // packet into it passes the forward hook, where the guard counts and rejects it.
+  await ip('-n', fab, 'link', 'add', 'sink', 'type', 'veth', 'peer', 'name', 'sink-peer');
+  await ip('-n', fab, 'link', 'set', 'sink-peer', 'up');
   await ip('-n', fab, 'link', 'set', 'sink', 'up');
   await ip('-n', fab, 'route', 'add', 'default', 'dev', 'sink');
   await inNetns(fab, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0');
@@ -48,6 +51,8 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
     for (const other of layout.nodes.filter((n) => n !== node)) {
       await ip('-n', node.netns, 'route', 'add', other.podCIDR, 'via', other.ip);
     }
+    // Only so the fabric's ICMP errors find their way back to a pod that sent the packet.
+    await ip('-n', fab, 'route', 'add', node.podCIDR, 'via', node.ip);
     await inNetns(node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1');
   }
 }
