@@ -78,7 +78,7 @@ export function isRunning(pid: number): boolean {
 }
 
 /** SIGTERM to each recorded daemon that is still the same program, then SIGKILL after graceMs. */
-export async function stopDaemons(daemons: Daemon[], graceMs = 5000): Promise<void> {
+export async function stopDaemons(daemons: Daemon[], graceMs = 2000): Promise<void> {
   const ours = daemons.filter((d) => isRunning(d.pid) && sameCgroup(d.pid));
   for (const d of ours) process.kill(d.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -115,8 +115,9 @@ export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<v
   for (const hierarchy of cgroupHierarchies()) await removeCgroupDirs(join(hierarchy, path));
 }
 
+/** Live processes below a cgroup dir; zombies are dead already (this machine's init reaps them late). */
 function procsBelow(dir: string): number[] {
-  const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter(isRunning);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) pids.push(...procsBelow(join(dir, entry.name)));
   }
