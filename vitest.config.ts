@@ -19,6 +19,7 @@ export default defineConfig({
           name: 'unit',
           include: ['helpers/**/*.test.ts', 'bin/**/*.test.ts'],
           testTimeout: 10_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -30,7 +31,7 @@ export default defineConfig({
           hookTimeout: 240_000,
           // Specs wait on the cluster, not the CPU: run several files at once.
           maxWorkers: Number(process.env.SVC_PARALLEL || 4),
-          sequence: { concurrent: false },
+          sequence: { concurrent: false, groupOrder: 1 },
         },
       },
     ],
