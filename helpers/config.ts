@@ -42,4 +42,6 @@ export const timeouts = {
   clusterUp: Number(env('SVC_TIMEOUT_CLUSTER_UP', '180000')),
   podsReady: Number(env('SVC_TIMEOUT_PODS_READY', '90000')),
   probe: Number(env('SVC_TIMEOUT_PROBE', '3000')),
+  /** From a Service change to kube-proxy's rules answering for it. */
+  serviceSync: Number(env('SVC_TIMEOUT_SERVICE_SYNC', '30000')),
 };

@@ -12,7 +12,7 @@ bin=$SVC_CACHE/bin; out=$SVC_CACHE/images
 agnhost=$bin/k8s-$k8s/agnhost
 mkimage=$bin/mkimage; svcprobe=$bin/svcprobe
 busybox=/bin/busybox
-key=$(cat "$here/versions.json" "$agnhost" "$bin/coredns-$coredns/coredns" "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
+key=$(cat "$0" "$here/versions.json" "$agnhost" "$bin/coredns-$coredns/coredns" "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
 

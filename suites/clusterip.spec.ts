@@ -6,6 +6,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { groupByPath, pathVerdict } from '../helpers/workloads/node-paths.js';
 import { describeDistribution, roundRobin } from '../helpers/workloads/round-robin.js';
 
 describe('Does the Service work by IP?', () => {
@@ -14,13 +15,14 @@ describe('Does the Service work by IP?', () => {
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns)]);
+    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns, { node: cluster.nodes[0].name })]);
   });
 
   it('answers on ClusterIP:80 from every backend pod', async () => {
     const rr = await roundRobin(client, `http://${app.clusterIP}:${app.port}/`, app.pods.map((p) => p.name));
     const seen = describeDistribution(rr);
-    expect(rr.missing, because('ip', `backends that never answered through ${app.clusterIP}:${app.port}: ${seen}`)).toEqual([]);
+    const verdict = pathVerdict(groupByPath(app.pods, client.node), new Set(rr.missing));
+    expect(rr.missing, because('ip', `${verdict}; through ${app.clusterIP}:${app.port} from ${client.node}: ${seen}`)).toEqual([]);
     expect(rr.unexpected, because('ip', `answers from pods that are not backends: ${seen}`)).toEqual([]);
   });
 

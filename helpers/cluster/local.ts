@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { localNetwork, timeouts, versions } from '../config.js';
+import { cacheDir, localNetwork, timeouts, versions } from '../config.js';
 import { run } from '../host/run.js';
 import { Kube } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
@@ -24,6 +24,8 @@ export const DEFAULT_LOCAL_NAME = 'svc';
 interface LocalState {
   handle: ClusterHandle;
   daemons: Daemon[];
+  /** Which build of the images the nodes imported: a cluster with older images is not reused. */
+  imagesKey: string;
 }
 
 export class LocalProvider implements ClusterProvider {
@@ -53,7 +55,12 @@ export class LocalProvider implements ClusterProvider {
   /** A healthy cluster of this name and shape is running now (up() would reuse it). */
   async isUp(name = DEFAULT_LOCAL_NAME, options: ClusterOptions = {}): Promise<boolean> {
     const state = readState(name);
-    return !!state && sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables') && (await this.healthy(state));
+    return (
+      !!state &&
+      sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables') &&
+      state.imagesKey === imagesKey() &&
+      (await this.healthy(state))
+    );
   }
 
   async down(name = DEFAULT_LOCAL_NAME): Promise<void> {
@@ -142,7 +149,7 @@ export class LocalProvider implements ClusterProvider {
       },
       nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, target: n.netns })),
     };
-    const state: LocalState = { handle, daemons: this.daemons };
+    const state: LocalState = { handle, daemons: this.daemons, imagesKey: imagesKey() };
     await writeFile(join(layout.stateDir, 'state.json'), JSON.stringify(state, null, 2));
     return handle;
   }
@@ -256,6 +263,11 @@ function readState(name: string): LocalState | undefined {
   } catch {
     return undefined;
   }
+}
+
+function imagesKey(): string {
+  const file = join(cacheDir, 'images', '.key');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
 }
 
 function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode): boolean {

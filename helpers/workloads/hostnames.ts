@@ -4,6 +4,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { images, timeouts } from '../config.js';
 import { waitFor } from '../kube/wait.js';
+import { waitForKubeProxySync } from '../node/kube-proxy.js';
+import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { runLabels } from './labels.js';
 
@@ -52,6 +54,9 @@ export function hostnamesObjects(cluster: Cluster, namespace: string, o: Hostnam
         metadata: { labels: runLabels(cluster.runId, app) },
         spec: {
           terminationGracePeriodSeconds: 1,
+          // On several nodes, spread the backends so that same-node and cross-node paths both exist.
+          topologySpreadConstraints:
+            cluster.nodes.length > 1 ? [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: app } }] : undefined,
           containers: [
             {
               name,
@@ -91,7 +96,10 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
   return { namespace, name, clusterIP, port: service.spec!.ports![0].port, pods, deployment: appliedDeployment, service: appliedService };
 }
 
-/** Waits for `count` ready pods matching the labels, and for the Service's EndpointSlices to list each of them. */
+/**
+ * Waits for `count` ready pods matching the labels, for the Service's EndpointSlices to
+ * list each of them, and (where node commands run) for kube-proxy to have synced since.
+ */
 export async function waitForReadyBackends(cluster: Cluster, namespace: string, labels: Record<string, string>, count: number, service: string): Promise<BackendPod[]> {
   const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
   const pods = await waitFor(`${count} ready pods ${selector} in ${namespace}`, timeouts.podsReady, async () => {
@@ -106,6 +114,7 @@ export async function waitForReadyBackends(cluster: Cluster, namespace: string, 
     const ips = new Set(ready.flatMap((e) => e.addresses));
     return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
   });
+  if (!nodeAccessSkipReason(cluster)) await waitForKubeProxySync(cluster, Date.now() / 1000, timeouts.serviceSync);
   return pods.sort((a, b) => a.name.localeCompare(b.name));
 }
 

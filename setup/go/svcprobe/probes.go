@@ -75,7 +75,7 @@ func httpTries(url string, count, concurrency int, timeout time.Duration) Tally 
 			return "", err
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20)) // metrics pages are large
 		if err != nil {
 			return "", err
 		}

@@ -1,0 +1,27 @@
+// The guide's "Is the Service defined correctly?" as a check: every Service port's
+// targetPort (number or name) and protocol must match a containerPort of every pod the
+// selector matches. Returns the problems found, each one sentence.
+import type * as k8s from '@kubernetes/client-node';
+
+export function serviceDefinitionProblems(service: k8s.V1Service, pods: k8s.V1Pod[]): string[] {
+  const id = `Service ${service.metadata?.namespace}/${service.metadata?.name}`;
+  if (pods.length === 0) return [`${id}: its selector matches no pods, so its ports cannot be checked`];
+  const problems: string[] = [];
+  for (const port of service.spec?.ports ?? []) {
+    const protocol = port.protocol ?? 'TCP';
+    const target = port.targetPort ?? port.port;
+    const label = `port ${port.name ? `"${port.name}" ` : ''}${port.port}/${protocol} → targetPort ${JSON.stringify(target)}`;
+    for (const pod of pods) {
+      const containerPorts = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+      const match = containerPorts.find((cp) => (typeof target === 'number' || /^\d+$/.test(String(target)) ? cp.containerPort === Number(target) : cp.name === target));
+      const offered = containerPorts.map((cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`).join(', ') || 'none';
+      if (!match) {
+        const kind = typeof target === 'string' && !/^\d+$/.test(target) ? 'no container port is named' : 'no container declares port';
+        problems.push(`${id} ${label}: ${kind} ${JSON.stringify(target)} in pod ${pod.metadata?.name} (its container ports: ${offered})`);
+      } else if ((match.protocol ?? 'TCP') !== protocol) {
+        problems.push(`${id} ${label}: protocol ${protocol}, but container port ${match.containerPort} of pod ${pod.metadata?.name} is ${match.protocol ?? 'TCP'}`);
+      }
+    }
+  }
+  return problems;
+}

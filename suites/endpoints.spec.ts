@@ -1,0 +1,69 @@
+// suites/endpoints.spec.ts — guide: "Does the Service have any Endpoints?"
+// Proves: Endpoints and EndpointSlices list exactly the ready pods (by IP, port and pod UID);
+// a selector typo leaves zero endpoints and is explained; a pod failing readiness leaves the endpoints.
+// A failure usually means: selector and pod labels differ, pods not Ready, or the endpoint controllers are down.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { explainNoEndpoints } from '../helpers/diagnose/endpoints.js';
+import { execInPod } from '../helpers/kube/exec.js';
+import { endpointsOf, endpointSliceAddresses, getService } from '../helpers/kube/services.js';
+import { waitFor } from '../helpers/kube/wait.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+
+/** Readiness that a test can flip: the pod is unready while /tmp/unready is non-empty. */
+const flippableReadiness = { exec: { command: ['sh', '-c', '[ ! -s /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1, successThreshold: 1 };
+
+describe('Does the Service have any Endpoints?', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('endpoints');
+  let app: Hostnames;
+  const expected = () => app.pods.map((p) => ({ address: `${p.ip}:${HOSTNAMES_PORT}`, podUid: p.uid, ready: true })).sort(byAddress);
+  const listed = (list: { address: string; podUid?: string; ready: boolean }[]) => list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);
+
+  beforeAll(async () => {
+    app = await deployHostnames(cluster, ns, { tweak: { deployment: (d) => (d.spec!.template.spec!.containers[0].readinessProbe = flippableReadiness) } });
+  });
+
+  it('lists exactly the ready pods in Endpoints', async () => {
+    expect(listed(await endpointsOf(cluster.kube, ns, 'hostnames')), because('endpoints', 'Endpoints hostnames')).toEqual(expected());
+  });
+
+  it('lists exactly the ready pods in EndpointSlices', async () => {
+    expect(listed(await endpointSliceAddresses(cluster.kube, ns, 'hostnames')), because('endpoints', 'EndpointSlices of hostnames')).toEqual(expected());
+  });
+
+  it('has no endpoints when the selector has a typo, and says the selector matches no pods', async () => {
+    const { service } = hostnamesObjects(cluster, ns, { name: 'hostnames-typo', tweak: { service: (s) => (s.spec!.selector = { app: 'hostnamez' }) } });
+    await cluster.kube.apply(service);
+    expect(await endpointsOf(cluster.kube, ns, 'hostnames-typo'), because('endpoints', 'Endpoints of a Service whose selector matches nothing')).toEqual([]);
+    const why = await explainNoEndpoints(cluster.kube, await getService(cluster.kube, ns, 'hostnames-typo'));
+    expect(why).toContain('its selector app=hostnamez matches no pods');
+    expect(why).toContain('app=hostnames');
+  });
+
+  it('drops a pod whose readiness probe fails, and takes it back when it passes', async () => {
+    const [victim, ...others] = app.pods;
+    const flip = (content: string) => execInPod(cluster.kube, { namespace: ns, name: victim.name }, ['sh', '-c', `printf '${content}' > /tmp/unready`]);
+    const readyAddresses = async () => (await endpointSliceAddresses(cluster.kube, ns, 'hostnames')).filter((e) => e.ready).map((e) => e.ip).sort();
+
+    await flip('x');
+    const without = await waitFor(`pod ${victim.name} gone from the ready endpoints`, 30_000, async () => {
+      const ready = await readyAddresses();
+      return { done: !ready.includes(victim.ip), seen: ready.join(', '), value: ready };
+    });
+    expect(without, because('endpoints', `ready endpoints after ${victim.name} failed readiness`)).toEqual(others.map((p) => p.ip).sort());
+    const notReady = (await endpointsOf(cluster.kube, ns, 'hostnames')).filter((e) => !e.ready).map((e) => e.ip);
+    expect(notReady, because('endpoints', 'Endpoints notReadyAddresses')).toEqual([victim.ip]);
+
+    await flip('');
+    await waitFor(`pod ${victim.name} back in the ready endpoints`, 30_000, async () => {
+      const ready = await readyAddresses();
+      return { done: ready.includes(victim.ip), seen: ready.join(', ') };
+    });
+  });
+});
+
+function byAddress(a: { address: string }, b: { address: string }): number {
+  return a.address.localeCompare(b.address);
+}

@@ -1,0 +1,44 @@
+// suites/hairpin.spec.ts — guide: "Edge case: A Pod fails to reach itself via the Service IP"
+// Proves: the only backend of a Service reaches itself through the ClusterIP; on a bridge CNI its
+// bridge port has hairpin_mode 1 (or the bridge is promiscuous), and the setting in force is reported.
+// A failure usually means: hairpin mode off on the pod's bridge port (CNI bridge hairpinMode false).
+import type * as k8s from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { images } from '../helpers/config.js';
+import { because } from '../helpers/diagnose/guide.js';
+import { execInPod } from '../helpers/kube/exec.js';
+import { describeHairpin, podBridgePort } from '../helpers/node/bridge-port.js';
+import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import type { Tally } from '../helpers/workloads/client-pod.js';
+import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+
+/** A sidecar with the probe, so the pod can call its own Service from inside itself. */
+const probeSidecar: k8s.V1Container = { name: 'probe', image: images.client, imagePullPolicy: 'IfNotPresent' };
+
+describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('hairpin');
+  let app: Hostnames;
+  const inPod = (command: string[]) => execInPod(cluster.kube, { namespace: ns, name: app.pods[0].name, container: 'probe' }, command);
+
+  beforeAll(async () => {
+    app = await deployHostnames(cluster, ns, { replicas: 1, tweak: { deployment: (d) => d.spec!.template.spec!.containers.push(probeSidecar) } });
+  });
+
+  it('reaches itself through its own ClusterIP', async () => {
+    const tally = JSON.parse((await inPod(['/svcprobe', 'http', `http://${app.clusterIP}:${app.port}/`, '--count=5'])).stdout) as Tally;
+    expect(tally.answers, because('hairpin', `pod ${app.pods[0].name} → its own Service ${app.clusterIP}:${app.port}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`)).toEqual({
+      [app.pods[0].name]: 5,
+    });
+  });
+
+  it.skipIf(!!nodeAccessSkipReason(cluster))("has hairpin mode on the pod's bridge port (or a promiscuous bridge)", async ({ annotate, skip }) => {
+    const node = cluster.nodes.find((n) => n.name === app.pods[0].node)!;
+    const peerIndex = Number((await inPod(['cat', '/sys/class/net/eth0/iflink'])).stdout);
+    const port = await podBridgePort(cluster, node, peerIndex);
+    await annotate(`hairpin in force: ${describeHairpin(port)}`);
+    if (!port.bridge) skip(`the pod's link is not on a bridge (${describeHairpin(port)})`);
+    expect(port.hairpinMode || port.bridgePromiscuous, because('hairpin', describeHairpin(port))).toBe(true);
+  });
+});

@@ -1,0 +1,48 @@
+// suites/pods.spec.ts — guide: "Are the Pods working?"
+// Proves: each backend answers on podIP:9376 from a client pod and from a node, without restarts;
+// on several nodes, same-node and cross-node backends are checked and reported separately.
+// A failure usually means: the app itself, or the CNI (cross-node routes) when only same-node backends answer.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { nodeHttp } from '../helpers/node/node-probe.js';
+import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { deployHostnames, HOSTNAMES_PORT, type BackendPod, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { groupByPath, pathVerdict } from '../helpers/workloads/node-paths.js';
+
+describe('Are the Pods working?', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('pods');
+  let app: Hostnames, client: ClientPod;
+
+  beforeAll(async () => {
+    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns, { node: cluster.nodes[0].name })]);
+  });
+
+  /** Asks each pod directly; returns the pods that did not answer their own name. */
+  async function silentPods(ask: (pod: BackendPod) => Promise<Record<string, number>>): Promise<Set<string>> {
+    const silent = new Set<string>();
+    for (const pod of app.pods) if (!(await ask(pod))[pod.name]) silent.add(pod.name);
+    return silent;
+  }
+
+  it(`answers on podIP:${HOSTNAMES_PORT} from a client pod, same-node and cross-node`, async () => {
+    const groups = groupByPath(app.pods, client.node);
+    const silent = await silentPods(async (pod) => (await client.http(`http://${pod.ip}:${HOSTNAMES_PORT}/`)).answers);
+    expect([...silent], because('pods', `${pathVerdict(groups, silent)} (client on ${client.node}; same-node ${groups.sameNode.length}, cross-node ${groups.crossNode.length})`)).toEqual([]);
+  });
+
+  it.skipIf(!!nodeAccessSkipReason(cluster))(`answers on podIP:${HOSTNAMES_PORT} from a node`, async () => {
+    const node = cluster.nodes[0];
+    const groups = groupByPath(app.pods, node.name);
+    const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${pod.ip}:${HOSTNAMES_PORT}/`)).answers);
+    expect([...silent], because('pods', `from node ${node.name}: ${pathVerdict(groups, silent)}`)).toEqual([]);
+  });
+
+  it('has not restarted any container', async () => {
+    const pods = await cluster.kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=hostnames' });
+    const restarts = pods.items.map((p) => `${p.metadata?.name}: ${p.status?.containerStatuses?.[0]?.restartCount ?? '?'}`);
+    expect(restarts.filter((r) => !r.endsWith(': 0')), because('pods', 'container restarts')).toEqual([]);
+  });
+});
