@@ -11,12 +11,15 @@ import { clusterOptionsFromEnv } from '../helpers/cluster/choose.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
 import { repoRoot, resultsDir } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
+import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
+import { formatSpecList, listSpecs } from '../helpers/report/spec-list.js';
 import { newRunId } from '../helpers/suite/run-id.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
   run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--junit FILE] [--keep-cluster]
   test                          unit tests and every suite on a throwaway cluster (npm test)
+  list                          every spec and check, with the guide section it covers
   cluster up [--provider local] [--name N] [--nodes N] [--proxy-mode M]   prints the kubeconfig path
   cluster down [--name N]`;
 
@@ -47,6 +50,9 @@ export async function main(argv: string[]): Promise<number> {
         return await runTests(['--project', 'suites', ...(values.focus ? ['-t', values.focus] : [])], values.junit);
       case 'test':
         return await runTests([], values.junit);
+      case 'list':
+        console.log(formatSpecList(listSpecs(join(repoRoot, 'suites'))));
+        return 0;
       case 'cluster':
         return await cluster(sub, values.provider, values.name);
       default:
@@ -105,6 +111,7 @@ async function runTests(vitestArgs: string[], junit: string | undefined): Promis
   const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 130 : 1))));
   process.off('SIGINT', stop).off('SIGTERM', stop);
   await closeQuietly(session);
+  addJunitProperties(junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));
   printClosingLine(code);
   return code === 0 ? 0 : 1;
 }

@@ -4,7 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { images, timeouts } from '../config.js';
 import { waitFor } from '../kube/wait.js';
-import { waitForKubeProxySync } from '../node/kube-proxy.js';
+import { waitForProgrammedService } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { runLabels } from './labels.js';
@@ -36,7 +36,10 @@ export interface HostnamesOptions {
   /** agnhost arguments; serve-hostname by default, netexec where a spec needs /clientip. */
   args?: string[];
   tweak?: { deployment?: (d: k8s.V1Deployment) => void; service?: (s: k8s.V1Service) => void };
-  /** Wait until the pods are ready and listed in the Service's EndpointSlices (default true). */
+  /**
+   * Wait until the pods are ready, listed in the Service's EndpointSlices and (where node
+   * commands run) programmed by kube-proxy on every node (default true).
+   */
   waitReady?: boolean;
 }
 
@@ -93,12 +96,17 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
   if (!clusterIP) throw new Error(`Service ${namespace}/${name} was created without a ClusterIP`);
   const replicas = deployment.spec!.replicas!;
   const pods = o.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, deployment.spec!.selector.matchLabels!, replicas, name);
+  if (pods.length && !nodeAccessSkipReason(cluster)) {
+    const port = service.spec!.ports![0];
+    const destinations = pods.map((p) => `${p.ip}:${HOSTNAMES_PORT}`);
+    await waitForProgrammedService(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port }, destinations, timeouts.serviceSync);
+  }
   return { namespace, name, clusterIP, port: service.spec!.ports![0].port, pods, deployment: appliedDeployment, service: appliedService };
 }
 
 /**
- * Waits for `count` ready pods matching the labels, for the Service's EndpointSlices to
- * list each of them, and (where node commands run) for kube-proxy to have synced since.
+ * Waits for `count` ready pods matching the labels, and for the Service's EndpointSlices to
+ * list each of them.
  */
 export async function waitForReadyBackends(cluster: Cluster, namespace: string, labels: Record<string, string>, count: number, service: string): Promise<BackendPod[]> {
   const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -114,7 +122,6 @@ export async function waitForReadyBackends(cluster: Cluster, namespace: string, 
     const ips = new Set(ready.flatMap((e) => e.addresses));
     return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
   });
-  if (!nodeAccessSkipReason(cluster)) await waitForKubeProxySync(cluster, Date.now() / 1000, timeouts.serviceSync);
   return pods.sort((a, b) => a.name.localeCompare(b.name));
 }
 

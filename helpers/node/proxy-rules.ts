@@ -1,0 +1,58 @@
+// Reads kube-proxy's rules for one Service port on a node, in whichever mode the node
+// runs: iptables-save, `nft -j list ruleset`, or `ipvsadm -Ln`, through the parsers.
+import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
+import { kubeProxyIptablesRules, parseIptablesSave, type IptablesServiceRules, type ServicePortRef } from '../parse/iptables-save.js';
+import { parseIpvsadm, type IpvsVirtualServer } from '../parse/ipvsadm.js';
+import { kubeProxyNftRules, type NftServicePortRef, type NftServiceRules } from '../parse/nft.js';
+import { waitFor } from '../kube/wait.js';
+import { runOnNode } from './run-on-node.js';
+
+export async function iptablesRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: ServicePortRef): Promise<IptablesServiceRules | undefined> {
+  const dump = parseIptablesSave((await runOnNode(cluster, node, ['iptables-save'])).stdout);
+  return kubeProxyIptablesRules(dump, service);
+}
+
+export async function nftRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<NftServiceRules | undefined> {
+  const ruleset = JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown;
+  return kubeProxyNftRules(ruleset, service);
+}
+
+export async function ipvsVirtualServerOnNode(cluster: ClusterHandle, node: NodeInfo, clusterIP: string, port: number): Promise<IpvsVirtualServer | undefined> {
+  const servers = parseIpvsadm((await runOnNode(cluster, node, ['ipvsadm', '-Ln'])).stdout);
+  return servers.find((s) => s.address === clusterIP && s.port === port);
+}
+
+/** The DNAT targets kube-proxy programmed for a Service port on a node, in its mode; undefined when the mode is unknown. */
+export async function programmedDestinations(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef & { clusterIP: string; port: number }): Promise<string[] | undefined> {
+  switch (cluster.capabilities.proxyMode) {
+    case 'iptables':
+      return ((await iptablesRulesOnNode(cluster, node, service))?.endpoints ?? []).map((e) => e.destination).sort();
+    case 'nftables':
+      return ((await nftRulesOnNode(cluster, node, service))?.endpoints ?? []).map((e) => e.destination).sort();
+    case 'ipvs':
+      return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? []).map((r) => `${r.address}:${r.port}`).sort();
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Waits until kube-proxy on every node has written rules sending the Service port to
+ * exactly these destinations ("10.244.1.3:9376"): the Service is programmed, not just listed.
+ */
+export async function waitForProgrammedService(
+  cluster: ClusterHandle,
+  service: NftServicePortRef & { clusterIP: string; port: number },
+  destinations: string[],
+  budgetMs: number,
+): Promise<void> {
+  const want = [...destinations].sort().join(', ');
+  await Promise.all(
+    cluster.nodes.map((node) =>
+      waitFor(`kube-proxy rules on ${node.name} sending ${service.namespace}/${service.name} to ${want}`, budgetMs, async () => {
+        const seen = await programmedDestinations(cluster, node, service);
+        return { done: seen === undefined || seen.join(', ') === want, seen: seen?.join(', ') || 'no rules for the Service' };
+      }),
+    ),
+  );
+}
