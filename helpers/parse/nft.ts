@@ -1,0 +1,146 @@
+// Reads kube-proxy's nftables-mode view of one Service port from `nft -j list ruleset`:
+// the service-ips map entry → the service-… chain → its numgen vmap → the endpoint-… chains.
+export interface NftServiceRules {
+  clusterIP?: string;
+  port?: number;
+  protocol?: string;
+  serviceChain: string; // e.g. "service-PM2QQW4D-default/hostnames/tcp/default"
+  mapEntry: boolean; // the service-ips map has clusterIP . proto . port : goto serviceChain
+  endpoints: {
+    chain: string;
+    destination: string; // "10.244.1.3:9376" from the dnat statement
+    masqueradesSelf: boolean; // the endpoint chain marks traffic from its own pod IP for masquerade
+  }[];
+  numgenMod?: number; // the `numgen random mod N` of the service chain
+}
+
+export interface NftServicePortRef {
+  namespace: string;
+  name: string;
+  portName?: string; // absent: the Service's only (or first) port; '' : the unnamed port
+  protocol?: string; // tcp, udp or sctp, any case; absent: any
+}
+
+type Json = Record<string, unknown>;
+type Statements = unknown[]; // one rule's `expr`: {match}, {jump}, {dnat}, {vmap}, …
+
+const KUBE_PROXY_TABLE = 'kube-proxy';
+// service-HASH-namespace/name/protocol/portName, as kube-proxy's servicePortChainNameBase writes it.
+const SERVICE_CHAIN = /^service-[A-Z0-9]{8}-([^/]+)\/([^/]+)\/([^/]+)\/([^/]*)$/;
+
+// Why: tells which nftables tables exist, e.g. whether kube-proxy's `ip kube-proxy` is there at all.
+export function nftTables(ruleset: unknown): { family: string; name: string }[] {
+  return objectsOfKind(ruleset, 'table').map((table) => ({ family: String(table.family), name: String(table.name) }));
+}
+
+// Why: says whether kube-proxy (nftables mode) programmed a Service port: map entry, chain, endpoints.
+export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef): NftServiceRules | undefined {
+  const chain = objectsOfKind(ruleset, 'chain').find(
+    (chain) => chain.table === KUBE_PROXY_TABLE && matchesServiceChain(String(chain.name), service),
+  );
+  if (!chain) return undefined;
+  const family = String(chain.family);
+  const serviceChain = String(chain.name);
+  const rules = new Map<string, Statements[]>(); // chain name → its rules
+  for (const rule of objectsOfKind(ruleset, 'rule')) {
+    if (rule.family !== family || rule.table !== KUBE_PROXY_TABLE || !Array.isArray(rule.expr)) continue;
+    const chainRules = rules.get(String(rule.chain));
+    if (chainRules) chainRules.push(rule.expr);
+    else rules.set(String(rule.chain), [rule.expr]);
+  }
+  const entry = serviceIpsEntry(ruleset, family, serviceChain);
+  const statements = (rules.get(serviceChain) ?? []).flat();
+  const numgen = statements.map((statement) => numgenVmap(statement)).find((vmap) => vmap !== undefined);
+  return {
+    clusterIP: entry?.clusterIP ?? statements.map((statement) => matchedAddress(statement, 'daddr', '==')).find(Boolean),
+    port: entry?.port,
+    protocol: entry?.protocol ?? SERVICE_CHAIN.exec(serviceChain)?.[3],
+    serviceChain,
+    mapEntry: entry !== undefined,
+    endpoints: (numgen?.targets ?? []).map((target) => endpointOf(target, rules.get(target) ?? [], family)),
+    numgenMod: numgen?.mod,
+  };
+}
+
+// Every `{kind: {...}}` object of the ruleset's `nftables` array, unwrapped; [] when absent.
+function objectsOfKind(ruleset: unknown, kind: string): Json[] {
+  const list = isObject(ruleset) && Array.isArray(ruleset.nftables) ? ruleset.nftables : [];
+  return list.filter((item): item is Json => isObject(item) && isObject(item[kind])).map((item) => item[kind] as Json);
+}
+
+function matchesServiceChain(chain: string, service: NftServicePortRef): boolean {
+  const [, namespace, name, protocol, portName] = SERVICE_CHAIN.exec(chain) ?? [];
+  return (
+    namespace === service.namespace &&
+    name === service.name &&
+    (service.protocol === undefined || protocol === service.protocol.toLowerCase()) &&
+    (service.portName === undefined || portName === service.portName)
+  );
+}
+
+// The service-ips element whose verdict is `goto serviceChain`: its key is clusterIP . proto . port.
+function serviceIpsEntry(ruleset: unknown, family: string, serviceChain: string) {
+  const map = objectsOfKind(ruleset, 'map').find((map) => map.family === family && map.table === KUBE_PROXY_TABLE && map.name === 'service-ips');
+  for (const element of Array.isArray(map?.elem) ? map.elem : []) {
+    if (!Array.isArray(element) || verdictTarget(element[1]) !== serviceChain) continue;
+    const key = unwrapElem(element[0]);
+    const [clusterIP, protocol, port] = isObject(key) && Array.isArray(key.concat) ? key.concat : [];
+    return { clusterIP: stringOrUndefined(clusterIP), protocol: stringOrUndefined(protocol), port: typeof port === 'number' ? port : undefined };
+  }
+  return undefined;
+}
+
+// `numgen random mod N vmap { 0 : goto A, 1 : goto B }` → { mod: N, targets: [A, B] } in key order.
+function numgenVmap(statement: unknown): { mod?: number; targets: string[] } | undefined {
+  const vmap = isObject(statement) ? statement.vmap : undefined;
+  if (!isObject(vmap) || !isObject(vmap.key) || !isObject(vmap.key.numgen)) return undefined;
+  const mod = vmap.key.numgen.mod;
+  const set = isObject(vmap.data) && Array.isArray(vmap.data.set) ? vmap.data.set : [];
+  const pairs = set.filter(Array.isArray).map(([key, verdict]) => [Number(unwrapElem(key)), verdictTarget(verdict)] as const);
+  const targets = pairs.sort((a, b) => a[0] - b[0]).flatMap(([, target]) => (target ? [target] : []));
+  return { mod: typeof mod === 'number' ? mod : undefined, targets };
+}
+
+// An endpoint chain: `ip saddr <pod> jump mark-for-masquerade` and `meta l4proto tcp dnat to <pod>:<port>`.
+function endpointOf(chain: string, rules: Statements[], family: string): NftServiceRules['endpoints'][number] {
+  const dnat = rules.flat().map((statement) => (isObject(statement) ? statement.dnat : undefined)).find(isObject);
+  const address = stringOrUndefined(dnat?.addr) ?? '';
+  const port = typeof dnat?.port === 'number' ? dnat.port : undefined;
+  const host = family === 'ip6' || address.includes(':') ? `[${address}]` : address;
+  const marksOwnPod = (rule: Statements) =>
+    rule.some((statement) => matchedAddress(statement, 'saddr', '==') === address) &&
+    rule.some((statement) => isObject(statement) && verdictTarget(statement) === 'mark-for-masquerade');
+  return {
+    chain,
+    destination: port === undefined ? address : `${host}:${port}`,
+    masqueradesSelf: address !== '' && rules.some(marksOwnPod),
+  };
+}
+
+// `ip saddr == 10.244.1.3` (or ip6) as a match statement → "10.244.1.3"; otherwise undefined.
+function matchedAddress(statement: unknown, field: 'saddr' | 'daddr', op: string): string | undefined {
+  const match = isObject(statement) ? statement.match : undefined;
+  if (!isObject(match) || match.op !== op || !isObject(match.left) || !isObject(match.left.payload)) return undefined;
+  const payload = match.left.payload;
+  return payload.field === field && (payload.protocol === 'ip' || payload.protocol === 'ip6') ? stringOrUndefined(match.right) : undefined;
+}
+
+// `{goto: {target}}` or `{jump: {target}}` → target.
+function verdictTarget(verdict: unknown): string | undefined {
+  if (!isObject(verdict)) return undefined;
+  const jump = isObject(verdict.goto) ? verdict.goto : isObject(verdict.jump) ? verdict.jump : undefined;
+  return stringOrUndefined(jump?.target);
+}
+
+// Set elements with a comment or timeout are wrapped as `{elem: {val: …}}`.
+function unwrapElem(value: unknown): unknown {
+  return isObject(value) && isObject(value.elem) ? value.elem.val : value;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
