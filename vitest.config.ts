@@ -30,7 +30,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 240_000,
           // Specs wait on the cluster, not the CPU: run several files at once.
-          maxWorkers: Number(process.env.SVC_PARALLEL || 4),
+          maxWorkers: Number(process.env.SVC_PARALLEL || 10),
           sequence: { concurrent: false, groupOrder: 1 },
         },
       },

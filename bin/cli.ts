@@ -17,7 +17,7 @@ import { newRunId } from '../helpers/suite/run-id.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
-  run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--junit FILE] [--keep-cluster]
+  run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--skip RE] [--junit FILE] [--keep-cluster]
   test                          unit tests and every suite on a throwaway cluster (npm test)
   list                          every spec and check, with the guide section it covers
   cluster up [--provider local] [--name N] [--nodes N] [--proxy-mode M]   prints the kubeconfig path
@@ -31,6 +31,7 @@ const OPTIONS = {
   'proxy-mode': { type: 'string' },
   name: { type: 'string' },
   focus: { type: 'string' },
+  skip: { type: 'string' },
   junit: { type: 'string' },
   'keep-cluster': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     const [command, sub] = positionals;
     switch (command) {
       case 'run':
-        return await runTests(['--project', 'suites', ...(values.focus ? ['-t', values.focus] : [])], values.junit);
+        return await runTests(['--project', 'suites', ...testNameFilter(values.focus, values.skip)], values.junit);
       case 'test':
         return await runTests([], values.junit);
       case 'list':
@@ -61,6 +62,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return fail(error);
   }
+}
+
+/**
+ * vitest's -t takes one pattern, matched against each check's full name ("section check");
+ * --focus and --skip become one regex: names matching FOCUS and not matching SKIP.
+ */
+export function testNameFilter(focus?: string, skip?: string): string[] {
+  for (const [flag, re] of [['--focus', focus], ['--skip', skip]] as const) {
+    if (re === undefined) continue;
+    try {
+      new RegExp(re);
+    } catch (error) {
+      throw new UsageError(`${flag} "${re}" is not a valid regular expression: ${(error as Error).message}`);
+    }
+  }
+  if (!focus && !skip) return [];
+  return ['-t', `^${skip ? `(?!.*(?:${skip}))` : ''}${focus ? `(?=.*(?:${focus}))` : ''}`];
 }
 
 /** Every cluster option travels as an SVC_* variable, so vitest's workers see the same. */

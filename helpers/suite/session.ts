@@ -25,11 +25,9 @@ export async function openSession(runId: string, log: (line: string) => void): P
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        await cleanupRun(handle, runId);
-      } finally {
-        if (choice.destroyAfter) await choice.provider.down(handle.name);
-      }
+      // A cluster made for this run goes whole; on a kept one, the run's objects are deleted and waited for.
+      if (choice.destroyAfter) await choice.provider.down(handle.name);
+      else await cleanupRun(handle, runId);
     },
   };
 }
