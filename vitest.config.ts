@@ -27,6 +27,7 @@ export default defineConfig({
           name: 'suites',
           include: ['suites/**/*.spec.ts'],
           globalSetup: ['helpers/suite/global-setup.ts'],
+          setupFiles: ['helpers/suite/diagnose-on-failure.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
           // Specs wait on the cluster, not the CPU: run several files at once.

@@ -7,6 +7,7 @@ import { waitFor } from '../kube/wait.js';
 import { waitForProgrammedService } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { Cluster } from '../suite/fixtures.js';
+import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { runLabels } from './labels.js';
 
 export const HOSTNAMES_PORT = 9376;
@@ -87,6 +88,7 @@ export function hostnamesObjects(cluster: Cluster, namespace: string, o: Hostnam
 
 export async function deployHostnames(cluster: Cluster, namespace: string, o: HostnamesOptions = {}): Promise<Hostnames> {
   const { deployment, service } = hostnamesObjects(cluster, namespace, o);
+  setDiagnosisTarget(namespace, service.metadata!.name!);
   const [appliedDeployment, appliedService] = [await cluster.kube.apply(deployment), await cluster.kube.apply(service)].map((a) => a[0]) as [
     k8s.V1Deployment,
     k8s.V1Service,

@@ -1,0 +1,47 @@
+// vitest setup file for the suites: when a check fails, collect the evidence for the
+// spec's Service once, append the verdict (guide section, cause, next step) to the failure
+// message, and write test-results/diagnostics/<spec>.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterAll, afterEach, inject, type RunnerTestSuite } from 'vitest';
+import { resultsDir } from '../config.js';
+import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
+import { evidenceMarkdown } from '../diagnose/report.js';
+import { formatVerdict, verdict, type Verdict } from '../diagnose/verdict.js';
+import { diagnosisTarget } from './diagnosis-target.js';
+
+let diagnosis: Promise<{ ev: Evidence; v: Verdict } | undefined> | undefined;
+let failed = false;
+
+function diagnose(): Promise<{ ev: Evidence; v: Verdict } | undefined> {
+  diagnosis ??= (async () => {
+    const target = diagnosisTarget();
+    if (!target) return undefined;
+    const cluster = inject('cluster');
+    const ev = await collectEvidence(cluster, target.namespace, target.service);
+    return { ev, v: verdict(ev, cluster.capabilities.dnsIP, cluster.capabilities.clusterDomain) };
+  })().catch(() => undefined);
+  return diagnosis;
+}
+
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail') return;
+  failed = true;
+  const d = await diagnose();
+  if (!d) return;
+  for (const error of task.result.errors ?? []) error.message = `${error.message}\n${formatVerdict(d.v)}`;
+}, 60_000);
+
+// vitest passes fixtures first (destructured) and the file's suite second.
+// eslint-disable-next-line no-empty-pattern
+afterAll(async ({}, file) => {
+  const suite = file as RunnerTestSuite & { file?: { filepath: string } };
+  const hookFailed = JSON.stringify(suite.result?.errors ?? []) !== '[]' || suite.tasks.some((t) => t.result?.state === 'fail');
+  if (!failed && !hookFailed) return;
+  const d = await diagnose();
+  if (!d) return;
+  const dir = join(resultsDir, 'diagnostics');
+  mkdirSync(dir, { recursive: true });
+  const spec = basename(suite.file?.filepath ?? suite.name, '.spec.ts');
+  writeFileSync(join(dir, `${spec}.md`), evidenceMarkdown(`${spec}: diagnosis`, d.ev, d.v));
+}, 60_000);
