@@ -14,12 +14,20 @@ import { UsageError } from '../helpers/errors.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
 import { formatSpecList, listSpecs } from '../helpers/report/spec-list.js';
 import { newRunId } from '../helpers/suite/run-id.js';
+import { attachByKubeconfig } from '../helpers/cluster/attach.js';
+import { formatChecklist, runChecklist } from '../helpers/diagnose/checklist.js';
+import { collectEvidence } from '../helpers/diagnose/evidence.js';
+import { evidenceMarkdown } from '../helpers/diagnose/report.js';
+import { cleanupRun } from '../helpers/suite/cleanup.js';
+import { clusterFromHandle } from '../helpers/suite/fixtures.js';
+import { startClientPod } from '../helpers/workloads/client-pod.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
   run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--skip RE] [--junit FILE] [--keep-cluster]
   test                          unit tests and every suite on a throwaway cluster (npm test)
   list                          every spec and check, with the guide section it covers
+  diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
   cluster up [--provider local] [--name N] [--nodes N] [--proxy-mode M]   prints the kubeconfig path
   cluster down [--name N]`;
 
@@ -51,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runTests(['--project', 'suites', ...testNameFilter(values.focus, values.skip)], values.junit);
       case 'test':
         return await runTests([], values.junit);
+      case 'diagnose':
+        return await diagnoseService(sub, values.kubeconfig ?? process.env.SVC_KUBECONFIG, values.context);
       case 'list':
         console.log(formatSpecList(listSpecs(join(repoRoot, 'suites'))));
         return 0;
@@ -111,6 +121,29 @@ async function cluster(action: string | undefined, provider = 'local', name = DE
     return 0;
   }
   throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"`);
+}
+
+/** The guide on a user's Service: exit 0 healthy, 1 a problem found, 2 could not check. */
+async function diagnoseService(target: string | undefined, kubeconfig: string | undefined, context: string | undefined): Promise<number> {
+  const [namespace, service, extra] = (target ?? '').split('/');
+  if (!namespace || !service || extra !== undefined) throw new UsageError('diagnose needs NAMESPACE/SERVICE, e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config');
+  if (!kubeconfig) throw new UsageError('diagnose needs --kubeconfig FILE (a kubeconfig is never picked up implicitly)');
+  const handle = await attachByKubeconfig(kubeconfig, context);
+  const runId = newRunId();
+  const cluster = clusterFromHandle(handle, runId);
+  const ev = await collectEvidence(handle, namespace, service);
+  if (!ev.found) throw new UsageError(`Service ${namespace}/${service} does not exist; check the name and namespace (kubectl get svc -n ${namespace})`);
+  try {
+    const client = await startClientPod(cluster, await cluster.namespace('diagnose'));
+    const { items, verdict, healthy } = await runChecklist(handle, ev, client);
+    console.log(`diagnose ${namespace}/${service} on ${handle.provider} cluster ${handle.name}\n`);
+    console.log(formatChecklist(items, verdict, healthy));
+    mkdirSync(join(resultsDir, 'diagnostics'), { recursive: true });
+    writeFileSync(join(resultsDir, 'diagnostics', `diagnose-${namespace}-${service}.md`), evidenceMarkdown(`diagnose ${namespace}/${service}`, ev, verdict));
+    return healthy ? 0 : 1;
+  } finally {
+    await cleanupRun(handle, runId);
+  }
 }
 
 /** Brings the cluster up here (exit 2 if that fails), runs vitest against it, then cleans up, on signals too. */

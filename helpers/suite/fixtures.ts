@@ -16,8 +16,11 @@ export interface Cluster extends ClusterHandle {
 }
 
 export function useCluster(): Cluster {
-  const handle = inject('cluster');
-  const runId = inject('runId');
+  return clusterFromHandle(inject('cluster'), inject('runId'));
+}
+
+/** The same thing outside vitest (the CLI's diagnose): a handle and a run id. */
+export function clusterFromHandle(handle: ClusterHandle, runId: string): Cluster {
   const kube = new Kube(handle.kubeconfig);
   return {
     ...handle,
