@@ -18,6 +18,7 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string): Ver
   const unready = ev.pods.filter((p) => !p.ready);
   if (ev.pods.length > 0 && unready.length === ev.pods.length) return say('pods', `no pod of ${id} is Ready: ${unready.map((p) => p.summary).join('; ')}`);
   if (ev.definitionProblems.length) return say('definition', ev.definitionProblems[0]);
+  if (unready.length) return say('endpoints', `${unready.length} of ${ev.pods.length} pods of ${id} are not Ready, so they left its endpoints: ${unready.map((p) => p.summary).join('; ')}`);
 
   const noProxy = ev.nodes.filter((n) => n.kubeProxy && !n.kubeProxy.running);
   if (noProxy.length) return say('kubeProxy', `kube-proxy is not running on ${noProxy.map((n) => `${n.node} (${n.kubeProxy!.problem})`).join(', ')}`);

@@ -3,6 +3,7 @@
 // callback changes the default objects for one spec instead of a flag per variant.
 import type * as k8s from '@kubernetes/client-node';
 import { images, timeouts } from '../config.js';
+import { execInPod } from '../kube/exec.js';
 import { waitFor } from '../kube/wait.js';
 import { waitForProgrammedService } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
@@ -83,7 +84,22 @@ export function hostnamesObjects(cluster: Cluster, namespace: string, o: Hostnam
   };
   o.tweak?.deployment?.(deployment);
   o.tweak?.service?.(service);
+  if (name === 'hostnames') injectWorkloadFault(process.env.SVC_FAULT, deployment, service);
   return { deployment, service };
+}
+
+/**
+ * The self-test's workload faults (npm run selftest sets SVC_FAULT): the spec's own code
+ * stays as it is and deploys a broken `hostnames`, which the suite must catch.
+ */
+function injectWorkloadFault(fault: string | undefined, deployment: k8s.V1Deployment, service: k8s.V1Service): void {
+  const container = deployment.spec!.template.spec!.containers[0];
+  const port = service.spec!.ports![0];
+  if (fault === 'selector-typo') service.spec!.selector = { app: 'hostnamez' };
+  if (fault === 'wrong-target-port') port.targetPort = 9377 as never;
+  if (fault === 'missing-named-port') port.targetPort = 'http' as never;
+  // A probe that fails once /tmp/unready is written: deployHostnames writes it in one pod.
+  if (fault === 'unready-pod') container.readinessProbe = { exec: { command: ['sh', '-c', '[ ! -s /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1 };
 }
 
 export async function deployHostnames(cluster: Cluster, namespace: string, o: HostnamesOptions = {}): Promise<Hostnames> {
@@ -102,6 +118,9 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
     const port = service.spec!.ports![0];
     const destinations = pods.map((p) => `${p.ip}:${HOSTNAMES_PORT}`);
     await waitForProgrammedService(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port }, destinations, timeouts.serviceSync);
+  }
+  if (process.env.SVC_FAULT === 'unready-pod' && name === 'hostnames' && pods.length) {
+    await execInPod(cluster.kube, { namespace, name: pods[0].name }, ['sh', '-c', 'echo x > /tmp/unready']);
   }
   return { namespace, name, clusterIP, port: service.spec!.ports![0].port, pods, deployment: appliedDeployment, service: appliedService };
 }

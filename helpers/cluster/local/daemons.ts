@@ -16,6 +16,8 @@ export interface Daemon {
   component: string;
   pid: number;
   log: string;
+  /** How it was started, so a fault test can stop and start it again. */
+  start: StartOptions;
 }
 
 /** The cgroup v1 hierarchies mounted here (cpu, memory, pids, ..., name=systemd), by mount dir. */
@@ -65,7 +67,7 @@ export async function startDaemon(o: StartOptions): Promise<Daemon> {
   });
   child.unref();
   if (!child.pid) throw new Error(`could not start ${o.component} (${o.command})`);
-  return { component: o.component, pid: child.pid, log };
+  return { component: o.component, pid: child.pid, log, start: o };
 }
 
 export function isRunning(pid: number): boolean {

@@ -1,0 +1,160 @@
+// npm run selftest: does the suite catch a broken cluster, and name the right cause?
+// On a throwaway 2-node local cluster, for each fault: inject it, run the specs it should
+// break, check that the expected spec failed and that a failure's verdict names the cause,
+// undo it, and check those specs are green again. Rates go to test-results/selftest.json.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { LocalProvider } from '../helpers/cluster/local.js';
+import { startDaemon, stopDaemons, type Daemon } from '../helpers/cluster/local/daemons.js';
+import { repoRoot, resultsDir } from '../helpers/config.js';
+import { run } from '../helpers/host/run.js';
+import { Kube } from '../helpers/kube/client.js';
+
+const NAME = 'selftest';
+const stateFile = `/var/lib/svc-conformance/${NAME}/state.json`;
+const cli = join(repoRoot, 'bin', 'svc-conformance.js');
+
+interface Fault {
+  name: string;
+  focus: string; // the specs this fault must break (a --focus regex)
+  spec: string; // a spec file that must be among the failures
+  cause: RegExp; // what a failure's verdict must say
+  env?: Record<string, string>; // workload faults: SVC_FAULT for deployHostnames
+  inject?: () => Promise<void>;
+  undo?: () => Promise<void>;
+}
+
+const state = () => JSON.parse(readFileSync(stateFile, 'utf8')) as { daemons: Daemon[]; handle: { kubeconfig: string } };
+const kube = () => new Kube(state().handle.kubeconfig);
+const daemons = (prefix: string) => state().daemons.filter((d) => d.component.startsWith(prefix));
+const inNode = (i: number, ...cmd: string[]) => run('ip', ['netns', 'exec', `svc-${NAME}-n${i}`, ...cmd]);
+const conflist = (i: number) => `/var/lib/svc-conformance/${NAME}/${NAME}-node-${i}/cni/10-svc-conformance.conflist`;
+const kubeletConfig = (i: number) => `/var/lib/svc-conformance/${NAME}/${NAME}-node-${i}/kubelet.yaml`;
+const edit = (file: string, from: string, to: string) => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+
+/** Restarts daemons from their recorded command and records the new pids. */
+async function restart(prefix: string): Promise<void> {
+  const s = JSON.parse(readFileSync(stateFile, 'utf8'));
+  await stopDaemons(daemons(prefix));
+  for (const d of s.daemons as Daemon[]) if (d.component.startsWith(prefix)) Object.assign(d, await startDaemon(d.start));
+  writeFileSync(stateFile, JSON.stringify(s, null, 2));
+}
+
+const scaleCoreDNS = (replicas: number) =>
+  kube().apps.patchNamespacedDeploymentScale({ namespace: 'kube-system', name: 'coredns', body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+
+const podRoutes = async (op: 'add' | 'del') => {
+  await run('ip', ['-n', `svc-${NAME}-n1`, 'route', op, '10.244.2.0/24', ...(op === 'add' ? ['via', '10.250.0.12'] : [])]);
+  await run('ip', ['-n', `svc-${NAME}-n2`, 'route', op, '10.244.1.0/24', ...(op === 'add' ? ['via', '10.250.0.11'] : [])]);
+};
+
+/** Fault 8 lives while the spec runs: a loop deletes the DNAT of one hostnames endpoint as kube-proxy writes it. */
+let dnatLoop: NodeJS.Timeout | undefined;
+async function deleteOneDnat(): Promise<void> {
+  const dump = (await inNode(1, 'iptables-save', '-t', 'nat')).stdout.split('\n');
+  const rule = dump.find((l) => l.startsWith('-A KUBE-SEP-') && l.includes('clusterip-') && l.includes('/hostnames:default"') && l.includes('DNAT'));
+  if (rule) await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
+}
+
+const FAULTS: Fault[] = [
+  { name: 'Service selector typo', focus: 'work by IP', spec: 'clusterip', cause: /selector app=hostnamez matches no pods/, env: { SVC_FAULT: 'selector-typo' } },
+  { name: 'wrong targetPort', focus: 'work by IP', spec: 'clusterip', cause: /no container declares port 9377/, env: { SVC_FAULT: 'wrong-target-port' } },
+  { name: 'named targetPort no container has', focus: 'work by IP', spec: 'clusterip', cause: /no container port is named "http"/, env: { SVC_FAULT: 'missing-named-port' } },
+  { name: 'readiness failing on one pod', focus: 'work by IP', spec: 'clusterip', cause: /1 of 3 pods .* not Ready/, env: { SVC_FAULT: 'unready-pod' } },
+  { name: 'CoreDNS scaled to 0', focus: 'DNS name', spec: 'dns', cause: /CoreDNS has no ready pods/, inject: () => scaleCoreDNS(0).then(() => undefined), undo: () => scaleCoreDNS(1).then(() => undefined) },
+  {
+    name: 'kubelet clusterDNS wrong',
+    focus: 'DNS name',
+    spec: 'dns',
+    cause: /clusterDNS is wrong/,
+    inject: async () => {
+      for (const i of [1, 2]) edit(kubeletConfig(i), '- 10.96.0.10', '- 10.96.0.99');
+      await restart('kubelet');
+    },
+    undo: async () => {
+      for (const i of [1, 2]) edit(kubeletConfig(i), '- 10.96.0.99', '- 10.96.0.10');
+      await restart('kubelet');
+    },
+  },
+  {
+    name: 'kube-proxy stopped and its rules flushed',
+    focus: 'work by IP|kube-proxy working',
+    spec: 'kube-proxy',
+    cause: /kube-proxy is not running|kube-proxy on .* healthz/,
+    inject: async () => {
+      await stopDaemons(daemons('kube-proxy'));
+      for (const i of [1, 2]) await inNode(i, 'iptables', '-t', 'nat', '-F', 'KUBE-SERVICES');
+    },
+    undo: () => restart('kube-proxy'),
+  },
+  {
+    name: "one endpoint's DNAT rule deleted on a node",
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /rules on selftest-node-1 .*(no rule for|sending)/,
+    inject: async () => void (dnatLoop = setInterval(() => void deleteOneDnat(), 150)),
+    undo: async () => clearInterval(dnatLoop),
+  },
+  {
+    name: 'hairpin mode off (CNI bridge hairpinMode false)',
+    focus: 'reach itself',
+    spec: 'hairpin',
+    cause: /hairpin is off|hairpin_mode 0/,
+    inject: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": true', '"hairpinMode": false')),
+    undo: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": false', '"hairpinMode": true')),
+  },
+  { name: 'pod routes between the two nodes removed', focus: 'Pods working', spec: 'pods', cause: /only same-node backends answer|no route to 10\.244/, inject: () => podRoutes('del'), undo: () => podRoutes('add') },
+];
+
+interface Outcome {
+  fault: string;
+  detected: boolean;
+  rightCause: boolean;
+  greenAfterUndo: boolean;
+  failures: string[];
+}
+
+async function runSpecs(focus: string, tag: string, env: Record<string, string> = {}) {
+  const out = join(resultsDir, 'selftest', tag);
+  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--focus', focus], {
+    env: { ...process.env, ...env, SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: out, SVC_TIMEOUT_SERVICE_SYNC: '15000', SVC_TIMEOUT_PODS_READY: '40000' },
+    allowFailure: true,
+    timeoutMs: 600_000,
+  });
+  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { testResults: { name: string; message?: string; assertionResults: { status: string; failureMessages: string[] }[] }[] };
+  const failed = report.testResults.filter((f) => f.message || f.assertionResults.some((a) => a.status === 'failed'));
+  const messages = failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]);
+  return { exitCode: r.exitCode, failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')), messages };
+}
+
+const outcomes: Outcome[] = [];
+const only = process.argv[2] ? new RegExp(process.argv[2], 'i') : undefined;
+try {
+  await new LocalProvider().up({ name: NAME, nodes: 2 });
+  for (const [i, fault] of FAULTS.entries()) {
+    if (only && !only.test(fault.name)) continue;
+    await fault.inject?.();
+    let broken;
+    try {
+      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.env);
+    } finally {
+      await fault.undo?.();
+    }
+    const green = await runSpecs(fault.focus, `${i + 1}-undone`);
+    const detected = broken.failedSpecs.includes(fault.spec);
+    const rightCause = broken.messages.some((m) => fault.cause.test(m));
+    outcomes.push({ fault: fault.name, detected, rightCause, greenAfterUndo: green.exitCode === 0, failures: broken.messages.map((m) => m.split('\n').filter((l) => l.startsWith('verdict') || /Error/.test(l)).join(' | ').slice(0, 400)).slice(0, 3) });
+    console.log(`${detected ? '✓' : '✗'} detected  ${rightCause ? '✓' : '✗'} cause  ${green.exitCode === 0 ? '✓' : '✗'} green after undo  — ${fault.name} (failed: ${broken.failedSpecs.join(', ') || 'nothing'})`);
+  }
+} finally {
+  clearInterval(dnatLoop);
+  await new LocalProvider().down(NAME);
+}
+
+const count = (k: keyof Outcome) => outcomes.filter((o) => o[k]).length;
+const summary = { faults: outcomes.length, detected: count('detected'), rightCause: count('rightCause'), greenAfterUndo: count('greenAfterUndo'), outcomes };
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, 'selftest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+console.log(`${summary.detected}/${summary.faults} detected, ${summary.rightCause}/${summary.faults} with the right cause, ${summary.greenAfterUndo}/${summary.faults} green after undo`);
+process.exitCode = summary.detected === summary.faults && summary.rightCause === summary.faults && summary.greenAfterUndo === summary.faults ? 0 : 1;
