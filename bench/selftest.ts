@@ -2,7 +2,7 @@
 // On a throwaway 2-node local cluster, for each fault: inject it, run the specs it should
 // break, check that the expected spec failed and that a failure's verdict names the cause,
 // undo it, and check those specs are green again. Rates go to test-results/selftest.json.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { LocalProvider } from '../helpers/cluster/local.js';
@@ -122,9 +122,12 @@ async function runSpecs(focus: string, tag: string, env: Record<string, string> 
     allowFailure: true,
     timeoutMs: 600_000,
   });
-  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { testResults: { name: string; message?: string; assertionResults: { status: string; failureMessages: string[] }[] }[] };
-  const failed = report.testResults.filter((f) => f.message || f.assertionResults.some((a) => a.status === 'failed'));
-  const messages = failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]);
+  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { testResults: { name: string; status: string; message?: string; assertionResults: { status: string; failureMessages: string[] }[] }[] };
+  const failed = report.testResults.filter((f) => f.status === 'failed');
+  // Verdicts: appended to failed checks' messages, and at the top of each failed spec's diagnostics file.
+  const diagnostics = join(out, 'diagnostics');
+  const files = existsSync(diagnostics) ? readdirSync(diagnostics).map((f) => readFileSync(join(diagnostics, f), 'utf8').split('\n')[2] ?? '') : [];
+  const messages = [...failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]), ...files].filter(Boolean);
   return { exitCode: r.exitCode, failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')), messages };
 }
 
@@ -144,7 +147,7 @@ try {
     const green = await runSpecs(fault.focus, `${i + 1}-undone`);
     const detected = broken.failedSpecs.includes(fault.spec);
     const rightCause = broken.messages.some((m) => fault.cause.test(m));
-    outcomes.push({ fault: fault.name, detected, rightCause, greenAfterUndo: green.exitCode === 0, failures: broken.messages.map((m) => m.split('\n').filter((l) => l.startsWith('verdict') || /Error/.test(l)).join(' | ').slice(0, 400)).slice(0, 3) });
+    outcomes.push({ fault: fault.name, detected, rightCause, greenAfterUndo: green.exitCode === 0, failures: broken.messages.map((m) => m.split('\n').filter((l) => /verdict|Error/.test(l)).join(' | ').slice(0, 500)).filter(Boolean).slice(0, 3) });
     console.log(`${detected ? '✓' : '✗'} detected  ${rightCause ? '✓' : '✗'} cause  ${green.exitCode === 0 ? '✓' : '✗'} green after undo  — ${fault.name} (failed: ${broken.failedSpecs.join(', ') || 'nothing'})`);
   }
 } finally {

@@ -12,6 +12,7 @@ import { Kube } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
 import { findArtifacts, type Artifacts } from './local/artifacts.js';
 import { containerdConfig, containerdSocket, cniConfig, kubeconfig, kubeletConfig, kubeProxyConfig } from './local/configs.js';
+import { apiserverArgs, importImages, unmountBelow, waitForDns, waitForNodesReady } from './local/bootstrap.js';
 import { corednsObjects } from './local/coredns.js';
 import { createCgroup, killCgroupTree, startDaemon, stopDaemons, type Daemon } from './local/daemons.js';
 import { APISERVER_PORT, CGROUP_PARENT, clusterLayout, STATE_ROOT, type ClusterLayout, type NodeLayout } from './local/layout.js';
@@ -202,62 +203,6 @@ export class LocalProvider implements ClusterProvider {
     return !!nodes && nodes.items.length === state.handle.nodes.length;
   }
 
-}
-
-function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
-  return [
-    '--etcd-servers=http://127.0.0.1:2379', '--bind-address=0.0.0.0', `--secure-port=${APISERVER_PORT}`, `--advertise-address=${layout.nodes[0].ip}`,
-    `--service-cluster-ip-range=${localNetwork.serviceCIDR}`, `--client-ca-file=${pki.ca}`,
-    `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
-    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`, `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
-    '--kubelet-preferred-address-types=InternalIP',
-    `--service-account-issuer=https://kubernetes.default.svc.${localNetwork.clusterDomain}`,
-    `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-    '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--profiling=false', '--v=1',
-  ];
-}
-
-function isNodeReady(node: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
-async function waitForNodesReady(kube: Kube, layout: ClusterLayout): Promise<void> {
-  await waitFor(`${layout.nodes.length} node(s) Ready`, timeouts.clusterUp, async () => {
-    const nodes = await kube.core.listNode();
-    const ready = nodes.items.filter(isNodeReady).map((n) => n.metadata?.name);
-    const seen = nodes.items.map((n) => `${n.metadata?.name}=${isNodeReady(n) ? 'Ready' : 'NotReady'}`).join(', ') || 'no nodes registered';
-    return { done: ready.length === layout.nodes.length, seen };
-  });
-}
-
-/** DNS is up when the DNS Service IP answers the `kubernetes` Service's name from a node. */
-async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): Promise<void> {
-  const name = `kubernetes.default.svc.${localNetwork.clusterDomain}`;
-  await waitFor(`CoreDNS answering ${name} at ${localNetwork.dnsIP}`, timeouts.clusterUp, async () => {
-    const r = await run('ip', ['netns', 'exec', layout.nodes[0].netns, artifacts.svcprobe, 'lookup', name, '--server', localNetwork.dnsIP, '--timeout', '1s'], {
-      allowFailure: true,
-    });
-    const answer = r.stdout ? (JSON.parse(r.stdout) as { outcome: string; addrs?: string[] }) : { outcome: r.stderr };
-    return { done: answer.outcome === 'ok', seen: `${answer.outcome} ${answer.addrs?.join(',') ?? ''}`.trim() };
-  });
-}
-
-async function importImages(node: NodeLayout, artifacts: Artifacts): Promise<void> {
-  await Promise.all(
-    Object.values(artifacts.images).map((archive) =>
-      run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive], { where: `for ${node.name}` }),
-    ),
-  );
-}
-
-/** Unmounts everything mounted below the given directories (pod volumes, rootfs, netns), deepest first. */
-async function unmountBelow(dirs: string[]): Promise<void> {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => !!mountPoint && dirs.some((d) => mountPoint === d || mountPoint.startsWith(`${d}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const mountPoint of mounts) await run('umount', ['-l', mountPoint], { allowFailure: true });
 }
 
 function readState(name: string): LocalState | undefined {

@@ -42,6 +42,8 @@ afterAll(async ({}, file) => {
   if (!d) return;
   const dir = join(resultsDir, 'diagnostics');
   mkdirSync(dir, { recursive: true });
+  // A failed beforeAll has no check to carry the verdict: put it on the hook's errors.
+  for (const task of [suite, ...suite.tasks]) for (const error of task.result?.errors ?? []) error.message = `${error.message}\n${formatVerdict(d.v)}`;
   const spec = basename(suite.file?.filepath ?? suite.name, '.spec.ts');
   writeFileSync(join(dir, `${spec}.md`), evidenceMarkdown(`${spec}: diagnosis`, d.ev, d.v));
 }, 60_000);
