@@ -19,7 +19,8 @@ import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
   run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--skip RE] [--junit FILE] [--keep-cluster]
-  test                          unit tests and every suite on a throwaway cluster (npm test)
+  test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
+                                with --selftest (default when CI=true) also the fault self-test
   list                          every spec and check, with the guide section it covers
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
   cluster up [--provider local] [--name N] [--nodes N] [--proxy-mode M]   prints the kubeconfig path
@@ -36,6 +37,7 @@ const OPTIONS = {
   skip: { type: 'string' },
   junit: { type: 'string' },
   'keep-cluster': { type: 'boolean' },
+  selftest: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         return await runTests(['--project', 'suites', ...testNameFilter(values.focus, values.skip)], values.junit);
       case 'test':
-        return await runTests([], values.junit);
+        return await runTests([], values.junit, process.env.CI === 'true' || !!values.selftest);
       case 'diagnose':
         return await diagnoseService(sub, values.kubeconfig ?? process.env.SVC_KUBECONFIG, values.context);
       case 'list':
@@ -118,7 +120,7 @@ async function cluster(action: string | undefined, provider = 'local', name = DE
 }
 
 /** Brings the cluster up here (exit 2 if that fails), runs vitest against it, then cleans up, on signals too. */
-async function runTests(vitestArgs: string[], junit: string | undefined): Promise<number> {
+async function runTests(vitestArgs: string[], junit: string | undefined, selftest = false): Promise<number> {
   const runId = process.env.SVC_RUN_ID || newRunId();
   const session = await wrapClusterError(openSession(runId, (line) => console.error(line)));
   mkdirSync(resultsDir, { recursive: true });
@@ -134,12 +136,28 @@ async function runTests(vitestArgs: string[], junit: string | undefined): Promis
   process.off('SIGINT', stop).off('SIGTERM', stop);
   await closeQuietly(session);
   addJunitProperties(junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));
-  printClosingLine(code);
-  return code === 0 ? 0 : 1;
+  const faults = selftest ? await runSelftest() : { passed: 0, failed: 0 };
+  printClosingLine(code, faults);
+  return code === 0 && faults.failed === 0 ? 0 : 1;
+}
+
+/** npm run selftest, counted as one check per fault: detected, right cause, green after undo. */
+async function runSelftest(): Promise<{ passed: number; failed: number }> {
+  rmSync(join(resultsDir, 'selftest.json'), { force: true }); // a crashed self-test must not read an old result
+  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], { cwd: repoRoot, stdio: 'inherit' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  try {
+    const { outcomes } = JSON.parse(readFileSync(join(resultsDir, 'selftest.json'), 'utf8')) as { outcomes: { detected: boolean; rightCause: boolean; greenAfterUndo: boolean }[] };
+    const ok = outcomes.filter((o) => o.detected && o.rightCause && o.greenAfterUndo).length;
+    return { passed: ok, failed: outcomes.length - ok };
+  } catch {
+    return { passed: 0, failed: 1 };
+  }
 }
 
 /** `N passed, N failed, N skipped`, alone on the last line, from the summary reporter's totals. */
-function printClosingLine(vitestExit: number): void {
+function printClosingLine(vitestExit: number, extra = { passed: 0, failed: 0 }): void {
   let totals = { passed: 0, failed: 0, skipped: 0 };
   try {
     totals = JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8'));
@@ -147,7 +165,7 @@ function printClosingLine(vitestExit: number): void {
     // vitest ended before reporting (e.g. a config error): count the run as one failure.
   }
   const failed = totals.failed || (vitestExit !== 0 ? 1 : 0);
-  console.log(`${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped`);
+  console.log(`${totals.passed + extra.passed} passed, ${failed + extra.failed} failed, ${totals.skipped} skipped`);
 }
 
 async function closeQuietly(session: Session): Promise<void> {
