@@ -49,11 +49,14 @@ const podRoutes = async (op: 'add' | 'del') => {
   await run('ip', ['-n', `svc-${NAME}-n2`, 'route', op, '10.244.1.0/24', ...(op === 'add' ? ['via', '10.250.0.11'] : [])]);
 };
 
-/** Fault 8 lives while the spec runs: a loop deletes the DNAT of one hostnames endpoint as kube-proxy writes it. */
+/** Fault 8 lives while the spec runs: a loop deletes the DNAT of one hostnames endpoint (always the same one) as kube-proxy writes it. */
 let dnatLoop: NodeJS.Timeout | undefined;
+let victim: string | undefined;
 async function deleteOneDnat(): Promise<void> {
   const dump = (await inNode(1, 'iptables-save', '-t', 'nat')).stdout.split('\n');
-  const rule = dump.find((l) => l.startsWith('-A KUBE-SEP-') && l.includes('clusterip-') && l.includes('/hostnames:default"') && l.includes('DNAT'));
+  const dnat = (l: string) => l.startsWith('-A KUBE-SEP-') && l.includes('clusterip-') && l.includes('/hostnames:default"') && l.includes('DNAT');
+  victim ??= /--to-destination (\S+)/.exec(dump.find(dnat) ?? '')?.[1];
+  const rule = victim && dump.find((l) => dnat(l) && l.includes(`--to-destination ${victim}`));
   if (rule) await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
 }
 

@@ -26,14 +26,19 @@ export async function ipvsVirtualServerOnNode(cluster: ClusterHandle, node: Node
 export async function programmedDestinations(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef & { clusterIP: string; port: number }): Promise<string[] | undefined> {
   switch (cluster.capabilities.proxyMode) {
     case 'iptables':
-      return ((await iptablesRulesOnNode(cluster, node, service))?.endpoints ?? []).map((e) => e.destination).sort();
+      return sendsTo((await iptablesRulesOnNode(cluster, node, service))?.endpoints);
     case 'nftables':
-      return ((await nftRulesOnNode(cluster, node, service))?.endpoints ?? []).map((e) => e.destination).sort();
+      return sendsTo((await nftRulesOnNode(cluster, node, service))?.endpoints);
     case 'ipvs':
       return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? []).map((r) => `${r.address}:${r.port}`).sort();
     default:
       return undefined;
   }
+}
+
+/** Where endpoint chains send traffic; a chain whose DNAT is gone sends nowhere and is left out. */
+function sendsTo(endpoints: { destination: string }[] | undefined): string[] {
+  return (endpoints ?? []).map((e) => e.destination).filter(Boolean).sort();
 }
 
 /**
