@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 started=$(date +%s)
 
-APT_PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2
+APT_PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2 procps mount
   util-linux openssl busybox-static ca-certificates)
 
 step() { say "step $1: $2"; }
