@@ -6,7 +6,7 @@ import { nodeHttp } from '../node/node-probe.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
 import type { Evidence } from './evidence.js';
-import { formatVerdict, verdict, type Verdict } from './verdict.js';
+import { formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
 
 export interface CheckItem {
   check: string;
@@ -50,7 +50,10 @@ export async function runChecklist(cluster: ClusterHandle, ev: Evidence, client:
     }
   }
   if (ev.nodes.length) {
-    const wrong = ev.nodes.filter((n) => !n.kubeProxy?.running || (n.programmed && n.programmed.join() !== ready.map((e) => e.address).sort().join()));
+    const wrong = ev.nodes.filter((n) => {
+      const { missing, stale } = rulesMismatch(ev, n);
+      return !n.kubeProxy?.running || missing.length > 0 || stale.length > 0;
+    });
     add('kube-proxy rules on every node', wrong.length === 0, ev.nodes.map((n) => `${n.node}: ${n.kubeProxy?.running ? `${n.kubeProxy.mode}, → ${n.programmed?.join(', ') || 'nothing'}` : 'kube-proxy not running'}`).join('; '));
   } else {
     add('kube-proxy rules on every node', undefined, nodeAccessSkipReason(cluster) ?? 'no nodes');

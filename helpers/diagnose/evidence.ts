@@ -97,11 +97,11 @@ export async function collectEvidence(cluster: ClusterHandle, namespace: string,
     const text = (await execInPod(kube, { namespace, name: client.metadata!.name! }, ['cat', '/etc/resolv.conf'])).stdout;
     ev.resolvConf = { pod: client.metadata!.name!, conf: parseResolvConf(text) };
   });
-  if (!nodeAccessSkipReason(cluster)) ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, node, svc, ev)));
+  if (!nodeAccessSkipReason(cluster)) ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, kube, node, svc, ev)));
   return ev;
 }
 
-async function nodeEvidence(cluster: ClusterHandle, node: ClusterHandle['nodes'][number], svc: k8s.V1Service | undefined, ev: Evidence): Promise<NodeEvidence> {
+async function nodeEvidence(cluster: ClusterHandle, kube: Kube, node: ClusterHandle['nodes'][number], svc: k8s.V1Service | undefined, ev: Evidence): Promise<NodeEvidence> {
   const out: NodeEvidence = { node: node.name, errors: [] };
   const attempt = async (what: string, fn: () => Promise<void>) => fn().catch((e: Error) => void out.errors.push(`${what}: ${e.message.split('\n')[0]}`));
   await attempt('kube-proxy', async () => void (out.kubeProxy = await kubeProxyStatus(cluster, node)));
@@ -126,7 +126,6 @@ async function nodeEvidence(cluster: ClusterHandle, node: ClusterHandle['nodes']
     out.missingPodRoutes = otherCIDRs.filter((prefix) => !routes.split('\n').some((r) => r.startsWith(`${prefix}.0/`))).map((p) => `${p}.0/24`);
   });
   await attempt('hairpin', async () => {
-    const kube = new Kube(cluster.kubeconfig);
     out.hairpin = [];
     for (const pod of ev.pods.filter((p) => p.node === node.name && p.ready)) {
       const peer = Number((await execInPod(kube, { namespace: ev.namespace, name: pod.name, container: pod.container }, ['cat', '/sys/class/net/eth0/iflink'])).stdout);

@@ -1,6 +1,6 @@
 // The guide's decision tree over the evidence: the first check that fails, in the guide's
 // order, is the likely root cause. One line: the guide section, what is wrong, the next step.
-import type { Evidence } from './evidence.js';
+import type { Evidence, NodeEvidence } from './evidence.js';
 import { GUIDE, type GuideSection } from './guide.js';
 
 export interface Verdict {
@@ -23,11 +23,8 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string): Ver
   const noProxy = ev.nodes.filter((n) => n.kubeProxy && !n.kubeProxy.running);
   if (noProxy.length) return say('kubeProxy', `kube-proxy is not running on ${noProxy.map((n) => `${n.node} (${n.kubeProxy!.problem})`).join(', ')}`);
 
-  const ready = ev.slices.filter((e) => e.ready).map((e) => e.address).sort();
   for (const node of ev.nodes) {
-    if (!node.programmed) continue;
-    const missing = ready.filter((a) => !node.programmed!.includes(a));
-    const stale = node.programmed.filter((a) => !ready.includes(a));
+    const { missing, stale } = rulesMismatch(ev, node);
     if (missing.length || stale.length) {
       const detail = [missing.length && `no rule for ${missing.join(', ')}`, stale.length && `stale rule for ${stale.join(', ')}`].filter(Boolean).join('; ');
       return say('rules', `kube-proxy's rules on ${node.node} do not match the endpoints of ${id}: ${detail}`);
@@ -53,6 +50,13 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string): Ver
   const hairpinOff = ev.nodes.flatMap((n) => n.hairpin ?? []).filter((h) => !h.on);
   if (hairpinOff.length) return say('hairpin', `hairpin is off for ${hairpinOff.map((h) => `pod ${h.pod}: ${h.description}`).join('; ')}: a pod cannot reach itself through its Service IP`);
   return say('ip', 'the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack): see the diagnostics file');
+}
+
+/** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */
+export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
+  if (!node.programmed) return { missing: [], stale: [] };
+  const ready = ev.slices.filter((e) => e.ready).map((e) => e.address);
+  return { missing: ready.filter((a) => !node.programmed!.includes(a)), stale: node.programmed.filter((a) => !ready.includes(a)) };
 }
 
 export function formatVerdict(v: Verdict): string {

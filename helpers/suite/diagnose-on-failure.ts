@@ -24,12 +24,18 @@ function diagnose(): Promise<{ ev: Evidence; v: Verdict } | undefined> {
   return diagnosis;
 }
 
+/** Appends the verdict to an error's message, once (a test outside any describe is met twice). */
+function addVerdict(error: { message: string }, v: Verdict): void {
+  const line = formatVerdict(v);
+  if (!error.message.includes(line)) error.message = `${error.message}\n${line}`;
+}
+
 afterEach(async ({ task }) => {
   if (task.result?.state !== 'fail') return;
   failed = true;
   const d = await diagnose();
   if (!d) return;
-  for (const error of task.result.errors ?? []) error.message = `${error.message}\n${formatVerdict(d.v)}`;
+  for (const error of task.result.errors ?? []) addVerdict(error, d.v);
 }, 60_000);
 
 // vitest passes fixtures first (destructured) and the file's suite second.
@@ -43,7 +49,7 @@ afterAll(async ({}, file) => {
   const dir = join(resultsDir, 'diagnostics');
   mkdirSync(dir, { recursive: true });
   // A failed beforeAll has no check to carry the verdict: put it on the hook's errors.
-  for (const task of [suite, ...suite.tasks]) for (const error of task.result?.errors ?? []) error.message = `${error.message}\n${formatVerdict(d.v)}`;
+  for (const task of [suite, ...suite.tasks]) for (const error of task.result?.errors ?? []) addVerdict(error, d.v);
   const spec = basename(suite.file?.filepath ?? suite.name, '.spec.ts');
   writeFileSync(join(dir, `${spec}.md`), evidenceMarkdown(`${spec}: diagnosis`, d.ev, d.v));
 }, 60_000);
