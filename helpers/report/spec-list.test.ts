@@ -20,3 +20,20 @@ describe('listSpecs', () => {
     expect(hairpin.checks).toContain("has hairpin mode on the pod's bridge port (or a promiscuous bridge)");
   });
 });
+
+describe('listSpecs names', () => {
+  const specs = listSpecs(join(repoRoot, 'suites'));
+
+  it('gives each check its describe title, as vitest -t matches it', () => {
+    const dns = specs.find((s) => s.file === 'dns.spec.ts')!;
+    expect(dns.fullNames).toContain('Does the Service work by DNS name? resolves the short name from the same namespace');
+    expect(dns.fullNames.some((n) => n.startsWith('Does any Service work by DNS name? '))).toBe(true);
+    const rules = specs.find((s) => s.file === 'kube-proxy-rules.spec.ts')!;
+    expect(rules.fullNames.every((n) => n.startsWith('Is kube-proxy writing iptables rules? '))).toBe(true);
+  });
+
+  it('puts the quick specs in both presets and the rest in full only', () => {
+    expect(specs.find((s) => s.file === 'dns.spec.ts')!.presets).toEqual(['quick', 'full']);
+    expect(specs.find((s) => s.file === 'hairpin.spec.ts')!.presets).toEqual(['full']);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testNameFilter } from './cli.js';
+import { selectChecks, testNameFilter } from './selection.js';
 
 describe('testNameFilter', () => {
   const matches = (args: string[], name: string) => new RegExp(args[1]).test(name);
@@ -18,5 +18,23 @@ describe('testNameFilter', () => {
 
   it('refuses an invalid regular expression with a usage error', () => {
     expect(() => testNameFilter('(')).toThrow(/--focus "\(" is not a valid regular expression/);
+  });
+});
+
+describe('selectChecks', () => {
+  it('runs the quick preset\'s five spec files', () => {
+    const { vitestArgs } = selectChecks({ preset: 'quick' });
+    expect(vitestArgs.map((a) => a.split('/').pop())).toEqual(['clusterip.spec.ts', 'dns.spec.ts', 'endpoints.spec.ts', 'service-exists.spec.ts', 'setup.spec.ts']);
+  });
+
+  it('counts the checks a focus keeps', () => {
+    const dns = selectChecks({ focus: 'by DNS name' });
+    expect(dns.checks).toBeGreaterThanOrEqual(5);
+    expect(dns.vitestArgs.slice(-2)[0]).toBe('-t');
+  });
+
+  it('refuses a focus that matches no check, before any cluster is made', () => {
+    expect(() => selectChecks({ focus: 'no such check' })).toThrow('--focus "no such check" leaves no check to run in preset full; svc-conformance list shows every check\'s name');
+    expect(() => selectChecks({ preset: 'quick', focus: 'hairpin' })).toThrow(/in preset quick/);
   });
 });
