@@ -34,6 +34,8 @@ export const localNetwork = {
   podCIDR: env('SVC_POD_CIDR', '10.244.0.0/16'), // node i gets 10.244.i.0/24
   serviceCIDR: env('SVC_SERVICE_CIDR', '10.96.0.0/16'),
   dnsIP: env('SVC_DNS_IP', '10.96.0.10'),
+  // externalIPs tests take addresses from here; the fabric routes them to a node, nothing else does.
+  externalIPRange: env('SVC_EXTERNAL_IP_RANGE', '10.251.0.0/24'),
   clusterDomain: env('SVC_CLUSTER_DOMAIN', 'cluster.local'),
 };
 

@@ -47,6 +47,37 @@ build_k8s() {
   mark_done "$out"
 }
 
+# e2e: the upstream end-to-end test binary (go test -c of k8s.io/kubernetes/test/e2e) at
+# the same version, for the side-by-side benchmark (npm run bench). Not part of the
+# default setup: it is a large build (about 15 minutes cold on 2 cores).
+build_e2e() {
+  local v; v=$(version kubernetes)
+  local out="$SVC_CACHE/bin/e2e-$v" work="$SVC_CACHE/build/e2e-$v"
+  done_stamp "$out" && { say "e2e.test $v: cached"; return; }
+  build_k8s
+  mkdir -p "$work" "$out"
+  cp "$SVC_CACHE/build/k8s-$v/go.mod" "$SVC_CACHE/build/k8s-$v/go.sum" "$work/"
+  sed -i 's#^module .*#module svc-conformance.local/e2e-build#' "$work/go.mod"
+  # The test binary's own imports (test/e2e/e2e_test.go), so tidy records their modules.
+  local upstream; upstream=$(cd "$work" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+  {
+    echo '//go:build tools'
+    echo 'package tools'
+    echo 'import ('
+    sed -n '/^import (/,/^)/p' "$upstream/test/e2e/e2e_test.go" | grep -o '"k8s.io/kubernetes/[^"]*"\|"github.com/onsi/[^"]*"\|"go.yaml.in/[^"]*"' | sort -u | sed 's/^/\t_ /'
+    echo ')'
+  } > "$work/tools.go"
+  (cd "$work" && go mod tidy)
+  local minor=${v#v1.}; minor=${minor%%.*}
+  local ld="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  say "e2e.test $v: go test -c k8s.io/kubernetes/test/e2e"
+  (cd "$work" && go test -mod=mod -c -trimpath -ldflags "$ld" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e)
+  mark_done "$out"
+}
+
 # A wrapper module around one main package of ours: etcd (through etcdmain), CoreDNS
 # (a plugin subset), or the project's own programs.
 build_wrapped() {
@@ -82,8 +113,8 @@ build_tools() {
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    k8s) build_k8s ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;;
+    k8s) build_k8s ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;;
     all) build_tools; build_etcd; build_coredns; build_k8s ;;
-    *) echo "build-go.sh: unknown target '$t' (k8s, etcd, coredns, tools, all)" >&2; exit 2 ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, etcd, coredns, tools, e2e, all)" >&2; exit 2 ;;
   esac
 done

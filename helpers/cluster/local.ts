@@ -149,6 +149,7 @@ export class LocalProvider implements ClusterProvider {
         dnsIP: localNetwork.dnsIP,
       },
       nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, target: n.netns })),
+      external: { target: layout.fabricNetns, address: layout.fabricIP, externalIPRange: localNetwork.externalIPRange },
     };
     const state: LocalState = { handle, daemons: this.daemons, imagesKey: imagesKey() };
     await writeFile(join(layout.stateDir, 'state.json'), JSON.stringify(state, null, 2));

@@ -16,6 +16,21 @@ export interface ClusterHandle {
   capabilities: Capabilities;
   /** Provider-specific facts a node command needs (e.g. the local cluster's netns per node). */
   nodes: NodeInfo[];
+  /**
+   * A client outside the cluster on the nodes' network (the local cluster's fabric
+   * namespace): what NodePort, externalTrafficPolicy and externalIPs checks send from.
+   * Absent where the provider has none; those checks skip with the reason.
+   */
+  external?: ExternalClient;
+}
+
+export interface ExternalClient {
+  /** Where its commands run: a network namespace (nodeAccess netns) or a container. */
+  target: string;
+  /** Its own address, as a backend sees it when nothing rewrites the source. */
+  address: string;
+  /** Addresses the provider routes only inside its own namespaces, for externalIPs tests. */
+  externalIPRange: string;
 }
 
 export interface Capabilities {

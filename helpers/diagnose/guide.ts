@@ -23,6 +23,35 @@ export const GUIDE = {
     section: 'Edge case: A Pod fails to reach itself via the Service IP',
     next: "check hairpin mode on the pod's bridge port (/sys/class/net/<veth>/brport/hairpin_mode) or the CNI bridge's hairpinMode",
   },
+  // Beyond the guide (GUIDE-MAP row 13): the Service types and policies the guide stops short of.
+  nodePort: {
+    section: 'Beyond the guide: NodePort',
+    next: "check kube-proxy's KUBE-NODEPORTS chain (nft: service-nodeports map) on the node, and its --nodeport-addresses",
+  },
+  trafficPolicy: {
+    section: 'Beyond the guide: externalTrafficPolicy',
+    next: 'Local must not masquerade and must drop on nodes without a ready local endpoint: read the KUBE-EXT chain and the healthCheckNodePort',
+  },
+  externalName: {
+    section: 'Beyond the guide: ExternalName',
+    next: "check the Service's spec.externalName and that CoreDNS answers a CNAME for it (kubernetes plugin)",
+  },
+  externalIPs: {
+    section: 'Beyond the guide: externalIPs',
+    next: "check the Service's spec.externalIPs, kube-proxy's '<svc> external IP' rule on the node, and the route to that node",
+  },
+  affinity: {
+    section: 'Beyond the guide: session affinity',
+    next: "check spec.sessionAffinity and kube-proxy's recent-match (iptables) or affinity set (nftables) for the Service",
+  },
+  headless: {
+    section: 'Beyond the guide: headless Services',
+    next: "check that clusterIP is None, the pods are Ready and listed in the EndpointSlices, and the pods' hostname/subdomain",
+  },
+  udp: {
+    section: 'Beyond the guide: UDP',
+    next: 'check the UDP rules for the Service, and conntrack -L -p udp for entries still sending to a removed endpoint',
+  },
 } as const;
 
 export type GuideSection = keyof typeof GUIDE;

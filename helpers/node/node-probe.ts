@@ -7,7 +7,7 @@ import type { DialResult, LookupResult, Tally } from '../workloads/client-pod.js
 import { runOnNode } from './run-on-node.js';
 
 /** The svcprobe binary for node commands: the host's build (local provider), /svcprobe elsewhere. */
-function probePath(cluster: ClusterHandle): string {
+export function probePath(cluster: ClusterHandle): string {
   const host = join(cacheDir, 'bin', 'svcprobe');
   return cluster.nodeAccess === 'netns' && existsSync(host) ? host : '/svcprobe';
 }

@@ -1,9 +1,9 @@
 // Reads kube-proxy's rules for one Service port on a node, in whichever mode the node
 // runs: iptables-save, `nft -j list ruleset`, or `ipvsadm -Ln`, through the parsers.
 import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
-import { kubeProxyIptablesRules, parseIptablesSave, type IptablesServiceRules, type ServicePortRef } from '../parse/iptables-save.js';
+import { kubeProxyIptablesFrontends, kubeProxyIptablesRules, parseIptablesSave, type IptablesFrontends, type IptablesServiceRules, type ServicePortRef } from '../parse/iptables-save.js';
 import { parseIpvsadm, type IpvsVirtualServer } from '../parse/ipvsadm.js';
-import { kubeProxyNftRules, type NftServicePortRef, type NftServiceRules } from '../parse/nft.js';
+import { kubeProxyNftFrontends, kubeProxyNftRules, type NftServicePortRef, type NftServiceRules } from '../parse/nft.js';
 import { waitFor } from '../kube/wait.js';
 import { runOnNode } from './run-on-node.js';
 
@@ -31,6 +31,21 @@ export async function programmedDestinations(cluster: ClusterHandle, node: NodeI
       return sendsTo((await nftRulesOnNode(cluster, node, service))?.endpoints);
     case 'ipvs':
       return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? []).map((r) => `${r.address}:${r.port}`).sort();
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * How a Service port is reached from outside on a node — NodePorts, externalIPs, and
+ * whether that path masquerades — in the node's mode; undefined in a mode without a parser here (ipvs).
+ */
+export async function programmedFrontends(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<IptablesFrontends | undefined> {
+  switch (cluster.capabilities.proxyMode) {
+    case 'iptables':
+      return kubeProxyIptablesFrontends(parseIptablesSave((await runOnNode(cluster, node, ['iptables-save', '-t', 'nat'])).stdout), service);
+    case 'nftables':
+      return kubeProxyNftFrontends(JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'])).stdout) as unknown, service);
     default:
       return undefined;
   }

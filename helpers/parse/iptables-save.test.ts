@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { kubeProxyIptablesRules, parseIptablesSave } from './iptables-save.js';
+import { kubeProxyIptablesFrontends, kubeProxyIptablesRules, parseIptablesSave } from './iptables-save.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const recorded = fixture('iptables-save.hostnames.txt');
@@ -163,3 +163,41 @@ function syntheticDump(text: string, copies: number): string {
   const natCommit = text.lastIndexOf('COMMIT');
   return `${text.slice(0, natStart)}${declarations.join('\n')}\n${text.slice(natStart, natCommit)}${copied.join('\n')}\n${text.slice(natCommit)}`;
 }
+
+describe('kubeProxyIptablesFrontends (recorded: NodePort 30080 + externalIP 10.251.0.10, and a Local NodePort 30081)', () => {
+  const dump = parseIptablesSave(fixture('iptables-save.nodeport.txt'));
+
+  it('reads the NodePort and externalIP of a Cluster-policy Service, and that it masquerades', () => {
+    const frontends = kubeProxyIptablesFrontends(dump, { namespace: 'fixture', name: 'hostnames', portName: 'http' });
+    expect(frontends.nodePorts).toEqual([{ port: 30080, protocol: 'tcp', chain: 'KUBE-EXT-3XNG75ONBI5CRWNJ' }]);
+    expect(frontends.externalIPs).toEqual([{ ip: '10.251.0.10', port: 80, chain: 'KUBE-EXT-3XNG75ONBI5CRWNJ' }]);
+    expect(frontends.masqueradesExternal).toBe(true);
+  });
+
+  it('sees that externalTrafficPolicy: Local keeps the source (only LOCAL-source traffic is masqueraded)', () => {
+    const frontends = kubeProxyIptablesFrontends(dump, { namespace: 'fixture', name: 'local', portName: 'http' });
+    expect(frontends.nodePorts.map((p) => p.port)).toEqual([30081]);
+    expect(frontends.externalIPs).toEqual([]);
+    expect(frontends.masqueradesExternal).toBe(false);
+  });
+
+  it('finds nothing for a ClusterIP-only Service', () => {
+    expect(kubeProxyIptablesFrontends(parseIptablesSave(recorded), hostnames)).toEqual({ nodePorts: [], externalIPs: [], masqueradesExternal: false });
+  });
+});
+
+describe('kubeProxyIptablesRules with sessionAffinity: ClientIP (recorded)', () => {
+  const rules = kubeProxyIptablesRules(parseIptablesSave(fixture('iptables-save.affinity.txt')), { namespace: 'fixture', name: 'sticky', portName: 'http' });
+
+  it('lists each endpoint once, not once per recent-match jump, and reads the affinity timeout', () => {
+    expect(rules!.endpoints.map((e) => [e.destination, e.probability])).toEqual([
+      ['10.244.1.3:9376', 0.5],
+      ['10.244.2.2:9376', undefined],
+    ]);
+    expect(rules!.affinitySeconds).toBe(10800);
+  });
+
+  it('has no affinity timeout for a Service without affinity', () => {
+    expect(kubeProxyIptablesRules(parseIptablesSave(recorded), hostnames)!.affinitySeconds).toBeUndefined();
+  });
+});

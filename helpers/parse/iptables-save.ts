@@ -32,6 +32,7 @@ export interface IptablesServiceRules {
     masqueradesSelf: boolean; // the SEP chain has the `-s <podIP>/32 … -j KUBE-MARK-MASQ` hairpin rule
   }[];
   masqueradeMark?: string; // the mark KUBE-MARK-MASQ sets, e.g. "0x4000/0x4000"
+  affinitySeconds?: number; // sessionAffinity ClientIP: the `-m recent --rcheck --seconds N` jumps that come first
 }
 
 export interface ServicePortRef {
@@ -97,9 +98,33 @@ export function kubeProxyIptablesRules(dump: IptablesDump, service: ServicePortR
     protocol: valueAfter(first.args, '-p'),
     serviceJumps: mine.filter((rule) => commentService(rule.comment ?? '') === serviceKey && valueAfter(rule.args, '-d') === destination),
     svcChain,
-    endpoints: jumps.filter((jump) => jump.target?.startsWith('KUBE-SEP-')).map((jump) => endpointOf(jump, nat)),
+    // With session affinity each endpoint has a second jump (recent --rcheck) before the balanced ones.
+    endpoints: jumps.filter((jump) => jump.target?.startsWith('KUBE-SEP-') && !jump.args.includes('--rcheck')).map((jump) => endpointOf(jump, nat)),
     masqueradeMark: masqueradeMark(nat.get('KUBE-MARK-MASQ') ?? []),
+    affinitySeconds: numberOrUndefined(jumps.map((jump) => (jump.args.includes('--rcheck') ? valueAfter(jump.args, '--seconds') : undefined)).find(Boolean)),
   };
+}
+
+export interface IptablesFrontends {
+  nodePorts: { port: number; protocol?: string; chain?: string }[]; // KUBE-NODEPORTS → KUBE-EXT-… (localhost duplicates left out)
+  externalIPs: { ip: string; port?: number; chain?: string }[]; // KUBE-SERVICES "… external IP" rules
+  masqueradesExternal: boolean; // the KUBE-EXT chain marks every packet for SNAT (externalTrafficPolicy: Cluster)
+}
+
+// Why: says how a Service port is reached from outside — its NodePort and externalIPs — and
+// whether that path masquerades (Cluster) or keeps the client's address (Local).
+export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServicePortRef): IptablesFrontends {
+  const nat = groupByChain(dump.tables['nat']?.rules ?? []);
+  const nodePorts = (nat.get('KUBE-NODEPORTS') ?? [])
+    .filter((rule) => matchesService(rule.comment, service) && valueAfter(rule.args, '-d') === undefined)
+    .map((rule) => ({ port: Number(valueAfter(rule.args, '--dport')), protocol: valueAfter(rule.args, '-p'), chain: rule.target }));
+  const externalIPs = (nat.get('KUBE-SERVICES') ?? [])
+    .filter((rule) => matchesService(rule.comment, service) && rule.comment?.endsWith(' external IP'))
+    .map((rule) => ({ ip: withoutHostPrefix(valueAfter(rule.args, '-d') ?? ''), port: numberOrUndefined(valueAfter(rule.args, '--dport')), chain: rule.target }));
+  const extChain = [...nodePorts, ...externalIPs].map((f) => f.chain).find((c) => c?.startsWith('KUBE-EXT-'));
+  // Cluster: an unconditional `-j KUBE-MARK-MASQ` (no -s, no addrtype match) in the EXT chain.
+  const masqueradesExternal = (nat.get(extChain ?? '') ?? []).some((rule) => rule.target === 'KUBE-MARK-MASQ' && !rule.args.includes('-s') && !rule.args.includes('addrtype'));
+  return { nodePorts, externalIPs, masqueradesExternal };
 }
 
 // One `-j KUBE-SEP-…` jump of a KUBE-SVC chain, read together with the SEP chain it jumps to.

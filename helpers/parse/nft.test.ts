@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { kubeProxyNftRules, nftTables } from './nft.js';
+import { kubeProxyNftFrontends, kubeProxyNftRules, nftTables } from './nft.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const recorded = () => JSON.parse(fixture('nft-ruleset.hostnames.json')) as { nftables: Record<string, Record<string, unknown>>[] };
@@ -100,5 +100,28 @@ describe('kubeProxyNftRules', () => {
     if (!map) throw new Error('fixture has no ip service-ips map');
     map.elem = (map.elem as [unknown, unknown][]).map(([key, verdict]) => [{ elem: { val: key, comment: 'x' } }, verdict]);
     expect(kubeProxyNftRules(ruleset, hostnames)).toMatchObject({ clusterIP: '10.96.63.2', port: 80, mapEntry: true });
+  });
+});
+
+describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.10, and a Local NodePort 30081)', () => {
+  const ruleset = JSON.parse(fixture('nft-ruleset.nodeport.json')) as unknown;
+
+  it('reads the NodePort and externalIP of a Cluster-policy Service, and that it masquerades', () => {
+    const frontends = kubeProxyNftFrontends(ruleset, { namespace: 'fixture', name: 'hostnames', portName: 'http', protocol: 'tcp' });
+    const chain = 'external-CLYLHIEH-fixture/hostnames/tcp/http';
+    expect(frontends.nodePorts).toEqual([{ port: 30080, protocol: 'tcp', chain }]);
+    expect(frontends.externalIPs).toEqual([{ ip: '10.251.1.10', port: 80, chain }]);
+    expect(frontends.masqueradesExternal).toBe(true);
+  });
+
+  it('sees that externalTrafficPolicy: Local masquerades only local traffic', () => {
+    const frontends = kubeProxyNftFrontends(ruleset, { namespace: 'fixture', name: 'local', portName: 'http' });
+    expect(frontends.nodePorts.map((p) => p.port)).toEqual([30081]);
+    expect(frontends.externalIPs).toEqual([]);
+    expect(frontends.masqueradesExternal).toBe(false);
+  });
+
+  it('finds nothing for a ClusterIP-only Service', () => {
+    expect(kubeProxyNftFrontends(recorded(), hostnames)).toEqual({ nodePorts: [], externalIPs: [], masqueradesExternal: false });
   });
 });

@@ -62,6 +62,40 @@ export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef):
   };
 }
 
+export interface NftFrontends {
+  nodePorts: { port: number; protocol?: string; chain: string }[]; // service-nodeports elements → external-… chain
+  externalIPs: { ip: string; port?: number; chain: string }[]; // service-ips elements that go to the external-… chain
+  masqueradesExternal: boolean; // the external chain marks every packet for masquerade (externalTrafficPolicy: Cluster)
+}
+
+// external-HASH-namespace/name/protocol/portName: the chain NodePort and externalIP traffic goes to.
+const EXTERNAL_CHAIN = /^external-[A-Z0-9]{8}-([^/]+)\/([^/]+)\/([^/]+)\/([^/]*)$/;
+
+// Why: says how a Service port is reached from outside — NodePort and externalIPs — and
+// whether that path masquerades (Cluster) or keeps the client's address (Local).
+export function kubeProxyNftFrontends(ruleset: unknown, service: NftServicePortRef): NftFrontends {
+  const mine = (target: string | undefined) => !!target && matchesServiceChain(target.replace(/^external-/, 'service-'), service) && EXTERNAL_CHAIN.test(target);
+  const nodePorts: NftFrontends['nodePorts'] = [];
+  const externalIPs: NftFrontends['externalIPs'] = [];
+  for (const map of objectsOfKind(ruleset, 'map')) {
+    if (map.table !== KUBE_PROXY_TABLE || !Array.isArray(map.elem)) continue;
+    for (const element of map.elem) {
+      if (!Array.isArray(element) || !mine(verdictTarget(element[1]))) continue;
+      const chain = verdictTarget(element[1])!;
+      const key = unwrapElem(element[0]);
+      const parts = isObject(key) && Array.isArray(key.concat) ? key.concat : [];
+      if (map.name === 'service-nodeports' && typeof parts[1] === 'number') nodePorts.push({ port: parts[1], protocol: stringOrUndefined(parts[0]), chain });
+      if (map.name === 'service-ips' && typeof parts[0] === 'string') externalIPs.push({ ip: parts[0], port: typeof parts[2] === 'number' ? parts[2] : undefined, chain });
+    }
+  }
+  const external = nodePorts[0]?.chain ?? externalIPs[0]?.chain;
+  // Cluster: a rule that is nothing but `jump mark-for-masquerade`.
+  const masqueradesExternal = objectsOfKind(ruleset, 'rule').some(
+    (rule) => rule.table === KUBE_PROXY_TABLE && rule.chain === external && Array.isArray(rule.expr) && rule.expr.length === 1 && verdictTarget(rule.expr[0]) === 'mark-for-masquerade',
+  );
+  return { nodePorts, externalIPs, masqueradesExternal };
+}
+
 // Every `{kind: {...}}` object of the ruleset's `nftables` array, unwrapped; [] when absent.
 function objectsOfKind(ruleset: unknown, kind: string): Json[] {
   const list = isObject(ruleset) && Array.isArray(ruleset.nftables) ? ruleset.nftables : [];

@@ -28,6 +28,14 @@ export interface Tally {
   durationMs: number;
 }
 
+/** One UDP flow (one source port, so one conntrack entry): each reply or failure kind, in order. */
+export interface FlowResult {
+  target: string;
+  local: string;
+  sequence: string[];
+  durationMs: number;
+}
+
 export interface DialResult {
   target: string;
   outcome: 'ok' | 'refused' | 'unreachable' | 'timeout' | 'reset' | 'error';
@@ -70,6 +78,11 @@ export class ClientPod {
 
   udp(address: string, options: { count?: number } = {}): Promise<Tally> {
     return this.probe<Tally>(['udp', address, `--count=${options.count ?? 1}`]);
+  }
+
+  /** A datagram every `intervalMs` from source port `localPort`; the same port again continues the same flow. */
+  udpFlow(address: string, options: { count: number; intervalMs: number; localPort: number }): Promise<FlowResult> {
+    return this.probe<FlowResult>(['udp-flow', address, `--count=${options.count}`, `--interval=${options.intervalMs}ms`, `--local-port=${options.localPort}`]);
   }
 
   dial(address: string): Promise<DialResult> {

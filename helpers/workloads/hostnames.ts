@@ -14,6 +14,16 @@ import { runLabels } from './labels.js';
 export const HOSTNAMES_PORT = 9376;
 export const SERVICE_PORT = 80;
 
+/** agnhost netexec on the hostnames port: GET /hostname answers the pod's name, /clientip the source it saw. */
+export function netexecArgs(): string[] {
+  return ['netexec', `--http-port=${HOSTNAMES_PORT}`, '--udp-port=-1'];
+}
+
+/** "10.250.0.11:41234" → "10.250.0.11" (netexec /clientip answers host:port). */
+export function hostOf(hostPort: string): string {
+  return hostPort.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
 export interface BackendPod {
   name: string;
   ip: string;
@@ -126,6 +136,36 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
     await programmed(pods.slice(1));
   }
   return { namespace, name, clusterIP, port: service.spec!.ports![0].port, pods, deployment: appliedDeployment, service: appliedService };
+}
+
+export interface ExtraService {
+  name: string;
+  clusterIP: string;
+  port: number;
+  service: k8s.V1Service;
+}
+
+/**
+ * One more Service in front of the same backends (e.g. with session affinity), waited for
+ * like the first: listed in its EndpointSlices and programmed by kube-proxy on every node.
+ */
+export async function addService(cluster: Cluster, app: Hostnames, name: string, tweak: (s: k8s.V1Service) => void): Promise<ExtraService> {
+  const service: k8s.V1Service = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: app.namespace, labels: runLabels(cluster.runId, { app: app.name }) },
+    spec: { selector: app.service.spec!.selector, ports: [{ name: 'default', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }] },
+  };
+  tweak(service);
+  const [applied] = (await cluster.kube.apply(service)) as [k8s.V1Service];
+  const clusterIP = applied.spec!.clusterIP!;
+  await waitForReadyBackends(cluster, app.namespace, app.service.spec!.selector!, app.pods.length, name);
+  if (!nodeAccessSkipReason(cluster)) {
+    const port = service.spec!.ports![0];
+    const ref = { namespace: app.namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port };
+    await waitForProgrammedService(cluster, ref, app.pods.map((p) => `${p.ip}:${HOSTNAMES_PORT}`), timeouts.serviceSync);
+  }
+  return { name, clusterIP, port: service.spec!.ports![0].port, service: applied };
 }
 
 /**

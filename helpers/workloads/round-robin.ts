@@ -22,11 +22,16 @@ export function burstSize(backends: number): number {
   return Math.ceil(backends * (Math.log(backends) + 3));
 }
 
-export async function roundRobin(client: ClientPod, url: string, expected: string[]): Promise<RoundRobin> {
-  const result: RoundRobin = { url, expected, seen: {}, missing: [...expected], unexpected: [], requests: 0, failures: {}, bursts: 0 };
+export function roundRobin(client: ClientPod, url: string, expected: string[]): Promise<RoundRobin> {
+  return roundRobinWith(url, expected, (count) => client.http(url, { count, concurrency: Math.min(count, 16) }));
+}
+
+/** The same bounded round-robin over any probe: `send(count)` sends count tries, each on a new connection or socket. */
+export async function roundRobinWith(target: string, expected: string[], send: (count: number) => Promise<Tally>): Promise<RoundRobin> {
+  const result: RoundRobin = { url: target, expected, seen: {}, missing: [...expected], unexpected: [], requests: 0, failures: {}, bursts: 0 };
   const size = burstSize(expected.length);
   while (result.missing.length > 0 && result.bursts < MAX_BURSTS) {
-    merge(result, await client.http(url, { count: size, concurrency: Math.min(size, 16) }));
+    merge(result, await send(size));
     result.missing = expected.filter((name) => !result.seen[name]);
   }
   result.unexpected = Object.keys(result.seen).filter((name) => !expected.includes(name));

@@ -37,7 +37,8 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await ip('-n', fab, 'link', 'set', 'host', 'master', 'br0', 'up');
   await ip('addr', 'add', `${layout.hostIP}/${layout.prefixLength}`, 'dev', layout.hostLink);
   await ip('link', 'set', layout.hostLink, 'up');
-  for (const cidr of [localNetwork.serviceCIDR, localNetwork.podCIDR]) await ip('route', 'add', 'unreachable', cidr);
+  // replace: two local clusters (distinct ranges) may still share the external-IP test range.
+  for (const cidr of unroutedOnHost()) await ip('route', 'replace', 'unreachable', cidr);
   await run('nft', ['-f', '-'], { input: hostGuardRules(layout) });
 
   for (const node of layout.nodes) {
@@ -63,8 +64,13 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
   await quiet(['netns', 'del', layout.fabricNetns]);
   await quiet(['link', 'del', layout.hostLink]);
-  for (const cidr of [localNetwork.serviceCIDR, localNetwork.podCIDR]) await quiet(['route', 'del', 'unreachable', cidr]);
+  for (const cidr of unroutedOnHost()) await quiet(['route', 'del', 'unreachable', cidr]);
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
+}
+
+/** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs). */
+function unroutedOnHost(): string[] {
+  return [localNetwork.serviceCIDR, localNetwork.podCIDR, localNetwork.externalIPRange];
 }
 
 /** Netns names this cluster would use that exist now (for down() of a crashed run). */
@@ -104,7 +110,7 @@ function fabricGuardRules(): string {
 }
 
 function hostGuardRules(layout: ClusterLayout): string {
-  const ours = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR];
+  const ours = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR, localNetwork.externalIPRange];
   const targets = Object.values(GUARD_TARGETS);
   return `table inet ${layout.guardTable} {
   counter uplink {}
@@ -125,13 +131,13 @@ function hostGuardRules(layout: ClusterLayout): string {
 async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
   const { stdout } = await run('ip', ['-j', 'route', 'show', 'table', 'all']);
   const routes = JSON.parse(stdout) as { dst: string; dev?: string; type?: string }[];
-  const ranges = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR];
+  const ranges = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR, localNetwork.externalIPRange];
   for (const route of routes) {
     if (route.dst === 'default' || route.dev === layout.hostLink || route.type === 'unreachable' || route.type === 'local' || route.type === 'broadcast') continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
     const clash = ranges.find((r) => cidrsOverlap(r, dst));
     if (clash) {
-      throw new Error(`this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR to free ranges`);
+      throw new Error(`this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE to free ranges`);
     }
   }
 }

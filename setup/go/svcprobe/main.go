@@ -8,6 +8,9 @@
 //	svcprobe lookup NAME [--server IP:53] [--cname]   A/AAAA (or CNAME) records of NAME
 //	svcprobe http URL [--count N] [--concurrency C]   GET N times, counts each body
 //	svcprobe udp HOST:PORT [--count N]                one datagram per try, counts each reply
+//	svcprobe udp-flow HOST:PORT [--count N] [--interval D] [--local-port P]
+//	                                                  one socket (one conntrack entry): a datagram
+//	                                                  every D, each reply or failure in order
 //	svcprobe dial HOST:PORT                           TCP connect only
 package main
 
@@ -48,6 +51,13 @@ func main() {
 		fs.IntVar(&count, "count", 1, "datagrams to send (bounded to 10000)")
 		addr := parse(fs, args, 1)[0]
 		result = udpTries(addr, bound(count), *timeoutFlag)
+	case "udp-flow":
+		fs, count, interval, local := newFlags("udp-flow"), 20, 250*time.Millisecond, 0
+		fs.IntVar(&count, "count", 20, "datagrams to send (bounded to 10000)")
+		fs.DurationVar(&interval, "interval", 250*time.Millisecond, "pause between datagrams")
+		fs.IntVar(&local, "local-port", 0, "source port (0: any); the same port again continues the same conntrack entry")
+		addr := parse(fs, args, 1)[0]
+		result = udpFlow(addr, local, bound(count), interval, *timeoutFlag)
 	case "dial":
 		fs := newFlags("dial")
 		addr := parse(fs, args, 1)[0]
@@ -87,7 +97,7 @@ func parse(fs *flag.FlagSet, args []string, want int) []string {
 func bound(n int) int { return max(1, min(n, 10000)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] | udp HOST:PORT [--count N] | dial HOST:PORT   (all take --timeout)")
+	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT   (all take --timeout)")
 	os.Exit(2)
 }
 

@@ -106,6 +106,47 @@ func udpTries(addr string, count int, timeout time.Duration) Tally {
 	})
 }
 
+// Flow is one UDP flow: every datagram left from the same socket, so conntrack keeps one
+// entry for it. Sequence holds each reply (the backend's name) or failure kind, in order.
+type Flow struct {
+	Target   string   `json:"target"`
+	Local    string   `json:"local"`
+	Sequence []string `json:"sequence"`
+	Millis   int64    `json:"durationMs"`
+}
+
+func udpFlow(addr string, localPort, count int, interval, timeout time.Duration) Flow {
+	start := time.Now()
+	f := Flow{Target: addr}
+	dialer := net.Dialer{Timeout: timeout, LocalAddr: &net.UDPAddr{Port: localPort}}
+	conn, err := dialer.Dial("udp", addr)
+	if err != nil {
+		f.Sequence = append(f.Sequence, outcome(err))
+		return f
+	}
+	defer conn.Close()
+	f.Local = conn.LocalAddr().String()
+	buf := make([]byte, 2048)
+	for i := range count {
+		if i > 0 {
+			time.Sleep(interval)
+		}
+		_ = conn.SetDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write([]byte("hostname")); err != nil {
+			f.Sequence = append(f.Sequence, outcome(err))
+			continue
+		}
+		n, err := conn.Read(buf)
+		if err != nil {
+			f.Sequence = append(f.Sequence, outcome(err))
+			continue
+		}
+		f.Sequence = append(f.Sequence, strings.TrimSpace(string(buf[:n])))
+	}
+	f.Millis = time.Since(start).Milliseconds()
+	return f
+}
+
 func dial(addr string, timeout time.Duration) Dial {
 	start := time.Now()
 	conn, err := net.DialTimeout("tcp", addr, timeout)

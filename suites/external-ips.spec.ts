@@ -1,0 +1,70 @@
+// suites/external-ips.spec.ts — beyond the guide: externalIPs (GUIDE-MAP row 13)
+// Proves: a Service with an externalIP from the provider's test range (local: 10.251.0.0/24, routed to the
+// first node only inside the cluster's own namespaces) is answered by its backends when the outside client
+// sends to that address via the node, and from a pod; kube-proxy writes the "external IP" rule on every node;
+// the host itself never routes the address anywhere (the network rule).
+// A failure usually means: kube-proxy does not program externalIPs (or an admission policy stripped them).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { run } from '../helpers/host/run.js';
+import { externalHttp, externalSkipReason, routeFromExternal } from '../helpers/node/external-client.js';
+import { programmedFrontends } from '../helpers/node/proxy-rules.js';
+import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostInRange } from '../helpers/kube/nodes.js';
+
+const TRIES = 6;
+
+describe('Beyond the guide: externalIPs', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('extip');
+  const reason = externalSkipReason(cluster);
+  const externalIP = cluster.external ? hostInRange(cluster.external.externalIPRange, 10)! : ''; // 10.251.0.10 on the local cluster
+  const node = cluster.nodes[0];
+  let app: Hostnames, client: ClientPod;
+  let unroute = async () => {};
+
+  beforeAll(async () => {
+    if (reason) return;
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns, { tweak: { service: (s) => void (s.spec!.externalIPs = [externalIP]) } }),
+      startClientPod(cluster, ns, { node: node.name }),
+    ]);
+    unroute = await routeFromExternal(cluster, externalIP, node.internalIP);
+  });
+  afterAll(() => unroute());
+
+  it(`is answered on the node the address is routed to (${node.name}), from outside`, async ({ skip }) => {
+    if (reason) skip(reason);
+    const url = `http://${externalIP}:${app.port}/`;
+    const tally = await externalHttp(cluster, url, TRIES);
+    expect(tally.ok, because('externalIPs', `${url} from outside via ${node.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
+    expect(Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)), because('externalIPs', `answers ${JSON.stringify(tally.answers)}`)).toBe(true);
+  });
+
+  it('is answered from a pod', async ({ skip }) => {
+    if (reason) skip(reason);
+    const url = `http://${externalIP}:${app.port}/`;
+    const tally = await client.http(url, { count: TRIES });
+    expect(tally.ok, because('externalIPs', `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`)).toBe(TRIES);
+  });
+
+  it('kube-proxy writes the external IP rule on every node', async ({ skip }) => {
+    if (reason) skip(reason);
+    const nodeReason = nodeAccessSkipReason(cluster);
+    if (nodeReason) skip(nodeReason);
+    for (const n of cluster.nodes) {
+      const frontends = await programmedFrontends(cluster, n, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
+      if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
+      expect(frontends!.externalIPs.map((e) => `${e.ip}:${e.port}`), because('externalIPs', `"external IP" rules on ${n.name}`)).toEqual([`${externalIP}:${app.port}`]);
+    }
+  });
+
+  it('the host never routes the test address off the machine', async ({ skip }) => {
+    if (cluster.provider !== 'local') skip('only the local provider owns the host routes');
+    const { stdout, exitCode, stderr } = await run('ip', ['route', 'get', externalIP], { allowFailure: true });
+    expect(exitCode !== 0 || /unreachable/.test(stdout), `ip route get ${externalIP} on the host: ${stdout}${stderr}`).toBe(true);
+  });
+});

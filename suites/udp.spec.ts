@@ -1,0 +1,74 @@
+// suites/udp.spec.ts — beyond the guide: UDP Services (GUIDE-MAP row 13)
+// Proves: a UDP Service (80/UDP → 9376, agnhost serve-hostname --udp) reaches every backend, a new source port
+// per datagram; and when the backend of a running flow goes away, kube-proxy clears that flow's conntrack
+// entry, so the same flow (same source port) is answered by a live backend instead of being black-holed.
+// A failure usually means: kube-proxy's UDP rules are missing, or it no longer deletes conntrack entries
+// of removed UDP endpoints (the classic stale-DNS-server bug).
+import { randomInt } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { timeouts } from '../helpers/config.js';
+import { because } from '../helpers/diagnose/guide.js';
+import { waitFor } from '../helpers/kube/wait.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { startClientPod, type ClientPod, type FlowResult } from '../helpers/workloads/client-pod.js';
+import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { describeDistribution, roundRobinWith } from '../helpers/workloads/round-robin.js';
+
+describe('Beyond the guide: UDP', () => {
+  const cluster = useCluster();
+  const ns = useNamespace('udp');
+  let app: Hostnames, client: ClientPod;
+  const address = () => `${app.clusterIP}:${app.port}`;
+
+  beforeAll(async () => {
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns, {
+        // Raw TCP too, so the TCP readiness probe still tells whether the server is up.
+        args: ['serve-hostname', '--udp', '--tcp', '--http=false', `--port=${HOSTNAMES_PORT}`],
+        tweak: {
+          deployment: (d) => d.spec!.template.spec!.containers[0].ports!.push({ name: 'serve-udp', containerPort: HOSTNAMES_PORT, protocol: 'UDP' }),
+          service: (s) => void (s.spec!.ports![0].protocol = 'UDP'),
+        },
+      }),
+      startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+    ]);
+  });
+
+  it('answers on ClusterIP:80/UDP from every backend pod', async () => {
+    const rr = await roundRobinWith(address(), app.pods.map((p) => p.name), (count) => client.udp(address(), { count }));
+    expect(rr.missing, because('udp', `${address()}/UDP from ${client.node}: ${describeDistribution(rr)}`)).toEqual([]);
+    expect(rr.unexpected, because('udp', `answers from pods that are not backends: ${describeDistribution(rr)}`)).toEqual([]);
+  });
+
+  it("moves a running flow to a live backend when its backend goes away (conntrack cleared)", async () => {
+    const localPort = randomInt(20_000, 30_000);
+    const flow = (count: number) => client.udpFlow(address(), { count, intervalMs: 200, localPort });
+    const first = await flow(3);
+    const backend = first.sequence.at(-1)!;
+    const pod = app.pods.find((p) => p.name === backend);
+    expect(pod, because('udp', `the flow from port ${localPort} was answered by ${describeFlow(first)}, not by one backend`)).toBeDefined();
+
+    await cluster.kube.core.deleteNamespacedPod({ namespace: ns, name: pod!.name, gracePeriodSeconds: 0 });
+    await waitFor(`${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`, timeouts.podsReady, async () => {
+      const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${app.name}` });
+      const ips = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses);
+      return { done: !ips.includes(pod!.ip), seen: ips.join(', ') };
+    });
+
+    // The same source port again: while kube-proxy keeps the old entry, every datagram goes to the dead pod.
+    const live = app.pods.filter((p) => p !== pod).map((p) => p.name);
+    let last: FlowResult | undefined;
+    const moved = await waitFor(`the flow from port ${localPort} answered by a live backend`, timeouts.serviceSync, async () => {
+      last = await flow(3);
+      return { done: live.includes(last.sequence.at(-1) ?? ''), seen: describeFlow(last), value: true };
+    }).catch(() => false);
+    expect(
+      moved,
+      because('udp', `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${timeouts.serviceSync} ms: its conntrack entry was not cleared`),
+    ).toBe(true);
+  });
+});
+
+function describeFlow(flow: FlowResult | undefined): string {
+  return flow ? flow.sequence.join(' → ') || 'nothing' : 'no answer';
+}
