@@ -1,30 +1,41 @@
 // svc-conformance: the command line (DESIGN.md "Command-line contract").
-//   run [--provider P] [--kubeconfig F] [--nodes N] [--proxy-mode M] [--focus RE] [--junit F]
-//   test                       unit tests + every suite (what `npm test` runs)
-//   cluster up|down [--provider local] [--name N] [--nodes N] [--proxy-mode M]
-// Exit codes: 0 passed, 1 a check failed, 2 bad usage or no cluster (one line says why).
+//   run [--provider P] [--kubeconfig F] [--preset quick|full] [--focus RE] [--skip RE] ...
+//   test, list, diagnose NS/SERVICE, cleanup --kubeconfig F, cluster up|down
+// Exit codes: 0 passed, 1 a check failed, 2 bad usage or no cluster (one line says why);
+// a run stopped by SIGINT/SIGTERM removes what it made and exits 130/143.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterOptionsFromEnv } from '../helpers/cluster/choose.js';
+import { clusterOptionsFromEnv, requireProvider } from '../helpers/cluster/choose.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
 import { repoRoot, resultsDir } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
+import { cleanupCommand } from './cleanup.js';
 import { diagnoseService } from './diagnose.js';
+import { Interrupt } from './interrupt.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
 import { formatSpecList, listSpecs } from '../helpers/report/spec-list.js';
-import { newRunId } from '../helpers/suite/run-id.js';
+import { suitesDir } from '../helpers/suite/presets.js';
+import { checkRunId, newRunId } from '../helpers/suite/run-id.js';
+import { selectChecks } from '../helpers/suite/selection.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
-  run [--provider local] [--nodes N] [--proxy-mode iptables|nftables] [--focus RE] [--skip RE] [--junit FILE] [--keep-cluster]
+  run [--preset quick|full] [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
+      [--kubeconfig FILE [--context NAME]]          test a cluster you have (never created or destroyed)
+      [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
+                                                    or a local cluster (reused if one of this shape is up)
   test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
                                 with --selftest (default when CI=true) also the fault self-test
-  list                          every spec and check, with the guide section it covers
+  list                          every spec and check, with its guide section and presets
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
+  cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
+                                removes what earlier runs left (objects labelled svc-conformance.io/run-id)
   cluster up [--provider local] [--name N] [--nodes N] [--proxy-mode M]   prints the kubeconfig path
-  cluster down [--name N]`;
+  cluster down [--name N]
+Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec.
+Reports: test-results/junit.xml, results.json, summary.json, report.md, diagnostics/<spec>.md`;
 
 const OPTIONS = {
   provider: { type: 'string' },
@@ -33,17 +44,31 @@ const OPTIONS = {
   nodes: { type: 'string' },
   'proxy-mode': { type: 'string' },
   name: { type: 'string' },
+  preset: { type: 'string' },
   focus: { type: 'string' },
   skip: { type: 'string' },
   junit: { type: 'string' },
+  'run-id': { type: 'string' },
+  'older-than': { type: 'string' },
   'keep-cluster': { type: 'boolean' },
   selftest: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  } catch (error) {
+    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message);
+    throw new UsageError(`${unknown ? `unknown option ${unknown[1]}` : (error as Error).message.split('\n')[0].replace(/\.$/, '')}; run svc-conformance --help`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+    const { values, positionals } = parse(argv);
     if (values.help || positionals.length === 0) {
       console.log(USAGE);
       return values.help ? 0 : 2;
@@ -51,14 +76,19 @@ export async function main(argv: string[]): Promise<number> {
     applyToEnv(values);
     const [command, sub] = positionals;
     switch (command) {
-      case 'run':
-        return await runTests(['--project', 'suites', ...testNameFilter(values.focus, values.skip)], values.junit);
+      case 'run': {
+        // Which checks run is settled before any cluster exists: a filter that keeps none is exit 2.
+        const selection = selectChecks({ preset: values.preset, focus: values.focus, skip: values.skip });
+        return await runTests(['--project', 'suites', ...selection.vitestArgs], values);
+      }
       case 'test':
-        return await runTests([], values.junit, process.env.CI === 'true' || !!values.selftest);
+        return await runTests([], values, process.env.CI === 'true' || !!values.selftest);
       case 'diagnose':
-        return await diagnoseService(sub, values.kubeconfig ?? process.env.SVC_KUBECONFIG, values.context);
+        return await diagnoseService(sub, process.env.SVC_KUBECONFIG, values.context);
+      case 'cleanup':
+        return await cleanupCommand(process.env.SVC_KUBECONFIG, values.context, values['older-than'], values['run-id']);
       case 'list':
-        console.log(formatSpecList(listSpecs(join(repoRoot, 'suites'))));
+        console.log(formatSpecList(listSpecs(suitesDir)));
         return 0;
       case 'cluster':
         return await cluster(sub, values.provider, values.name);
@@ -70,25 +100,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * vitest's -t takes one pattern, matched against each check's full name ("section check");
- * --focus and --skip become one regex: names matching FOCUS and not matching SKIP.
- */
-export function testNameFilter(focus?: string, skip?: string): string[] {
-  for (const [flag, re] of [['--focus', focus], ['--skip', skip]] as const) {
-    if (re === undefined) continue;
-    try {
-      new RegExp(re);
-    } catch (error) {
-      throw new UsageError(`${flag} "${re}" is not a valid regular expression: ${(error as Error).message}`);
-    }
-  }
-  if (!focus && !skip) return [];
-  return ['-t', `^${skip ? `(?!.*(?:${skip}))` : ''}${focus ? `(?=.*(?:${focus}))` : ''}`];
-}
-
 /** Every cluster option travels as an SVC_* variable, so vitest's workers see the same. */
-function applyToEnv(values: { provider?: string; kubeconfig?: string; context?: string; nodes?: string; 'proxy-mode'?: string; name?: string; 'keep-cluster'?: boolean }): void {
+function applyToEnv(values: Values): void {
   const set = (key: string, value: string | undefined) => value !== undefined && (process.env[key] = value);
   set('SVC_PROVIDER', values.provider);
   set('SVC_KUBECONFIG', values.kubeconfig);
@@ -96,12 +109,14 @@ function applyToEnv(values: { provider?: string; kubeconfig?: string; context?: 
   set('SVC_NODES', values.nodes);
   set('SVC_PROXY_MODE', values['proxy-mode']);
   set('SVC_CLUSTER_NAME', values.name);
+  set('SVC_PRESET', values.preset);
   if (values['keep-cluster']) process.env.SVC_KEEP_CLUSTER = '1';
   clusterOptionsFromEnv(); // validates now, so bad values end here with exit 2
 }
 
 async function cluster(action: string | undefined, provider = 'local', name = DEFAULT_LOCAL_NAME): Promise<number> {
-  if (provider !== 'local') throw new UsageError(`cluster ${action ?? ''}: provider "${provider}" is not available in this version; use --provider local`);
+  if (action !== 'up' && action !== 'down') throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
+  if ((await requireProvider(provider)) === 'existing') throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
   const local = new LocalProvider();
   if (action === 'up') {
     const started = Date.now();
@@ -110,35 +125,49 @@ async function cluster(action: string | undefined, provider = 'local', name = DE
     console.log(handle.kubeconfig);
     return 0;
   }
-  if (action === 'down') {
-    const started = Date.now();
-    await local.down(name);
-    console.error(`cluster ${name}: removed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return 0;
-  }
-  throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"`);
+  const started = Date.now();
+  await local.down(name);
+  console.error(`cluster ${name}: removed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return 0;
 }
 
-/** Brings the cluster up here (exit 2 if that fails), runs vitest against it, then cleans up, on signals too. */
-async function runTests(vitestArgs: string[], junit: string | undefined, selftest = false): Promise<number> {
-  const runId = process.env.SVC_RUN_ID || newRunId();
-  const session = await wrapClusterError(openSession(runId, (line) => console.error(line)));
-  mkdirSync(resultsDir, { recursive: true });
-  rmSync(join(resultsDir, 'summary.json'), { force: true });
-  const handleFile = join(resultsDir, 'cluster.json');
-  writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
-  const env = { ...process.env, SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, ...(junit ? { SVC_JUNIT: junit } : {}) };
-  const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-  const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env, stdio: 'inherit' });
-  const stop = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 130 : 1))));
-  process.off('SIGINT', stop).off('SIGTERM', stop);
+/**
+ * Brings the cluster up here (exit 2 if that fails), runs vitest against it, then removes
+ * what the run made: after success, after failure, and on SIGINT/SIGTERM (vitest runs in its
+ * own process group, stopped whole before the cleanup starts).
+ */
+async function runTests(vitestArgs: string[], values: Values, selftest = false): Promise<number> {
+  const runId = checkRunId(values['run-id'] ?? (process.env.SVC_RUN_ID || newRunId()));
+  const interrupt = new Interrupt();
+  try {
+    const session = await wrapClusterError(openSession(runId, (line) => console.log(line)));
+    if (interrupt.signal) return await stopped(session, interrupt);
+    mkdirSync(resultsDir, { recursive: true });
+    for (const old of ['summary.json', 'report.md', 'diagnostics']) rmSync(join(resultsDir, old), { recursive: true, force: true });
+    const handleFile = join(resultsDir, 'cluster.json');
+    writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
+    const env = { ...process.env, SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_RESULTS: resultsDir, ...(values.junit ? { SVC_JUNIT: values.junit } : {}) };
+    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+    const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env, stdio: 'inherit', detached: true });
+    const code = await interrupt.wait(child);
+    if (interrupt.signal) return await stopped(session, interrupt);
+    await closeQuietly(session);
+    addJunitProperties(values.junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));
+    const faults = selftest ? await runSelftest() : { passed: 0, failed: 0 };
+    console.log(`report: ${join(resultsDir, 'report.md')}`);
+    printClosingLine(code, faults);
+    return code === 0 && faults.failed === 0 ? 0 : 1;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** The end of a run stopped by a signal: what it made is removed, and the exit code says which signal. */
+async function stopped(session: Session, interrupt: Interrupt): Promise<number> {
   await closeQuietly(session);
-  addJunitProperties(junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));
-  const faults = selftest ? await runSelftest() : { passed: 0, failed: 0 };
-  printClosingLine(code, faults);
-  return code === 0 && faults.failed === 0 ? 0 : 1;
+  const what = session.madeCluster ? `cluster ${session.handle.name} (made for this run)` : `the objects of run ${session.runId}`;
+  console.error(`svc-conformance: stopped by ${interrupt.signal}; removed ${what}`);
+  return interrupt.exitCode;
 }
 
 /** npm run selftest, counted as one check per fault: detected, right cause, green after undo. */

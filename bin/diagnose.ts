@@ -16,8 +16,8 @@ import { newRunId } from '../helpers/suite/run-id.js';
 export /** The guide on a user's Service: exit 0 healthy, 1 a problem found, 2 could not check. */
 async function diagnoseService(target: string | undefined, kubeconfig: string | undefined, context: string | undefined): Promise<number> {
   const [namespace, service, extra] = (target ?? '').split('/');
-  if (!namespace || !service || extra !== undefined) throw new UsageError('diagnose needs NAMESPACE/SERVICE, e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config');
-  if (!kubeconfig) throw new UsageError('diagnose needs --kubeconfig FILE (a kubeconfig is never picked up implicitly)');
+  if (!namespace || !service || extra !== undefined) throw new UsageError('diagnose needs NAMESPACE/SERVICE; e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config');
+  if (!kubeconfig) throw new UsageError('diagnose needs a cluster; pass --kubeconfig FILE (a kubeconfig is never picked up implicitly)');
   const handle = await attachByKubeconfig(kubeconfig, context);
   const runId = newRunId();
   const cluster = clusterFromHandle(handle, runId);

@@ -1,17 +1,112 @@
-// Deletes what one run made in a cluster: every namespace and cluster-scoped object
-// labelled with its run id. Waits until the namespaces are gone.
-import { Kube } from '../kube/client.js';
+// Deletes what runs made in a cluster: every namespace and cluster-scoped object labelled
+// svc-conformance.io/run-id. cleanupRun removes one run's objects (end of a run, on a signal
+// too); findLeftovers/cleanupLeftovers serve `svc-conformance cleanup` for runs that were
+// killed before they could. Cluster-scoped kinds are found by API discovery, so a spec that
+// makes a ClusterRole or an IngressClass needs nothing added here.
+import * as k8s from '@kubernetes/client-node';
+import { Kube, isNotFound } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { RUN_ID_LABEL } from './run-id.js';
 
+/** One labelled object: `Namespace/dns-rx1`, `ClusterRole/svc-rx1` (group/version/plural say how to delete it). */
+export interface RunObject {
+  kind: string;
+  name: string;
+  runId: string;
+  createdAt: Date;
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface Leftovers {
+  runId: string;
+  objects: RunObject[];
+  /** The oldest object's creation time: when the run began, as far as the cluster knows. */
+  createdAt: Date;
+}
+
 export async function cleanupRun(handle: ClusterHandle, runId: string, budgetMs = 60_000): Promise<void> {
   const kube = new Kube(handle.kubeconfig);
-  const selector = `${RUN_ID_LABEL}=${runId}`;
-  const namespaces = await kube.core.listNamespace({ labelSelector: selector });
-  for (const ns of namespaces.items) await kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata!.name } });
-  await waitFor(`namespaces of run ${runId} deleted`, budgetMs, async () => {
-    const left = await kube.core.listNamespace({ labelSelector: selector });
-    return { done: left.items.length === 0, seen: left.items.map((n) => `${n.metadata?.name} (${n.status?.phase})`).join(', ') };
+  await deleteUntilGone(kube, `${RUN_ID_LABEL}=${runId}`, `objects of run ${runId} deleted`, budgetMs);
+}
+
+/** Every run's labelled objects, grouped by run id; with olderThanMs, only runs whose every object is that old. */
+export async function findLeftovers(kube: Kube, olderThanMs = 0, now = Date.now()): Promise<Leftovers[]> {
+  const byRun = new Map<string, RunObject[]>();
+  for (const o of await listRunObjects(kube, RUN_ID_LABEL)) byRun.set(o.runId, [...(byRun.get(o.runId) ?? []), o]);
+  return [...byRun.entries()]
+    .map(([runId, objects]) => ({ runId, objects, createdAt: new Date(Math.min(...objects.map((o) => o.createdAt.getTime()))) }))
+    .filter((l) => l.objects.every((o) => now - o.createdAt.getTime() >= olderThanMs))
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+}
+
+export async function cleanupLeftovers(kube: Kube, leftovers: Leftovers[], budgetMs = 120_000): Promise<void> {
+  for (const l of leftovers) await deleteUntilGone(kube, `${RUN_ID_LABEL}=${l.runId}`, `objects of run ${l.runId} deleted`, budgetMs);
+}
+
+/**
+ * Deletes whatever the selector lists, again on every look, until nothing is listed: an
+ * object whose create was still in flight when the run was stopped is caught on a later look.
+ */
+async function deleteUntilGone(kube: Kube, selector: string, what: string, budgetMs: number): Promise<void> {
+  await waitFor(what, budgetMs, async () => {
+    const left = await listRunObjects(kube, selector);
+    for (const o of left) await deleteObject(kube, o);
+    return { done: left.length === 0, seen: left.map((o) => `${o.kind}/${o.name}`).join(', ') };
   });
+}
+
+async function deleteObject(kube: Kube, o: RunObject): Promise<void> {
+  try {
+    if (o.kind === 'Namespace') await kube.core.deleteNamespace({ name: o.name, propagationPolicy: 'Background' });
+    else if (o.group === '') await kube.deleteIfPresent({ apiVersion: o.version, kind: o.kind, metadata: { name: o.name } });
+    else await kube.config.makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({ group: o.group, version: o.version, plural: o.plural, name: o.name, propagationPolicy: 'Background' });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Namespaces and cluster-scoped objects matching a label selector. */
+async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]> {
+  const toObject = (kind: string, group: string, version: string, plural: string) => (m: k8s.V1ObjectMeta | undefined): RunObject => ({
+    kind, group, version, plural, name: m?.name ?? '', runId: m?.labels?.[RUN_ID_LABEL] ?? '', createdAt: new Date(m?.creationTimestamp ?? Date.now()),
+  });
+  const namespaces = (await kube.core.listNamespace({ labelSelector: selector })).items.map((n) => toObject('Namespace', '', 'v1', 'namespaces')(n.metadata));
+  const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
+  const others = await Promise.all(
+    (await clusterScopedKinds(kube)).map(async (r) => {
+      if (r.group === '') {
+        const list = await kube.objects.list(r.version, r.kind, undefined, undefined, undefined, undefined, undefined, selector);
+        return list.items.map((i) => toObject(r.kind, '', r.version, r.plural)(i.metadata));
+      }
+      const list = (await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: selector })) as { items: k8s.KubernetesObject[] };
+      return list.items.map((i) => toObject(r.kind, r.group, r.version, r.plural)(i.metadata));
+    }),
+  );
+  return [...namespaces, ...others.flat()];
+}
+
+interface Kind {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+}
+
+/** Cluster-scoped kinds that can be listed and deleted (Namespaces and Nodes aside), by discovery. */
+async function clusterScopedKinds(kube: Kube): Promise<Kind[]> {
+  const usable = (r: k8s.V1APIResource) => !r.namespaced && !r.name.includes('/') && r.verbs.includes('list') && r.verbs.includes('delete') && !['namespaces', 'nodes'].includes(r.name);
+  const core = (await kube.core.getAPIResources()).resources.filter(usable).map((r) => ({ group: '', version: 'v1', kind: r.kind, plural: r.name }));
+  const groups = (await kube.config.makeApiClient(k8s.ApisApi).getAPIVersions()).groups;
+  const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
+  const perGroup = await Promise.all(
+    groups.map(async (g) => {
+      const version = g.preferredVersion?.version ?? g.versions[0].version;
+      const list = await custom.getAPIResources({ group: g.name, version }).catch(() => undefined);
+      return (list?.resources ?? []).filter(usable).map((r) => ({ group: g.name, version, kind: r.kind, plural: r.name }));
+    }),
+  );
+  return [...core, ...perGroup.flat()];
 }

@@ -16,6 +16,6 @@ describe('presetSpecs', () => {
   });
 
   it('refuses an unknown preset, naming the known ones', () => {
-    expect(() => presetSpecs('slow')).toThrow('unknown preset "slow": choose one of quick, full');
+    expect(() => presetSpecs('slow')).toThrow('unknown preset "slow"; choose one of quick, full');
   });
 });

@@ -20,7 +20,7 @@ export function presetSpecs(preset: string, dir = suitesDir): string[] {
   const all = readdirSync(dir).filter((f) => f.endsWith('.spec.ts')).sort();
   if (preset === 'full') return all;
   if (preset === 'quick') return all.filter((f) => QUICK.includes(f));
-  throw new UsageError(`unknown preset "${preset}": choose one of ${PRESETS.join(', ')} (svc-conformance list shows what each runs)`);
+  throw new UsageError(`unknown preset "${preset}"; choose one of ${PRESETS.join(', ')} (svc-conformance list shows what each runs)`);
 }
 
 /** The presets a spec file belongs to, for `list`. */

@@ -17,7 +17,7 @@ describe('testNameFilter', () => {
   });
 
   it('refuses an invalid regular expression with a usage error', () => {
-    expect(() => testNameFilter('(')).toThrow(/--focus "\(" is not a valid regular expression/);
+    expect(() => testNameFilter('(')).toThrow(/--focus "\(" is not a valid regular expression \(Unterminated group\); fix the pattern/);
   });
 });
 

@@ -36,7 +36,7 @@ export function testNameFilter(focus?: string, skip?: string): string[] {
     try {
       new RegExp(re);
     } catch (error) {
-      throw new UsageError(`${flag} "${re}" is not a valid regular expression: ${(error as Error).message}`);
+      throw new UsageError(`${flag} "${re}" is not a valid regular expression (${(error as Error).message.replace(/^.*: /, '')}); fix the pattern: a JavaScript regular expression matched against "<section> <check>"`);
     }
   }
   if (!focus && !skip) return [];

@@ -2,11 +2,16 @@
 // later remove what the run made. The CLI and vitest's globalSetup both go through here.
 import { chooseProvider } from '../cluster/choose.js';
 import type { ClusterHandle } from '../cluster/provider.js';
+import { UsageError } from '../errors.js';
+import { Kube } from '../kube/client.js';
 import { cleanupRun } from './cleanup.js';
+import { namespacesOfRunId } from './run-id.js';
 
 export interface Session {
   handle: ClusterHandle;
   runId: string;
+  /** The cluster was made for this run alone and goes with it. */
+  madeCluster: boolean;
   /** Deletes the run's objects, and the cluster when it was made for this run alone. */
   close(): Promise<void>;
 }
@@ -16,12 +21,11 @@ export async function openSession(runId: string, log: (line: string) => void): P
   log(`svc-conformance: provider ${choice.provider.name} (${choice.reason}); run id ${runId}`);
   const started = Date.now();
   const handle = await choice.provider.up(choice.options);
-  const c = handle.capabilities;
-  log(`svc-conformance: cluster ${handle.name} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, ${handle.nodes.length} node(s))`);
   let closed = false;
-  return {
+  const session: Session = {
     handle,
     runId,
+    madeCluster: choice.destroyAfter,
     async close() {
       if (closed) return;
       closed = true;
@@ -30,4 +34,13 @@ export async function openSession(runId: string, log: (line: string) => void): P
       else await cleanupRun(handle, runId);
     },
   };
+  // A run id whose namespaces exist already belongs to another run: refuse it, and leave those alone.
+  const clash = choice.destroyAfter ? [] : await namespacesOfRunId(new Kube(handle.kubeconfig), runId);
+  if (clash.length) {
+    closed = true;
+    throw new UsageError(`run id ${runId} is in use on cluster ${handle.name}: namespace(s) ${clash.join(', ')} exist already; start without --run-id for a fresh one, or remove a dead run's leftovers with svc-conformance cleanup --kubeconfig ${handle.kubeconfig}`);
+  }
+  const c = handle.capabilities;
+  log(`svc-conformance: cluster ${handle.name} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, ${handle.nodes.length} node(s))`);
+  return session;
 }
