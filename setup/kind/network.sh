@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): an
+# --internal bridge named svckind0, plus a host nft table of our own that drops and counts
+# anything from that bridge the host would route elsewhere, and anything with a kind
+# address leaving by the uplink. Idempotent. `network.sh counters` prints the counters.
+set -euo pipefail
+NET=${SVC_KIND_NETWORK:-svc-kind}
+BRIDGE=svckind0
+V4=${SVC_KIND_SUBNET:-172.29.0.0/24}
+V6=${SVC_KIND_SUBNET6:-fd53:7663:6b69:6e64::/64}
+TABLE=svc_conformance_kind
+
+if [ "${1:-}" = counters ]; then
+  nft list table inet "$TABLE" | grep -E 'counter'
+  exit 0
+fi
+
+if ! docker network inspect "$NET" >/dev/null 2>&1; then
+  docker network create --driver bridge --internal --ipv6 \
+    --subnet "$V4" --subnet "$V6" \
+    -o com.docker.network.bridge.name="$BRIDGE" \
+    -o com.docker.network.bridge.enable_ip_masquerade=false \
+    "$NET" >/dev/null
+fi
+
+nft -f - <<NFT
+table inet $TABLE
+delete table inet $TABLE
+table inet $TABLE {
+  comment "svc-conformance kind network: nothing from $BRIDGE is routed off it"
+  chain forward {
+    type filter hook forward priority filter - 10; policy accept;
+    iifname "$BRIDGE" oifname != "$BRIDGE" counter drop comment "routed out of the kind network"
+  }
+  chain postrouting {
+    type filter hook postrouting priority filter - 10; policy accept;
+    oifname != { "$BRIDGE", "lo" } ip saddr $V4 counter drop comment "kind address leaving another way"
+    oifname != { "$BRIDGE", "lo" } ip6 saddr $V6 counter drop comment "kind address leaving another way (v6)"
+  }
+}
+NFT
