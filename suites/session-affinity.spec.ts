@@ -2,10 +2,10 @@
 // Proves: in front of the same three backends, a Service with sessionAffinity: ClientIP sends every request
 // of one client to one backend, while the Service without affinity spreads the same client's requests.
 // A failure usually means: kube-proxy dropped the affinity rules (iptables `recent` match, nftables affinity
-// set), or, for the plain Service, that load balancing is stuck on one endpoint.
+// sets), or, for the plain Service, that load balancing is stuck on one endpoint.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
-import { iptablesRulesOnNode } from '../helpers/node/proxy-rules.js';
+import { iptablesRulesOnNode, nftRulesOnNode } from '../helpers/node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
@@ -31,14 +31,17 @@ describe('Beyond the guide: session affinity', () => {
     expect(Object.keys(tally.answers), because('affinity', `${ns}/${sticky.name} (sessionAffinity ClientIP) from pod ${client.name}: ${JSON.stringify(tally.answers)}`)).toHaveLength(1);
   });
 
-  it('kube-proxy writes the affinity rules (iptables: recent --rcheck --seconds timeoutSeconds) on every node', async ({ skip }) => {
+  it('kube-proxy writes the affinity rules on every node (iptables recent match, nftables affinity sets)', async ({ skip }) => {
     const reason = nodeAccessSkipReason(cluster);
     if (reason) skip(reason);
-    if (cluster.capabilities.proxyMode !== 'iptables') skip(`no affinity rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
+    const mode = cluster.capabilities.proxyMode;
+    if (mode !== 'iptables' && mode !== 'nftables') skip(`no affinity rule parser for kube-proxy mode ${mode}`);
     const timeout = sticky.service.spec!.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    const ref = { namespace: ns, name: sticky.name, portName: 'default', protocol: 'tcp' };
     for (const node of cluster.nodes) {
-      const rules = await iptablesRulesOnNode(cluster, node, { namespace: ns, name: sticky.name, portName: 'default' });
-      expect(rules?.affinitySeconds, because('affinity', `KUBE-SVC chain of ${ns}/${sticky.name} on ${node.name}: recent-match jumps`)).toBe(timeout);
+      const rules = mode === 'iptables' ? await iptablesRulesOnNode(cluster, node, ref) : await nftRulesOnNode(cluster, node, ref);
+      const where = mode === 'iptables' ? 'recent-match jumps of the KUBE-SVC chain' : 'timeout of the affinity-… sets';
+      expect(rules?.affinitySeconds, because('affinity', `${where} for ${ns}/${sticky.name} on ${node.name}`)).toBe(timeout);
     }
   });
 

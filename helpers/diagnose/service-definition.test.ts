@@ -32,3 +32,11 @@ describe('serviceDefinitionProblems', () => {
     expect(serviceDefinitionProblems(service({ port: 80 }), [])).toEqual(['Service ns/hostnames: its selector matches no pods, so its ports cannot be checked']);
   });
 });
+
+describe('serviceDefinitionProblems: one port number for TCP and UDP', () => {
+  it('accepts a UDP Service port when the container declares the number for both protocols', () => {
+    const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', ports: [{ name: 'serve', containerPort: 9376, protocol: 'TCP' }, { name: 'serve-udp', containerPort: 9376, protocol: 'UDP' }] }] } };
+    const service = { metadata: { namespace: 'ns', name: 's' }, spec: { ports: [{ name: 'default', port: 80, targetPort: 9376, protocol: 'UDP' }] } };
+    expect(serviceDefinitionProblems(service as never, [pod as never])).toEqual([]);
+  });
+});

@@ -125,3 +125,17 @@ describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.
     expect(kubeProxyNftFrontends(recorded(), hostnames)).toEqual({ nodePorts: [], externalIPs: [], masqueradesExternal: false });
   });
 });
+
+describe('kubeProxyNftRules with sessionAffinity: ClientIP (recorded)', () => {
+  const ruleset = JSON.parse(fixture('nft-ruleset.affinity.json')) as unknown;
+
+  it('reads the affinity sets timeout and still one endpoint per pod', () => {
+    const rules = kubeProxyNftRules(ruleset, { namespace: 'fixture', name: 'sticky', portName: 'http' });
+    expect(rules!.affinitySeconds).toBe(10800);
+    expect(rules!.endpoints.map((e) => e.destination).sort()).toEqual(['10.246.1.3:9376', '10.246.1.4:9376']);
+  });
+
+  it('has no affinity timeout for a Service without affinity', () => {
+    expect(kubeProxyNftRules(recorded(), hostnames)!.affinitySeconds).toBeUndefined();
+  });
+});

@@ -12,6 +12,7 @@ export interface NftServiceRules {
     masqueradesSelf: boolean; // the endpoint chain marks traffic from its own pod IP for masquerade
   }[];
   numgenMod?: number; // the `numgen random mod N` of the service chain
+  affinitySeconds?: number; // sessionAffinity ClientIP: the timeout of the endpoints' affinity-… sets
 }
 
 export interface NftServicePortRef {
@@ -59,7 +60,17 @@ export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef):
     mapEntry: entry !== undefined,
     endpoints: (numgen?.targets ?? []).map((target) => endpointOf(target, rules.get(target) ?? [], family)),
     numgenMod: numgen?.mod,
+    affinitySeconds: affinityTimeout(ruleset, family, serviceChain),
   };
+}
+
+// With session affinity every endpoint has a set `affinity-HASH-<ns/name/proto/port>__<ip>/<port>` (timeout N).
+function affinityTimeout(ruleset: unknown, family: string, serviceChain: string): number | undefined {
+  const service = serviceChain.replace(/^service-[A-Z0-9]{8}-/, '');
+  const set = objectsOfKind(ruleset, 'set').find(
+    (set) => set.family === family && set.table === KUBE_PROXY_TABLE && /^affinity-[A-Z0-9]{8}-/.test(String(set.name)) && String(set.name).replace(/^affinity-[A-Z0-9]{8}-/, '').startsWith(`${service}__`),
+  );
+  return typeof set?.timeout === 'number' ? set.timeout : undefined;
 }
 
 export interface NftFrontends {

@@ -5,6 +5,8 @@
 //	mkimage --tag localhost/svc-conformance/agnhost:v1.34.4 --out agnhost.tar \
 //	  --entrypoint '["/agnhost"]' /path/to/agnhost:/agnhost /bin/busybox:/bin/busybox \
 //	  --link /bin/sh=busybox
+//	mkimage --tag registry.k8s.io/e2e-test-images/jessie-dnsutils:1.7 --out dnsutils.tar \
+//	  --layer-tar rootfs.tar --entrypoint '["/bin/sh"]'     (a whole root filesystem as the layer)
 package main
 
 import (
@@ -28,27 +30,34 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
-	var tag, out, entrypoint string
+	var tag, out, entrypoint, layerTar string
 	var links, env listFlag
 	flag.StringVar(&tag, "tag", "", "image reference, e.g. localhost/svc-conformance/agnhost:v1")
 	flag.StringVar(&out, "out", "", "docker-archive file to write")
 	flag.StringVar(&entrypoint, "entrypoint", "[]", "entrypoint as a JSON array")
 	flag.Var(&links, "link", "symlink PATH=TARGET inside the image (repeatable)")
 	flag.Var(&env, "env", "environment variable K=V (repeatable)")
+	flag.StringVar(&layerTar, "layer-tar", "", "use this tar (e.g. a root filesystem) as the layer instead of SRC:DST files")
 	flag.Parse()
-	if tag == "" || out == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: mkimage --tag REF --out FILE [--entrypoint JSON] [--link P=T] [--env K=V] SRC:DST...")
+	if tag == "" || out == "" || (flag.NArg() == 0) == (layerTar == "") {
+		fmt.Fprintln(os.Stderr, "usage: mkimage --tag REF --out FILE [--entrypoint JSON] [--link P=T] [--env K=V] (SRC:DST... | --layer-tar FILE)")
 		os.Exit(2)
 	}
 	var ep []string
 	if err := json.Unmarshal([]byte(entrypoint), &ep); err != nil {
 		fail("--entrypoint is not a JSON array of strings: %v", err)
 	}
-	layer, err := buildLayer(flag.Args(), links)
+	var layer []byte
+	var err error
+	if layerTar != "" {
+		layer, err = os.ReadFile(layerTar)
+	} else {
+		layer, err = buildLayer(flag.Args(), links)
+	}
 	if err != nil {
 		fail("%v", err)
 	}
-	if err := writeArchive(out, tag, layer, ep, append([]string{"PATH=/bin:/usr/bin"}, env...)); err != nil {
+	if err := writeArchive(out, tag, layer, ep, append([]string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}, env...)); err != nil {
 		fail("%v", err)
 	}
 }
