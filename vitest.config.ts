@@ -1,5 +1,7 @@
-// Two projects: `unit` (parsers and helpers, no cluster, seconds) and `suites` (the guide's
-// sections against a real cluster that helpers/suite/global-setup.ts creates or attaches).
+// Three projects: `unit` (parsers and helpers, no cluster, seconds), `suites` (the guide's
+// sections against a real cluster that helpers/suite/global-setup.ts creates or attaches) and
+// `cli` (the svc-conformance command end to end: bad input, interrupted runs, presets,
+// reports; on local clusters of its own, after the suites).
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -33,6 +35,18 @@ export default defineConfig({
           // Specs wait on the cluster, not the CPU: run several files at once.
           maxWorkers: Number(process.env.SVC_PARALLEL || 10),
           sequence: { concurrent: false, groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          name: 'cli',
+          include: ['cli-tests/**/*.test.ts'],
+          globalSetup: ['cli-tests/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // Each file drives whole runs and clusters: one at a time.
+          fileParallelism: false,
+          sequence: { concurrent: false, groupOrder: 2 },
         },
       },
     ],

@@ -1,0 +1,76 @@
+// Runs the real svc-conformance command in a child process, as a user or CI job would:
+// `node bin/svc-conformance.js ...`, with the environment of one test cluster (its own name
+// and address ranges, so it never meets the developer's `svc` cluster) and its own results dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/config.js';
+
+export const CLI = join(repoRoot, 'bin', 'svc-conformance.js');
+
+/** A test cluster's name and ranges; none overlaps the defaults (10.250/10.244/10.96) or each other. */
+export interface TestClusterEnv {
+  name: string;
+  nodeSubnet: string;
+  podCIDR: string;
+  serviceCIDR: string;
+  dnsIP: string;
+}
+
+/** The cluster the cli project keeps up for its files (cli-tests/global-setup.ts). */
+export const KEPT: TestClusterEnv = { name: 'clit', nodeSubnet: '10.249.0.0/24', podCIDR: '10.232.0.0/16', serviceCIDR: '10.112.0.0/16', dnsIP: '10.112.0.10' };
+/** A cluster a `run` makes for itself and must remove again. */
+export const THROWAWAY: TestClusterEnv = { name: 'clik', nodeSubnet: '10.248.0.0/24', podCIDR: '10.233.0.0/16', serviceCIDR: '10.113.0.0/16', dnsIP: '10.113.0.10' };
+/** A name no cluster has: commands refused for bad input must not make it. */
+export const NONE: TestClusterEnv = { name: 'clix', nodeSubnet: '10.247.0.0/24', podCIDR: '10.234.0.0/16', serviceCIDR: '10.114.0.0/16', dnsIP: '10.114.0.10' };
+
+/** The settings of a run in progress (an outer `npm test`) must not leak into the runs under test. */
+const RUN_SETTINGS = /^SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP)$/;
+
+export function cliEnv(cluster: TestClusterEnv, results = mkdtempSync(join(tmpdir(), 'svc-cli-results-'))): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUN_SETTINGS.test(k) && k !== 'CI'));
+  return {
+    ...env,
+    SVC_CLUSTER_NAME: cluster.name,
+    SVC_NODE_SUBNET: cluster.nodeSubnet,
+    SVC_POD_CIDR: cluster.podCIDR,
+    SVC_SERVICE_CIDR: cluster.serviceCIDR,
+    SVC_DNS_IP: cluster.dnsIP,
+    SVC_RESULTS: results,
+    FORCE_COLOR: '0',
+  };
+}
+
+export interface CliResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Starts the command; `done` resolves when it exits. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<CliResult> } {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr, durationMs: Date.now() - started })),
+  );
+  return { child, done };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return startCli(args, env).done;
+}
+
+/** The kubeconfig of the kept test cluster, brought up on first use (`cluster up` reuses a running one). */
+export async function keptCluster(): Promise<string> {
+  const up = await runCli(['cluster', 'up', '--name', KEPT.name], cliEnv(KEPT));
+  if (up.exitCode !== 0) throw new Error(`cluster up --name ${KEPT.name} exited ${up.exitCode}: ${up.stderr.trim()}`);
+  return up.stdout.trim();
+}

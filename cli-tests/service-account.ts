@@ -1,0 +1,34 @@
+// A kubeconfig for a ServiceAccount with exactly the given cluster rights (none, or a few
+// rules), built from a real token (TokenRequest), for the RBAC cases of the bad-input tests.
+import * as k8s from '@kubernetes/client-node';
+import type { Kube } from '../helpers/kube/client.js';
+
+export const RBAC_NAMESPACE = 'svc-cli-rbac';
+
+export async function kubeconfigForServiceAccount(admin: Kube, name: string, rules: k8s.V1PolicyRule[]): Promise<string> {
+  await admin.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RBAC_NAMESPACE } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: RBAC_NAMESPACE } },
+  );
+  if (rules.length) {
+    const role = `${RBAC_NAMESPACE}-${name}`;
+    await admin.apply(
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role }, rules } as k8s.V1ClusterRole,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: role },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: RBAC_NAMESPACE }],
+      } as k8s.V1ClusterRoleBinding,
+    );
+  }
+  const request = await admin.core.createNamespacedServiceAccountToken({ name, namespace: RBAC_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const cluster = admin.config.getCurrentCluster()!;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, name: 'cluster' }],
+    users: [{ name, token: request.status!.token }],
+    contexts: [{ name, cluster: 'cluster', user: name }],
+    currentContext: name,
+  });
+  return kc.exportConfig();
+}
