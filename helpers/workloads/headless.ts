@@ -1,8 +1,11 @@
 // A headless Service (clusterIP: None) over a StatefulSet `web`: its pods get hostname
 // web-0… and subdomain web, so each has a DNS name web-N.web.<ns>.svc.<domain>. A pod
 // turns unready when /tmp/unready exists (setUnready), to see it leave the A records.
+// A second headless Service `web-fresh` over the same pods is asked only after that, so
+// its answer comes from the EndpointSlices, not from CoreDNS's cache (ttl 30, as kubeadm).
 import type * as k8s from '@kubernetes/client-node';
-import { images } from '../config.js';
+import { images, timeouts } from '../config.js';
+import { waitFor } from '../kube/wait.js';
 import { execInPod } from '../kube/exec.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
@@ -10,6 +13,7 @@ import { HOSTNAMES_PORT, waitForReadyBackends, type BackendPod } from './hostnam
 import { runLabels } from './labels.js';
 
 export const HEADLESS_NAME = 'web';
+export const FRESH_NAME = 'web-fresh';
 
 export interface Headless {
   namespace: string;
@@ -20,12 +24,12 @@ export interface Headless {
 export async function deployHeadless(cluster: Cluster, namespace: string, replicas = 3): Promise<Headless> {
   const name = HEADLESS_NAME;
   const app = { app: name };
-  const service: k8s.V1Service = {
+  const headless = (serviceName: string): k8s.V1Service => ({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace, labels: runLabels(cluster.runId, app) },
+    metadata: { name: serviceName, namespace, labels: runLabels(cluster.runId, app) },
     spec: { clusterIP: 'None', selector: app, ports: [{ name: 'default', port: HOSTNAMES_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }] },
-  };
+  });
   const statefulSet: k8s.V1StatefulSet = {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -54,10 +58,20 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
     },
   };
   setDiagnosisTarget(namespace, name);
-  await cluster.kube.apply(service);
+  await cluster.kube.apply(headless(name));
+  await cluster.kube.apply(headless(FRESH_NAME));
   await cluster.kube.apply(statefulSet);
   const pods = await waitForReadyBackends(cluster, namespace, app, replicas, name);
   return { namespace, name, pods };
+}
+
+/** Waits until the EndpointSlices of `service` list `ip` as not ready. */
+export async function waitForNotReadyEndpoint(cluster: Cluster, namespace: string, service: string, ip: string): Promise<void> {
+  await waitFor(`${ip} not ready in the EndpointSlices of ${namespace}/${service}`, timeouts.podsReady, async () => {
+    const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+    const endpoint = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.addresses.includes(ip));
+    return { done: endpoint?.conditions?.ready === false, seen: endpoint ? `ready=${endpoint.conditions?.ready}` : 'not listed' };
+  });
 }
 
 /** Makes one pod fail its readiness probe from now on. */
