@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterOptionsFromEnv, requireProvider } from '../helpers/cluster/choose.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
+import { KindProvider } from '../helpers/cluster/kind.js';
 import { repoRoot, resultsDir } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
 import { cleanupCommand } from './cleanup.js';
@@ -26,6 +27,7 @@ const USAGE = `usage: svc-conformance <command>
       [--kubeconfig FILE [--context NAME]]          test a cluster you have (never created or destroyed)
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
                                                     or a local cluster (reused if one of this shape is up)
+      [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
   test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
                                 with --selftest (default when CI=true) also the fault self-test
   list                          every spec and check, with its guide section and presets
@@ -43,6 +45,7 @@ const OPTIONS = {
   context: { type: 'string' },
   nodes: { type: 'string' },
   'proxy-mode': { type: 'string' },
+  'kind-config': { type: 'string' },
   name: { type: 'string' },
   preset: { type: 'string' },
   focus: { type: 'string' },
@@ -108,6 +111,7 @@ function applyToEnv(values: Values): void {
   set('SVC_CONTEXT', values.context);
   set('SVC_NODES', values.nodes);
   set('SVC_PROXY_MODE', values['proxy-mode']);
+  set('SVC_KIND_CONFIG', values['kind-config']);
   set('SVC_CLUSTER_NAME', values.name);
   set('SVC_PRESET', values.preset);
   if (values['keep-cluster']) process.env.SVC_KEEP_CLUSTER = '1';
@@ -117,7 +121,7 @@ function applyToEnv(values: Values): void {
 async function cluster(action: string | undefined, provider = 'local', name = DEFAULT_LOCAL_NAME): Promise<number> {
   if (action !== 'up' && action !== 'down') throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
   if ((await requireProvider(provider)) === 'existing') throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
-  const local = new LocalProvider();
+  const local = provider === 'kind' ? new KindProvider() : new LocalProvider();
   if (action === 'up') {
     const started = Date.now();
     const handle = await wrapClusterError(local.up({ ...clusterOptionsFromEnv(), name }));

@@ -2,8 +2,12 @@
 # npm run setup: installs and builds everything the default run needs, idempotent and
 # cached in $SVC_CACHE (default ~/.cache/svc-conformance). A warm machine takes seconds.
 #   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, our tools)
-#   4 images as archives
+#   4 images as archives   (--kind) 5 Docker, the kind CLI and an offline kind node image
 set -euo pipefail
+with_kind=false
+for arg in "$@"; do
+  case $arg in --kind) with_kind=true ;; *) echo "setup: unknown option $arg (known: --kind)" >&2; exit 2 ;; esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
 . "$here/lib.sh"
@@ -45,5 +49,12 @@ done
 
 step 4/4 "images"
 bash "$here/build-images.sh"
+
+if $with_kind; then
+  step 5/5 "kind provider: Docker engine, network svc-kind, kind CLI, kubeadm, node image (cold: about 20 minutes)"
+  bash "$here/kind/start-docker.sh"
+  bash "$here/kind/network.sh"
+  bash "$here/kind/build-node-image.sh"
+fi
 
 say "setup done in $(( $(date +%s) - started ))s; cache: $SVC_CACHE ($(du -sh "$SVC_CACHE" 2>/dev/null | cut -f1))"

@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { run } from '../host/run.js';
 import { ExistingProvider } from './existing.js';
+import { KindProvider } from './kind.js';
 import { findArtifacts } from './local/artifacts.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from './local.js';
 import type { ClusterOptions, ClusterProvider, ProviderName, ProxyMode } from './provider.js';
@@ -41,6 +42,10 @@ export async function chooseProvider(env = process.env): Promise<ProviderChoice>
     if (asked && asked !== 'existing') throw new UsageError(`--kubeconfig names an existing cluster, so --provider ${asked} does not apply; drop one of the two`);
     return { provider: new ExistingProvider(env.SVC_KUBECONFIG, env.SVC_CONTEXT), options, reason: `--kubeconfig ${env.SVC_KUBECONFIG}`, destroyAfter: false };
   }
+  if (asked === 'kind') {
+    const config = env.SVC_KIND_CONFIG || undefined;
+    return { provider: new KindProvider(config), options, reason: `asked for (kind config ${config ?? 'iptables'})`, destroyAfter: env.SVC_KEEP_CLUSTER !== '1' };
+  }
   const local = new LocalProvider();
   if (!asked) {
     try {
@@ -69,7 +74,7 @@ export async function requireProvider(name: string): Promise<ProviderName> {
   }
   if (name === 'kind' || name === 'k3s') {
     await requireDocker(name);
-    throw new UsageError(`the ${name} provider is not available in this version yet; use --provider local, or --kubeconfig FILE for a cluster you made with ${name}`);
+    if (name === 'k3s') throw new UsageError(`the ${name} provider is not available in this version yet; use --provider local, or --kubeconfig FILE for a cluster you made with ${name}`);
   }
   return name as ProviderName;
 }

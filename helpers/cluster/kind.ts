@@ -1,6 +1,6 @@
 // The `kind` provider: a cluster made by the kind CLI (built by `npm run setup -- --kind`)
-// from a config in kind-config/, its nodes Docker containers on the internal network
-// svc-kind (setup/kind/network.sh: nothing routes off it). The node image is the locally
+// from a config in kind-config/, its nodes Docker containers on the network svc-kind
+// (setup/kind/network.sh: never masqueraded, nothing routes off it). The node image is the locally
 // built one where setup made it, else upstream kindest/node for the pinned version.
 // up() = kind create → kubeconfig to the node's address → pod network (local image) →
 // CoreDNS without forwarding → nodes Ready and DNS answering. Node commands: docker exec.
@@ -93,6 +93,8 @@ export class KindProvider implements ClusterProvider {
       const ready = list.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
       return { done: ready.length === nodeCount, seen: `${ready.length}/${list.length} Ready`, value: list };
     });
+    // "From a node" checks run the suites' probe program as /svcprobe on the node.
+    for (const node of nodes) await run('docker', ['cp', '-L', join(cacheDir, 'bin', 'svcprobe'), `${node.metadata!.name!}:/svcprobe`]);
     const dns = await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
     const dnsIP = dns.spec!.clusterIP!;
     await waitForDns(controlPlane, dnsIP);
@@ -158,9 +160,12 @@ async function nodeImage(): Promise<string> {
 }
 
 async function requireNetwork(): Promise<void> {
-  const net = await run('docker', ['network', 'inspect', '-f', '{{.Internal}}', KIND_NETWORK], { allowFailure: true });
-  if (net.stdout.trim() !== 'true') {
-    throw new UsageError(`the kind provider puts its nodes on the internal Docker network ${KIND_NETWORK}, which does not exist: run \`npm run setup -- --kind\``);
+  const net = await run('docker', ['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.enable_ip_masquerade"}}', KIND_NETWORK], { allowFailure: true });
+  if (net.exitCode !== 0) {
+    throw new UsageError(`the kind provider puts its nodes on the Docker network ${KIND_NETWORK}, which does not exist: run \`npm run setup -- --kind\``);
+  }
+  if (net.stdout.trim() !== 'false') {
+    throw new UsageError(`Docker network ${KIND_NETWORK} masquerades to the outside; remove it (docker network rm ${KIND_NETWORK}) and run \`npm run setup -- --kind\` to make it without`);
   }
 }
 

@@ -62,10 +62,11 @@ rootfs kube-proxy-bookworm iptables nftables conntrack kmod
 # 4 the control-plane images kubeadm runs, as docker-archives (tags match helpers/cluster/kind.ts).
 imgs=$SVC_CACHE/images-kind/$k8s; mkdir -p "$imgs"
 mkimage=$bin/mkimage # setup links it to the build of the current sources
+path=(--env PATH=/usr/local/bin:/usr/bin:/bin) # kubeadm's manifests run the commands by name
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
-  [ -f "$imgs/$c.tar" ] || "$mkimage" --tag "$repo/$c:$k8s" --out "$imgs/$c.tar" --entrypoint "[\"/usr/local/bin/$c\"]" "$k8sbin/$c:/usr/local/bin/$c"
+  [ -f "$imgs/$c.tar" ] || "$mkimage" --tag "$repo/$c:$k8s" --out "$imgs/$c.tar" --entrypoint "[\"/usr/local/bin/$c\"]" "${path[@]}" "$k8sbin/$c:/usr/local/bin/$c"
 done
-[ -f "$imgs/etcd.tar" ] || "$mkimage" --tag "$repo/etcd:$ETCD_TAG" --out "$imgs/etcd.tar" --entrypoint '["/usr/local/bin/etcd"]' \
+[ -f "$imgs/etcd.tar" ] || "$mkimage" --tag "$repo/etcd:$ETCD_TAG" --out "$imgs/etcd.tar" --entrypoint '["/usr/local/bin/etcd"]' "${path[@]}" \
   "$bin/etcd-$etcd/etcd:/usr/local/bin/etcd"
 if [ ! -f "$imgs/kube-proxy.tar" ]; then
   # kube-proxy needs iptables/nft inside; it uses the iptables backend the node uses.
@@ -134,10 +135,10 @@ for _ in $(seq 1 30); do ctr -a "$run/containerd.sock" version >/dev/null 2>&1 &
 for a in "${archives[@]}"; do
   ctr -a "$run/containerd.sock" -n k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests "$a" >/dev/null
 done
-say "kind node image: preloaded $(ctr -a "$run/containerd.sock" -n k8s.io images list -q | grep -vc '^sha256:') images"
+say "kind node image: preloaded $(ctr -a "$run/containerd.sock" -n k8s.io images list -q | grep -v '^sha256:' | grep -vc '@sha256:') images"
 kill "$ctrd"; wait "$ctrd" 2>/dev/null || true; ctrd=""; rm -rf "$run"
 
 tar -C "$node" -c . | docker import \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' --change "LABEL svc-conformance.key=$key" - "$NODE_IMAGE" >/dev/null
+  --change "LABEL svc-conformance.key=$key" - "$NODE_IMAGE" >/dev/null
 say "kind node image $NODE_IMAGE: built ($(docker image inspect -f '{{.Size}}' "$NODE_IMAGE" | numfmt --to=iec))"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): an
-# --internal bridge named svckind0, plus a host nft table of our own that drops and counts
-# anything from that bridge the host would route elsewhere, and anything with a kind
-# address leaving by the uplink. Idempotent. `network.sh counters` prints the counters.
+# The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): a
+# bridge named svckind0 that Docker never masquerades, plus a host nft table of our own that
+# drops and counts anything from that bridge the host would route elsewhere, and anything
+# with a kind address leaving another way. Idempotent. `network.sh counters` prints them.
+# Not `--internal`: Docker publishes no ports there, and kind reads the API server's
+# published port to write its kubeconfig (kind create fails "failed to get api server
+# port"). Isolation does not rest on it: the dockerd that start-docker.sh runs adds no NAT
+# and turns no forwarding on (this host's net.ipv4.ip_forward stays as it is), and the
+# forward rule below drops what would leave even where forwarding is on.
 set -euo pipefail
 NET=${SVC_KIND_NETWORK:-svc-kind}
 BRIDGE=svckind0
@@ -16,7 +21,7 @@ if [ "${1:-}" = counters ]; then
 fi
 
 if ! docker network inspect "$NET" >/dev/null 2>&1; then
-  docker network create --driver bridge --internal --ipv6 \
+  docker network create --driver bridge --ipv6 \
     --subnet "$V4" --subnet "$V6" \
     -o com.docker.network.bridge.name="$BRIDGE" \
     -o com.docker.network.bridge.enable_ip_masquerade=false \
