@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evidence } from './evidence.js';
-import { verdict } from './verdict.js';
+import { sectionTitled, verdict } from './verdict.js';
 
 const healthy = (): Evidence => ({
   namespace: 'ns',
@@ -58,5 +58,13 @@ describe('verdict', () => {
 
   it('says a missing Service is missing', () => {
     expect(judge((e) => (e.found = false)).cause).toBe('Service ns/hostnames does not exist');
+  });
+});
+
+describe('verdict: nothing wrong in the evidence', () => {
+  it("names the failing spec's own section when one is given, the ClusterIP one otherwise", () => {
+    expect(verdict(healthy(), '10.96.0.10', 'cluster.local').section).toBe('ip');
+    expect(verdict(healthy(), '10.96.0.10', 'cluster.local', sectionTitled('Beyond the guide: NodePort')).section).toBe('nodePort');
+    expect(sectionTitled('not a section')).toBeUndefined();
   });
 });

@@ -9,7 +9,11 @@ export interface Verdict {
   next: string;
 }
 
-export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string): Verdict {
+/**
+ * `fallback`: the section of the failing spec, named when the evidence shows nothing wrong
+ * (the NodePort spec's data path is not the ClusterIP's).
+ */
+export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string, fallback: GuideSection = 'ip'): Verdict {
   const say = (section: GuideSection, cause: string, next: string = GUIDE[section].next): Verdict => ({ section, cause, next });
   const id = `${ev.namespace}/${ev.service}`;
 
@@ -49,7 +53,12 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string): Ver
   }
   const hairpinOff = ev.nodes.flatMap((n) => n.hairpin ?? []).filter((h) => !h.on);
   if (hairpinOff.length) return say('hairpin', `hairpin is off for ${hairpinOff.map((h) => `pod ${h.pod}: ${h.description}`).join('; ')}: a pod cannot reach itself through its Service IP`);
-  return say('ip', 'the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack): see the diagnostics file');
+  return say(fallback, 'the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy\'s chains): see the diagnostics file');
+}
+
+/** The guide section whose title is `title` (a spec's describe name), if any. */
+export function sectionTitled(title: string | undefined): GuideSection | undefined {
+  return (Object.keys(GUIDE) as GuideSection[]).find((key) => GUIDE[key].section === title);
 }
 
 /** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */

@@ -7,21 +7,27 @@ import { afterAll, afterEach, inject, type RunnerTestSuite } from 'vitest';
 import { resultsDir } from '../config.js';
 import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
 import { evidenceMarkdown } from '../diagnose/report.js';
-import { formatVerdict, verdict, type Verdict } from '../diagnose/verdict.js';
+import { formatVerdict, sectionTitled, verdict, type Verdict } from '../diagnose/verdict.js';
 import { diagnosisTarget } from './diagnosis-target.js';
 
 let diagnosis: Promise<{ ev: Evidence; v: Verdict } | undefined> | undefined;
 let failed = false;
 
-function diagnose(): Promise<{ ev: Evidence; v: Verdict } | undefined> {
+function diagnose(section: string | undefined): Promise<{ ev: Evidence; v: Verdict } | undefined> {
   diagnosis ??= (async () => {
     const target = diagnosisTarget();
     if (!target) return undefined;
     const cluster = inject('cluster');
     const ev = await collectEvidence(cluster, target.namespace, target.service);
-    return { ev, v: verdict(ev, cluster.capabilities.dnsIP, cluster.capabilities.clusterDomain) };
+    return { ev, v: verdict(ev, cluster.capabilities.dnsIP, cluster.capabilities.clusterDomain, sectionTitled(section)) };
   })().catch(() => undefined);
   return diagnosis;
+}
+
+/** The describe around a task whose name is a guide section (the spec's section). */
+function topSection(task: { suite?: { name: string; suite?: unknown } }): string | undefined {
+  for (let suite = task.suite; suite; suite = suite.suite as typeof suite) if (sectionTitled(suite.name)) return suite.name;
+  return undefined;
 }
 
 /** Appends the verdict to an error's message, once (a test outside any describe is met twice). */
@@ -33,7 +39,7 @@ function addVerdict(error: { message: string }, v: Verdict): void {
 afterEach(async ({ task }) => {
   if (task.result?.state !== 'fail') return;
   failed = true;
-  const d = await diagnose();
+  const d = await diagnose(topSection(task));
   if (!d) return;
   for (const error of task.result.errors ?? []) addVerdict(error, d.v);
 }, 60_000);
@@ -44,7 +50,7 @@ afterAll(async ({}, file) => {
   const suite = file as RunnerTestSuite & { file?: { filepath: string } };
   const hookFailed = JSON.stringify(suite.result?.errors ?? []) !== '[]' || suite.tasks.some((t) => t.result?.state === 'fail');
   if (!failed && !hookFailed) return;
-  const d = await diagnose();
+  const d = await diagnose(suite.tasks.find((t) => t.type === 'suite')?.name);
   if (!d) return;
   const dir = join(resultsDir, 'diagnostics');
   mkdirSync(dir, { recursive: true });
