@@ -24,7 +24,7 @@ import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
   run [--preset quick|full] [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
-      [--kubeconfig FILE [--context NAME]]          test a cluster you have (never created or destroyed)
+      [--kubeconfig FILE --context NAME]            test a cluster you have (never created or destroyed)
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
                                                     or a local cluster (reused if one of this shape is up)
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)

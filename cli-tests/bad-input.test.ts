@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
-import { cliEnv, keptCluster, KEPT, NONE, runCli, type CliResult } from './cli.js';
+import { cliEnv, contextOf, keptCluster, KEPT, NONE, runCli, type CliResult } from './cli.js';
 import { localClusterLeftovers, runObjects } from './leftovers.js';
 import { kubeconfigForServiceAccount } from './service-account.js';
 
@@ -81,7 +81,7 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
     kc.loadFromFile(kubeconfig);
     kc.loadFromOptions({ ...kc, clusters: kc.clusters.map((c) => ({ ...c, server: 'https://127.0.0.1:1' })) });
     const closed = file('unreachable', kc.exportConfig());
-    expectRefused(await runCli(['run', '--kubeconfig', closed], env), /the API server at https:\/\/127\.0\.0\.1:1 cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\); check the server address/);
+    expectRefused(await runCli(['run', '--kubeconfig', closed, '--context', contextOf(closed)], env), /the API server at https:\/\/127\.0\.0\.1:1 cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\); check the server address/);
     expectRefused(await runCli(['diagnose', 'default/kubernetes', '--kubeconfig', closed], env), /cannot be reached/);
   });
 
@@ -98,13 +98,13 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
 
     it('refuses a user with no rights at all, naming the user and what it may not do', async () => {
       const says = /forbids these credentials: nodes is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody" cannot list resource "nodes".*\(HTTP 403\); bind the user to a role/;
-      expectRefused(await runCli(['run', '--kubeconfig', nobody, '--preset', 'quick'], env), says);
+      expectRefused(await runCli(['run', '--kubeconfig', nobody, '--context', 'nobody', '--preset', 'quick'], env), says);
       expectRefused(await runCli(['diagnose', 'default/kubernetes', '--kubeconfig', nobody], env), says);
       expectRefused(await runCli(['cleanup', '--kubeconfig', nobody], env), /forbids these credentials: namespaces is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody"/);
     });
 
     it('refuses a user who may look but not create namespaces, before the run makes anything', async () => {
-      expectRefused(await runCli(['run', '--kubeconfig', viewer, '--preset', 'quick'], env), new RegExp(`may not create namespaces on ${server.replace(/[.]/g, '\\.')} \\(each spec runs in its own namespace\\); bind the user`));
+      expectRefused(await runCli(['run', '--kubeconfig', viewer, '--context', 'viewer', '--preset', 'quick'], env), new RegExp(`may not create namespaces on ${server.replace(/[.]/g, '\\.')} \\(each spec runs in its own namespace\\); bind the user`));
     });
 
     afterAll(async () => {
@@ -118,7 +118,7 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
     const taken = `leftover-${runId}`;
     await kube.core.createNamespace({ body: { metadata: { name: taken, labels: { [RUN_ID_LABEL]: runId } } } });
     try {
-      const r = await runCli(['run', '--kubeconfig', kubeconfig, '--run-id', runId, '--preset', 'quick'], env);
+      const r = await runCli(['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--run-id', runId, '--preset', 'quick'], env);
       expectRefused(r, new RegExp(`run id ${runId} is in use on cluster ${KEPT.name}: namespace\\(s\\) ${taken} exist already; start without --run-id .* or remove .* svc-conformance cleanup --kubeconfig`));
       expect(await runObjects(kubeconfig, runId)).toEqual([`Namespace/${taken}`]);
       expect((await kube.core.readNamespace({ name: taken })).status?.phase).toBe('Active');
@@ -130,6 +130,10 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
   it('refuses to diagnose a Service that does not exist, and makes no namespace for it', async () => {
     expectRefused(await runCli(['diagnose', 'default/no-such-service', '--kubeconfig', kubeconfig], env), /Service default\/no-such-service does not exist; check the name and namespace \(kubectl get svc -n default\)/);
     expect(await runObjects(kubeconfig)).toEqual(before);
+  });
+
+  it("refuses to test through the kubeconfig's current context when no context is named", async () => {
+    expectRefused(await runCli(['run', '--kubeconfig', kubeconfig], env), new RegExp(`name the context to test with --context \\(or SVC_CONTEXT\\): an existing cluster is never tested through the kubeconfig's current context; contexts in .*: ${contextOf(kubeconfig)}`));
   });
 
   it('refuses a kubeconfig context that does not exist', async () => {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../helpers/config.js';
 
 export const CLI = join(repoRoot, 'bin', 'svc-conformance.js');
@@ -73,4 +74,11 @@ export async function keptCluster(): Promise<string> {
   const up = await runCli(['cluster', 'up', '--name', KEPT.name], cliEnv(KEPT));
   if (up.exitCode !== 0) throw new Error(`cluster up --name ${KEPT.name} exited ${up.exitCode}: ${up.stderr.trim()}`);
   return up.stdout.trim();
+}
+
+/** The current context of a kubeconfig file, to name it with --context as a user must. */
+export function contextOf(kubeconfig: string): string {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return kc.getCurrentContext();
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
-import { cliEnv, keptCluster, KEPT, startCli, THROWAWAY } from './cli.js';
+import { cliEnv, contextOf, keptCluster, KEPT, startCli, THROWAWAY } from './cli.js';
 import { localClusterLeftovers, nodeRulesOf, runObjects, runProcesses } from './leftovers.js';
 
 /** Waits until the run has a spec namespace whose Service kube-proxy has programmed on node 1: mid-spec. */
@@ -43,7 +43,7 @@ describe('a run stopped by a signal removes what it made', () => {
     const runId = 'rsigint1';
     // Stands for a spec that makes a cluster-scoped object: labelled like everything a run makes.
     await kube.rbac.createClusterRole({ body: { metadata: { name: `svc-conformance-${runId}`, labels: { [RUN_ID_LABEL]: runId } }, rules: [] } });
-    const { child, done } = startCli(['run', '--kubeconfig', kubeconfig, '--preset', 'quick', '--run-id', runId], cliEnv(KEPT));
+    const { child, done } = startCli(['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--preset', 'quick', '--run-id', runId], cliEnv(KEPT));
     const ns = await waitUntilMidSpec(kubeconfig, `svc-${KEPT.name}-n1`, runId);
     child.kill('SIGINT');
     const r = await done;

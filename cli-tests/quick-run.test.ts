@@ -1,24 +1,28 @@
-// The quick preset on a warm cluster, end to end: exit 0, its five guide sections in
+// The quick preset on a warm cluster, end to end, as a ServiceAccount bound to rbac/ only: exit 0, its five guide sections in
 // test-results/report.md, and nothing of the run left afterwards. Then `cleanup` finds a
 // dead run's leftovers by label (a namespace and a cluster-scoped object), spares them
 // while they are younger than --older-than, and removes them without it.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../helpers/suite/run-id.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
+import { kubeconfigForShippedRole } from './service-account.js';
 import { runObjects } from './leftovers.js';
 
-let kubeconfig: string;
+let kubeconfig: string, limited: string;
 beforeAll(async () => {
   kubeconfig = await keptCluster();
+  limited = join(mkdtempSync(join(tmpdir(), 'svc-cli-rbac-')), 'kubeconfig');
+  writeFileSync(limited, await kubeconfigForShippedRole(new Kube(kubeconfig)), { mode: 0o600 });
 });
 
 describe('svc-conformance run --preset quick', () => {
-  it('passes the five quick sections, writes report.md, and leaves nothing behind', async () => {
-        const env = cliEnv(KEPT);
-    const r = await runCli(['run', '--kubeconfig', kubeconfig, '--preset', 'quick', '--run-id', 'rquick1'], env);
+  it('passes the five quick sections as a user bound to rbac/ only, writes report.md, and leaves nothing behind', async () => {
+    const env = cliEnv(KEPT);
+    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--preset', 'quick', '--run-id', 'rquick1'], env);
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim().split('\n').pop()).toMatch(/^\d+ passed, 0 failed, 0 skipped$/);
     const report = readFileSync(join(env.SVC_RESULTS!, 'report.md'), 'utf8');

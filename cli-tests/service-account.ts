@@ -1,6 +1,11 @@
 // A kubeconfig for a ServiceAccount with exactly the given cluster rights (none, or a few
-// rules), built from a real token (TokenRequest), for the RBAC cases of the bad-input tests.
+// rules, or the shipped rbac/ role), built from a real token (TokenRequest): the RBAC cases
+// of the bad-input tests, and the quick run as a least-privileged user.
 import * as k8s from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot } from '../helpers/config.js';
 import type { Kube } from '../helpers/kube/client.js';
 
 export const RBAC_NAMESPACE = 'svc-cli-rbac';
@@ -21,7 +26,23 @@ export async function kubeconfigForServiceAccount(admin: Kube, name: string, rul
       } as k8s.V1ClusterRoleBinding,
     );
   }
-  const request = await admin.core.createNamespacedServiceAccountToken({ name, namespace: RBAC_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  return kubeconfigWithToken(admin, name, RBAC_NAMESPACE);
+}
+
+/**
+ * A kubeconfig for the ServiceAccount the shipped rbac/ binds (svc-conformance/svc-conformance),
+ * after applying rbac/clusterrole.yaml and rbac/binding.yaml as they are: a user with those rights only.
+ */
+export async function kubeconfigForShippedRole(admin: Kube): Promise<string> {
+  for (const file of ['clusterrole.yaml', 'binding.yaml']) {
+    const docs = parseAllDocuments(readFileSync(join(repoRoot, 'rbac', file), 'utf8')).map((d) => d.toJSON() as k8s.KubernetesObject);
+    await admin.apply(...docs);
+  }
+  return kubeconfigWithToken(admin, 'svc-conformance', 'svc-conformance');
+}
+
+async function kubeconfigWithToken(admin: Kube, name: string, namespace: string): Promise<string> {
+  const request = await admin.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   const cluster = admin.config.getCurrentCluster()!;
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({

@@ -12,9 +12,10 @@ import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import type { Tally } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { RESTRICTED_CONTAINER } from '../helpers/workloads/security.js';
 
 /** A sidecar with the probe, so the pod can call its own Service from inside itself. */
-const probeSidecar: k8s.V1Container = { name: 'probe', image: images.client, imagePullPolicy: 'IfNotPresent' };
+const probeSidecar: k8s.V1Container = { name: 'probe', image: images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER };
 
 describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   const cluster = useCluster();

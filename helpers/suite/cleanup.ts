@@ -4,7 +4,7 @@
 // killed before they could. Cluster-scoped kinds are found by API discovery, so a spec that
 // makes a ClusterRole or an IngressClass needs nothing added here.
 import * as k8s from '@kubernetes/client-node';
-import { Kube, isNotFound } from '../kube/client.js';
+import { Kube, isNotFound, statusCode } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { RUN_ID_LABEL } from './run-id.js';
@@ -77,12 +77,17 @@ async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
   const others = await Promise.all(
     (await clusterScopedKinds(kube)).map(async (r) => {
+      // A kind these credentials may not list (a user bound to rbac/ only) is one no run of theirs made.
+      const forbidden = (error: unknown) => {
+        if (statusCode(error) === 403) return [];
+        throw error;
+      };
       if (r.group === '') {
-        const list = await kube.objects.list(r.version, r.kind, undefined, undefined, undefined, undefined, undefined, selector);
-        return list.items.map((i) => toObject(r.kind, '', r.version, r.plural)(i.metadata));
+        const list = await kube.objects.list(r.version, r.kind, undefined, undefined, undefined, undefined, undefined, selector).catch(forbidden);
+        return 'items' in list ? list.items.map((i) => toObject(r.kind, '', r.version, r.plural)(i.metadata)) : [];
       }
-      const list = (await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: selector })) as { items: k8s.KubernetesObject[] };
-      return list.items.map((i) => toObject(r.kind, r.group, r.version, r.plural)(i.metadata));
+      const list = (await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: selector }).catch(forbidden)) as { items?: k8s.KubernetesObject[] };
+      return (list.items ?? []).map((i) => toObject(r.kind, r.group, r.version, r.plural)(i.metadata));
     }),
   );
   return [...namespaces, ...others.flat()];

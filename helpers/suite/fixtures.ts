@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { Kube } from '../kube/client.js';
 import type { ClusterHandle } from '../cluster/provider.js';
+import { RESTRICTED_NAMESPACE_LABELS } from '../workloads/security.js';
 import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from './run-id.js';
 
 export interface Cluster extends ClusterHandle {
@@ -46,7 +47,8 @@ export function namespaceName(prefix: string, runId: string): string {
 export async function createNamespace(kube: Kube, name: string, runId: string): Promise<string> {
   await kube.core.createNamespace({
     body: {
-      metadata: { name, labels: { [RUN_ID_LABEL]: runId }, annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() } },
+      // Pod Security restricted: what a locked-down cluster enforces; every pod of the suites passes it.
+      metadata: { name, labels: { [RUN_ID_LABEL]: runId, ...RESTRICTED_NAMESPACE_LABELS }, annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() } },
     },
   });
   return name;

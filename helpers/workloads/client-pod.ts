@@ -8,6 +8,7 @@ import { waitFor } from '../kube/wait.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { describePod, isPodReady } from './hostnames.js';
 import { runLabels } from './labels.js';
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 
 export interface LookupResult {
   name: string;
@@ -138,7 +139,8 @@ export async function startClientPod(cluster: Cluster, namespace: string, option
     spec: {
       terminationGracePeriodSeconds: 1,
       nodeName: options.node,
-      containers: [{ name: 'client', image: images.client, imagePullPolicy: 'IfNotPresent' }],
+      securityContext: RESTRICTED_POD,
+      containers: [{ name: 'client', image: images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER }],
     },
   };
   await cluster.kube.apply(pod);

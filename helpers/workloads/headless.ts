@@ -11,6 +11,7 @@ import type { Cluster } from '../suite/fixtures.js';
 import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { HOSTNAMES_PORT, waitForReadyBackends, type BackendPod } from './hostnames.js';
 import { runLabels } from './labels.js';
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 
 export const HEADLESS_NAME = 'web';
 export const FRESH_NAME = 'web-fresh';
@@ -43,11 +44,13 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
         metadata: { labels: runLabels(cluster.runId, app) },
         spec: {
           terminationGracePeriodSeconds: 1,
+          securityContext: RESTRICTED_POD,
           containers: [
             {
               name,
               image: images.agnhost,
               imagePullPolicy: 'IfNotPresent',
+              securityContext: RESTRICTED_CONTAINER,
               args: ['serve-hostname', `--port=${HOSTNAMES_PORT}`],
               ports: [{ name: 'serve', containerPort: HOSTNAMES_PORT, protocol: 'TCP' }],
               readinessProbe: { exec: { command: ['sh', '-c', '[ ! -e /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1 },

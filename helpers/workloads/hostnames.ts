@@ -10,6 +10,7 @@ import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { runLabels } from './labels.js';
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 
 export const HOSTNAMES_PORT = 9376;
 export const SERVICE_PORT = 80;
@@ -69,6 +70,7 @@ export function hostnamesObjects(cluster: Cluster, namespace: string, o: Hostnam
         metadata: { labels: runLabels(cluster.runId, app) },
         spec: {
           terminationGracePeriodSeconds: 1,
+          securityContext: RESTRICTED_POD,
           // On several nodes, spread the backends so that same-node and cross-node paths both exist.
           topologySpreadConstraints:
             cluster.nodes.length > 1 ? [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: app } }] : undefined,
@@ -77,6 +79,7 @@ export function hostnamesObjects(cluster: Cluster, namespace: string, o: Hostnam
               name,
               image: images.agnhost,
               imagePullPolicy: 'IfNotPresent',
+              securityContext: RESTRICTED_CONTAINER,
               args: o.args ?? ['serve-hostname', `--port=${HOSTNAMES_PORT}`],
               ports: [{ name: 'serve', containerPort: HOSTNAMES_PORT, protocol: 'TCP' }],
               readinessProbe: { tcpSocket: { port: HOSTNAMES_PORT }, periodSeconds: 1, failureThreshold: 2 },
@@ -178,7 +181,8 @@ export async function waitForReadyBackends(cluster: Cluster, namespace: string, 
     const list = await cluster.kube.core.listNamespacedPod({ namespace, labelSelector: selector });
     const live = list.items.filter((p) => !p.metadata?.deletionTimestamp);
     const ready = live.filter(isPodReady);
-    return { done: ready.length === count && live.length === count, seen: live.map(describePod).join('; ') || 'no pods', value: ready.map(toBackend) };
+    const seen = live.map(describePod).join('; ') || `no pods${await whyNoPods(cluster, namespace, selector)}`;
+    return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
   });
   await waitFor(`EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`, timeouts.podsReady, async () => {
     const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
@@ -187,6 +191,13 @@ export async function waitForReadyBackends(cluster: Cluster, namespace: string, 
     return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
   });
   return pods.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Why a controller made no pods, from its ReplicaSets' ReplicaFailure condition (e.g. Pod Security forbids them). */
+async function whyNoPods(cluster: Cluster, namespace: string, selector: string): Promise<string> {
+  const sets = await cluster.kube.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector }).catch(() => undefined);
+  const failure = sets?.items.flatMap((s) => s.status?.conditions ?? []).find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  return failure ? ` (${failure.reason}: ${failure.message})` : '';
 }
 
 export function isPodReady(pod: k8s.V1Pod): boolean {
