@@ -92,14 +92,15 @@ function readJunit(dir: string): SideBySide['upstream'] extends infer U ? Omit<U
   if (!existsSync(file)) return { passed: 0, failed: 0, skipped: 0, tests: [], failures: [`no ${file}: the e2e binary did not finish`] };
   const xml = readFileSync(file, 'utf8');
   const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
-  const ran = cases.filter(([, , , body]) => !/<skipped/.test(body ?? ''));
+  // Only the specs themselves ("[It] …"), not ginkgo's suite-level nodes ([ReportBeforeSuite], …).
+  const ran = cases.filter(([, name, , body]) => name.startsWith('[It]') && !/<skipped/.test(body ?? ''));
   const failed = ran.filter(([, , , body]) => /<failure|<error/.test(body ?? ''));
   const unescape = (s: string) => s.replace(/&#34;/g, '"').replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-  const named = ran.map(([, name]) => unescape(name)).filter((n) => !/^\[(SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportAfterSuite|BeforeSuite|AfterSuite)\]/.test(n));
+  const named = ran.map(([, name]) => unescape(name));
   return {
     passed: named.length - failed.length,
     failed: failed.length,
-    skipped: cases.length - ran.length,
+    skipped: cases.filter(([, name]) => name.startsWith('[It]')).length - ran.length,
     tests: named,
     failures: failed.map(([, name, , body]) => `${unescape(name)}: ${unescape(/message="([^"]*)"/.exec(body ?? '')?.[1] ?? '').slice(0, 300)}`),
   };
