@@ -67,7 +67,11 @@ export async function reachApi<T>(kube: Kube, server: string, request: (kube: Ku
     const code = statusCode(error);
     if (code === 401) throw new UsageError(`the API server at ${server} does not accept these credentials (HTTP 401: token or certificate unknown or expired); get a fresh kubeconfig for this cluster`);
     if (code === 403) throw new UsageError(`the API server at ${server} forbids these credentials: ${apiMessage(error)} (HTTP 403); bind the user to a role that grants it (e.g. cluster-admin) or use another kubeconfig`);
-    throw new UsageError(`the API server at ${server} cannot be reached (${rootCause(error)}); check the server address in the kubeconfig and that the cluster is up`);
+    const cause = rootCause(error);
+    if (/certificate|self[- ]signed|x509/i.test(cause)) {
+      throw new UsageError(`the API server at ${server} answers with a certificate this kubeconfig does not trust (${cause}); set the cluster's certificate-authority(-data) in the kubeconfig`);
+    }
+    throw new UsageError(`the API server at ${server} cannot be reached (${cause}); check the server address in the kubeconfig and that the cluster is up`);
   } finally {
     clearTimeout(timer);
   }

@@ -2,9 +2,10 @@
 // useNamespace(prefix) (created before the file's tests, deleted after, labelled with the
 // run id so cleanup finds it even when the run is killed).
 import { afterAll, beforeAll, inject } from 'vitest';
-import { Kube } from '../kube/client.js';
+import { isNotFound, Kube } from '../kube/client.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { RESTRICTED_NAMESPACE_LABELS } from '../workloads/security.js';
+import { deleteNamespaceNow } from './cleanup.js';
 import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from './run-id.js';
 
 export interface Cluster extends ClusterHandle {
@@ -36,7 +37,9 @@ export function useNamespace(prefix: string): string {
   const cluster = useCluster();
   const name = namespaceName(prefix, cluster.runId);
   beforeAll(() => createNamespace(cluster.kube, name, cluster.runId));
-  afterAll(() => cluster.kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  afterAll(() => deleteNamespaceNow(cluster.kube, name).catch((error) => {
+    if (!isNotFound(error)) throw error;
+  }));
   return name;
 }
 
