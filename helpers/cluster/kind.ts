@@ -23,6 +23,8 @@ export const DEFAULT_KIND_CONFIG = 'iptables';
 /** The Docker network setup/kind/network.sh makes; kind puts its nodes there. */
 export const KIND_NETWORK = process.env.SVC_KIND_NETWORK || 'svc-kind';
 const STATE_ROOT = '/var/lib/svc-conformance/kind';
+/** Node logs of a cluster that did not come up (kind export logs); kept after down(). */
+const FAILED_LOGS = '/var/lib/svc-conformance/kind-logs';
 const LOCAL_NODE_IMAGE = `${LOCAL_IMAGE_REPO}/kind-node:${versions.kubernetes}`;
 const UPSTREAM_NODE_IMAGE = `kindest/node:${versions.kubernetes}`;
 
@@ -64,7 +66,7 @@ export class KindProvider implements ClusterProvider {
       writeFileSync(join(dir, 'state.json'), JSON.stringify({ handle, fingerprint } satisfies KindState, null, 2));
       return handle;
     } catch (error) {
-      const logs = join(dir, 'logs');
+      const logs = join(FAILED_LOGS, name);
       await run(kind, ['export', 'logs', logs, '--name', name], { allowFailure: true, timeoutMs: 120_000 });
       if (process.env.SVC_KEEP_FAILED !== '1') await this.down(name).catch(() => undefined);
       throw new Error(`kind cluster "${name}" did not come up: ${(error as Error).message} (node logs in ${logs})`, { cause: error });
@@ -136,7 +138,8 @@ async function waitForDns(container: string, dnsIP: string): Promise<void> {
   const svcprobe = join(cacheDir, 'bin', 'svcprobe');
   const name = `kubernetes.default.svc.${localNetwork.clusterDomain}`;
   await waitFor(`CoreDNS answering ${name} at ${dnsIP}`, timeouts.clusterUp, async () => {
-    const r = await run('nsenter', ['-t', pid, '-n', svcprobe, 'lookup', name, '--server', dnsIP, '--timeout', '1s'], { allowFailure: true });
+    const server = dnsIP.includes(':') ? `[${dnsIP}]:53` : `${dnsIP}:53`;
+    const r = await run('nsenter', ['-t', pid, '-n', svcprobe, 'lookup', name, '--server', server, '--timeout', '1s'], { allowFailure: true });
     const answer = r.stdout ? (JSON.parse(r.stdout) as { outcome: string; addrs?: string[] }) : { outcome: r.stderr };
     return { done: answer.outcome === 'ok', seen: `${answer.outcome} ${answer.addrs?.join(',') ?? ''}`.trim() };
   });
