@@ -4,8 +4,9 @@
 // Exit codes: 0 passed, 1 a check failed, 2 bad usage or no cluster (one line says why);
 // a run stopped by SIGINT/SIGTERM removes what it made and exits 130/143.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clusterOptionsFromEnv, requireProvider } from '../helpers/cluster/choose.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
@@ -148,12 +149,14 @@ async function runTests(vitestArgs: string[], values: Values, selftest = false):
     if (interrupt.signal) return await stopped(session, interrupt);
     mkdirSync(resultsDir, { recursive: true });
     for (const old of ['summary.json', 'report.md', 'diagnostics']) rmSync(join(resultsDir, old), { recursive: true, force: true });
-    const handleFile = join(resultsDir, 'cluster.json');
+    // Per run, outside the results dir: two runs from one checkout must not read each other's cluster.
+    const handleFile = join(mkdtempSync(join(tmpdir(), `svc-conformance-${runId}-`)), 'cluster.json');
     writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
     const env = { ...process.env, SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_RESULTS: resultsDir, ...(values.junit ? { SVC_JUNIT: values.junit } : {}) };
     const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
     const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env, stdio: 'inherit', detached: true });
     const code = await interrupt.wait(child);
+    rmSync(dirname(handleFile), { recursive: true, force: true });
     if (interrupt.signal) return await stopped(session, interrupt);
     await closeQuietly(session);
     addJunitProperties(values.junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));

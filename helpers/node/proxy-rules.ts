@@ -8,8 +8,18 @@ import { waitFor } from '../kube/wait.js';
 import { runOnNode } from './run-on-node.js';
 
 export async function iptablesRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: ServicePortRef): Promise<IptablesServiceRules | undefined> {
-  const dump = parseIptablesSave((await runOnNode(cluster, node, ['iptables-save'])).stdout);
-  return kubeProxyIptablesRules(dump, service);
+  for (const save of iptablesSavers(cluster)) {
+    const rules = kubeProxyIptablesRules(parseIptablesSave((await runOnNode(cluster, node, [save])).stdout), service);
+    if (rules) return rules;
+  }
+  return undefined;
+}
+
+/** iptables-save, and ip6tables-save where the cluster serves IPv6 (first when IPv6 is its primary family). */
+function iptablesSavers(cluster: ClusterHandle): string[] {
+  const families = cluster.capabilities.ipFamilies;
+  if (!families.includes('IPv6')) return ['iptables-save'];
+  return families[0] === 'IPv6' ? ['ip6tables-save', 'iptables-save'] : ['iptables-save', 'ip6tables-save'];
 }
 
 export async function nftRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<NftServiceRules | undefined> {
@@ -42,10 +52,16 @@ export async function programmedDestinations(cluster: ClusterHandle, node: NodeI
  */
 export async function programmedFrontends(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<IptablesFrontends | undefined> {
   switch (cluster.capabilities.proxyMode) {
-    case 'iptables':
-      return kubeProxyIptablesFrontends(parseIptablesSave((await runOnNode(cluster, node, ['iptables-save', '-t', 'nat'])).stdout), service);
+    case 'iptables': {
+      let frontends: IptablesFrontends | undefined;
+      for (const save of iptablesSavers(cluster)) {
+        frontends = kubeProxyIptablesFrontends(parseIptablesSave((await runOnNode(cluster, node, [save, '-t', 'nat'])).stdout), service);
+        if (frontends.nodePorts.length || frontends.externalIPs.length) break;
+      }
+      return frontends;
+    }
     case 'nftables':
-      return kubeProxyNftFrontends(JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'])).stdout) as unknown, service);
+      return kubeProxyNftFrontends(JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown, service);
     default:
       return undefined;
   }

@@ -44,8 +44,8 @@ type Dial struct {
 func lookup(name, server string, cname bool, timeout time.Duration) Lookup {
 	r := net.DefaultResolver
 	if server != "" {
-		if !strings.Contains(server, ":") {
-			server += ":53"
+		if _, _, err := net.SplitHostPort(server); err != nil { // a bare address: 10.96.0.10, fd00::a or [fd00::a]
+			server = net.JoinHostPort(strings.Trim(server, "[]"), "53")
 		}
 		r = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, server)
