@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
+import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
 import { cliEnv, contextOf, keptCluster, KEPT, NONE, runCli, type CliResult } from './cli.js';
 import { localClusterLeftovers, runObjects } from './leftovers.js';
@@ -124,6 +125,11 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
       expect((await kube.core.readNamespace({ name: taken })).status?.phase).toBe('Active');
     } finally {
       await kube.core.deleteNamespace({ name: taken });
+      // Gone before the next case compares the cluster with how it was.
+      await waitFor(`namespace ${taken} deleted`, 60_000, async () => {
+        const left = await kube.core.listNamespace({ labelSelector: `${RUN_ID_LABEL}=${runId}` });
+        return { done: left.items.length === 0, seen: left.items.map((n) => `${n.metadata?.name} (${n.status?.phase})`).join(', ') };
+      });
     }
   });
 

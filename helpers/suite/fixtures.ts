@@ -37,10 +37,26 @@ export function useNamespace(prefix: string): string {
   const cluster = useCluster();
   const name = namespaceName(prefix, cluster.runId);
   beforeAll(() => createNamespace(cluster.kube, name, cluster.runId));
-  afterAll(() => deleteNamespaceNow(cluster.kube, name).catch((error) => {
-    if (!isNotFound(error)) throw error;
-  }));
+  // eslint-disable-next-line no-empty-pattern
+  afterAll(async ({}, suite) => {
+    // A failed spec keeps its namespace until the run's teardown: the diagnosis (a file-level
+    // hook, after this one) must still find its pods.
+    if (hasFailure(suite as unknown as TaskLike)) return;
+    await deleteNamespaceNow(cluster.kube, name).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
+  });
   return name;
+}
+
+interface TaskLike {
+  type?: string;
+  result?: { state?: string; errors?: unknown[] };
+  tasks?: TaskLike[];
+}
+
+function hasFailure(task: TaskLike): boolean {
+  return (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure);
 }
 
 export function namespaceName(prefix: string, runId: string): string {
