@@ -17,13 +17,16 @@ export function selectChecks(o: { preset?: string; focus?: string; skip?: string
   const preset = o.preset ?? DEFAULT_PRESET;
   const files = presetSpecs(preset, dir);
   const filter = testNameFilter(o.focus, o.skip);
-  const names = listSpecs(dir).filter((s) => files.includes(s.file)).flatMap((s) => s.fullNames);
-  const kept = filter.length ? names.filter((n) => new RegExp(filter[1]).test(n)) : names;
+  const keeps = (n: string) => !filter.length || new RegExp(filter[1]).test(n);
+  const specs = listSpecs(dir).filter((s) => files.includes(s.file));
+  const kept = specs.flatMap((s) => s.fullNames).filter(keeps);
   if (kept.length === 0) {
     const what = [o.focus !== undefined && `--focus "${o.focus}"`, o.skip !== undefined && `--skip "${o.skip}"`].filter(Boolean).join(' with ');
     throw new UsageError(`${what || 'the filter'} leaves no check to run in preset ${preset}; svc-conformance list shows every check's name`);
   }
-  return { vitestArgs: [...files.map((f) => join(dir, f)), ...filter], checks: kept.length };
+  // Only the files with a kept check: vitest need not load (and collect) the others.
+  const needed = specs.filter((s) => s.fullNames.some(keeps)).map((s) => s.file);
+  return { vitestArgs: [...needed.map((f) => join(dir, f)), ...filter], checks: kept.length };
 }
 
 /**
