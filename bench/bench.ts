@@ -26,6 +26,7 @@ import { startClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames } from '../helpers/workloads/hostnames.js';
 import { burstSize, roundRobin } from '../helpers/workloads/round-robin.js';
 import { prepareUpstream, sideBySide } from './upstream-e2e.js';
+import { hostPort } from '../helpers/address.js';
 
 const NAME = 'bench';
 const GiB = 1024 ** 3;
@@ -102,7 +103,7 @@ async function roundRobin50(handle: ClusterHandle): Promise<Record<string, unkno
   const ns = await createNamespace(cluster.kube, namespaceName('bench-rr', cluster.runId), cluster.runId);
   try {
     const [app, client] = await Promise.all([deployHostnames(cluster, ns, { replicas: 50 }), startClientPod(cluster, ns)]);
-    const [rr, seconds] = await timed(() => roundRobin(client, `http://${app.clusterIP}:${app.port}/`, app.pods.map((p) => p.name)));
+    const [rr, seconds] = await timed(() => roundRobin(client, `http://${hostPort(app.clusterIP, app.port)}/`, app.pods.map((p) => p.name)));
     return { endpoints: 50, allAnswered: rr.missing.length === 0, requests: rr.requests, bursts: rr.bursts, burstSize: burstSize(50), seconds: +seconds.toFixed(2), failures: rr.failures };
   } finally {
     await cluster.kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });

@@ -10,6 +10,7 @@ import { endpointsOf, endpointSliceAddresses, getService } from '../helpers/kube
 import { waitFor } from '../helpers/kube/wait.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 /** Readiness that a test can flip: the pod is unready while /tmp/unready is non-empty. */
 const flippableReadiness = { exec: { command: ['sh', '-c', '[ ! -s /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1, successThreshold: 1 };
@@ -18,7 +19,7 @@ describe('Does the Service have any Endpoints?', () => {
   const cluster = useCluster();
   const ns = useNamespace('endpoints');
   let app: Hostnames;
-  const expected = () => app.pods.map((p) => ({ address: `${p.ip}:${HOSTNAMES_PORT}`, podUid: p.uid, ready: true })).sort(byAddress);
+  const expected = () => app.pods.map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true })).sort(byAddress);
   const listed = (list: { address: string; podUid?: string; ready: boolean }[]) => list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);
 
   beforeAll(async () => {

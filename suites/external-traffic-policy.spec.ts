@@ -10,6 +10,7 @@ import { programmedFrontends } from '../helpers/node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
@@ -40,7 +41,7 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
 
   it('Local keeps the client address: the backend sees the outside client itself', async ({ skip }) => {
     if (reason) skip(reason);
-    const url = `http://${withBackend.internalIP}:${nodePort}/clientip`;
+    const url = `http://${hostPort(withBackend.internalIP, nodePort)}/clientip`;
     const tally = await externalHttp(cluster, url, TRIES);
     const sources = [...new Set(Object.keys(tally.answers).map(hostOf))];
     expect(tally.ok, because('trafficPolicy', `${url} from outside: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
@@ -51,7 +52,7 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
 
   it('Local: a node without a local endpoint does not answer', async ({ skip }) => {
     if (reason) skip(reason);
-    const url = `http://${without.internalIP}:${nodePort}/hostname`;
+    const url = `http://${hostPort(without.internalIP, nodePort)}/hostname`;
     const tally = await externalHttp(cluster, url, TRIES);
     expect(tally.ok, because('trafficPolicy', `${url} (no backend on ${without.name}) answered ${tally.ok}/${TRIES}: ${JSON.stringify(tally.answers)}: traffic was forwarded to another node`)).toBe(0);
   });

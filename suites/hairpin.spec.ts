@@ -13,6 +13,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import type { Tally } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { RESTRICTED_CONTAINER } from '../helpers/workloads/security.js';
+import { hostPort } from '../helpers/address.js';
 
 /** A sidecar with the probe, so the pod can call its own Service from inside itself. */
 const probeSidecar: k8s.V1Container = { name: 'probe', image: images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER };
@@ -28,8 +29,8 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   });
 
   it('reaches itself through its own ClusterIP', async () => {
-    const tally = JSON.parse((await inPod(['/svcprobe', 'http', `http://${app.clusterIP}:${app.port}/`, '--count=5'])).stdout) as Tally;
-    expect(tally.answers, because('hairpin', `pod ${app.pods[0].name} → its own Service ${app.clusterIP}:${app.port}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`)).toEqual({
+    const tally = JSON.parse((await inPod(['/svcprobe', 'http', `http://${hostPort(app.clusterIP, app.port)}/`, '--count=5'])).stdout) as Tally;
+    expect(tally.answers, because('hairpin', `pod ${app.pods[0].name} → its own Service ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`)).toEqual({
       [app.pods[0].name]: 5,
     });
   });

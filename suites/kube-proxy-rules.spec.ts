@@ -9,6 +9,7 @@ import { ipvsVirtualServerOnNode, iptablesRulesOnNode, nftRulesOnNode } from '..
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 const MASQ_MARK = '0x4000/0x4000';
 
@@ -18,7 +19,7 @@ describe.skipIf(!!nodeAccessSkipReason(useCluster()))('Is kube-proxy writing ipt
   const mode = cluster.capabilities.proxyMode;
   let app: Hostnames;
   const service = () => ({ namespace: ns, name: 'hostnames', portName: 'default' });
-  const destinations = () => app.pods.map((p) => `${p.ip}:${HOSTNAMES_PORT}`).sort();
+  const destinations = () => app.pods.map((p) => hostPort(p.ip, HOSTNAMES_PORT)).sort();
 
   beforeAll(async () => {
     app = await deployHostnames(cluster, ns);
@@ -59,7 +60,7 @@ describe.skipIf(!!nodeAccessSkipReason(useCluster()))('Is kube-proxy writing ipt
     it(`ipvs mode: has one virtual server with a real server per endpoint on ${node.name}`, async ({ skip }) => {
       if (mode !== 'ipvs') skip(`kube-proxy mode is ${mode}, not ipvs${cluster.provider === 'local' ? ' (this kernel has no IP_VS)' : ''}`);
       const server = await ipvsVirtualServerOnNode(cluster, node, app.clusterIP, app.port);
-      expect(server, because('rules', `ipvsadm -Ln on ${node.name}: virtual server ${app.clusterIP}:${app.port}`)).toBeDefined();
+      expect(server, because('rules', `ipvsadm -Ln on ${node.name}: virtual server ${hostPort(app.clusterIP, app.port)}`)).toBeDefined();
       expect(server!.realServers.map((r) => `${r.address}:${r.port}`).sort(), because('rules', 'real servers')).toEqual(destinations());
     });
   }

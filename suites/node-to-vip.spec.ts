@@ -8,6 +8,7 @@ import { nodeHttp } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 describe.skipIf(!!nodeAccessSkipReason(useCluster()))('Is kube-proxy proxying?', () => {
   const cluster = useCluster();
@@ -20,9 +21,9 @@ describe.skipIf(!!nodeAccessSkipReason(useCluster()))('Is kube-proxy proxying?',
 
   for (const node of cluster.nodes) {
     it(`answers ClusterIP:80 from node ${node.name} with a backend's name`, async () => {
-      const tally = await nodeHttp(cluster, node, `http://${app.clusterIP}:${app.port}/`, 6);
+      const tally = await nodeHttp(cluster, node, `http://${hostPort(app.clusterIP, app.port)}/`, 6);
       const names = app.pods.map((p) => p.name);
-      expect(tally.ok, because('proxying', `from ${node.name} to ${app.clusterIP}:${app.port}: ${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''}`)).toBe(6);
+      expect(tally.ok, because('proxying', `from ${node.name} to ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''}`)).toBe(6);
       expect(Object.keys(tally.answers).filter((a) => !names.includes(a)), because('proxying', 'answers that are not backend pod names')).toEqual([]);
     });
 

@@ -14,6 +14,7 @@ import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
@@ -35,7 +36,7 @@ describe('Beyond the guide: NodePort', () => {
     it(`answers on ${node.name}'s address from outside the cluster`, async ({ skip }) => {
       const reason = externalSkipReason(cluster);
       if (reason) skip(reason);
-      const url = `http://${node.internalIP}:${nodePort}/hostname`;
+      const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       const tally = await externalHttp(cluster, url, TRIES);
       expect(tally.ok, because('nodePort', `${url} from outside (${cluster.external!.address}): ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
       expect(Object.keys(tally.answers).every((a) => names().includes(a)), because('nodePort', `answers from pods that are not backends: ${JSON.stringify(tally.answers)}`)).toBe(true);
@@ -44,7 +45,7 @@ describe('Beyond the guide: NodePort', () => {
     it(`answers on ${node.name}'s address from every node`, async ({ skip }) => {
       const reason = nodeAccessSkipReason(cluster);
       if (reason) skip(reason);
-      const url = `http://${node.internalIP}:${nodePort}/hostname`;
+      const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       for (const from of cluster.nodes) {
         const tally = await nodeHttp(cluster, from, url, TRIES);
         expect(tally.ok, because('nodePort', `${url} from node ${from.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
@@ -52,7 +53,7 @@ describe('Beyond the guide: NodePort', () => {
     });
 
     it(`answers on ${node.name}'s address from a pod`, async () => {
-      const url = `http://${node.internalIP}:${nodePort}/hostname`;
+      const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       const tally = await client.http(url, { count: TRIES });
       expect(tally.ok, because('nodePort', `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
     });
@@ -70,7 +71,7 @@ describe('Beyond the guide: NodePort', () => {
     it(`externalTrafficPolicy Cluster: the backend sees ${node.name}'s address as the source (SNAT)`, async ({ skip }) => {
       const reason = externalSkipReason(cluster);
       if (reason) skip(reason);
-      const url = `http://${node.internalIP}:${nodePort}/clientip`;
+      const url = `http://${hostPort(node.internalIP, nodePort)}/clientip`;
       const [tally, addresses] = await Promise.all([externalHttp(cluster, url, TRIES), nodeAddresses(cluster.kube)]);
       const sources = Object.keys(tally.answers).map(hostOf);
       const mine = addresses.get(node.name) ?? [];

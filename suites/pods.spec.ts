@@ -10,6 +10,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type BackendPod, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { groupByPath, pathVerdict } from '../helpers/workloads/node-paths.js';
+import { hostPort } from '../helpers/address.js';
 
 describe('Are the Pods working?', () => {
   const cluster = useCluster();
@@ -29,14 +30,14 @@ describe('Are the Pods working?', () => {
 
   it(`answers on podIP:${HOSTNAMES_PORT} from a client pod, same-node and cross-node`, async () => {
     const groups = groupByPath(app.pods, client.node);
-    const silent = await silentPods(async (pod) => (await client.http(`http://${pod.ip}:${HOSTNAMES_PORT}/`)).answers);
+    const silent = await silentPods(async (pod) => (await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);
     expect([...silent], because('pods', `${pathVerdict(groups, silent)} (client on ${client.node}; same-node ${groups.sameNode.length}, cross-node ${groups.crossNode.length})`)).toEqual([]);
   });
 
   it.skipIf(!!nodeAccessSkipReason(cluster))(`answers on podIP:${HOSTNAMES_PORT} from a node`, async () => {
     const node = cluster.nodes[0];
     const groups = groupByPath(app.pods, node.name);
-    const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${pod.ip}:${HOSTNAMES_PORT}/`)).answers);
+    const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);
     expect([...silent], because('pods', `from node ${node.name}: ${pathVerdict(groups, silent)}`)).toEqual([]);
   });
 

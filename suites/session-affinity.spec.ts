@@ -10,6 +10,7 @@ import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { addService, deployHostnames, type ExtraService, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 // With 3 backends and no affinity, 30 requests all landing on one backend has probability 3·3^-30.
 const REQUESTS = 30;
@@ -25,7 +26,7 @@ describe('Beyond the guide: session affinity', () => {
   });
 
   it('ClientIP affinity sends every request of one client to one backend', async () => {
-    const url = `http://${sticky.clusterIP}:${sticky.port}/`;
+    const url = `http://${hostPort(sticky.clusterIP, sticky.port)}/`;
     const tally = await client.http(url, { count: REQUESTS, concurrency: 4 });
     expect(tally.ok, because('affinity', `${url}: ${tally.ok}/${REQUESTS} answered (${tally.sampleError ?? ''})`)).toBe(REQUESTS);
     expect(Object.keys(tally.answers), because('affinity', `${ns}/${sticky.name} (sessionAffinity ClientIP) from pod ${client.name}: ${JSON.stringify(tally.answers)}`)).toHaveLength(1);
@@ -46,7 +47,7 @@ describe('Beyond the guide: session affinity', () => {
   });
 
   it('without affinity the same client reaches several backends', async () => {
-    const url = `http://${app.clusterIP}:${app.port}/`;
+    const url = `http://${hostPort(app.clusterIP, app.port)}/`;
     const tally = await client.http(url, { count: REQUESTS, concurrency: 4 });
     expect(tally.ok, because('affinity', `${url}: ${tally.ok}/${REQUESTS} answered (${tally.sampleError ?? ''})`)).toBe(REQUESTS);
     expect(Object.keys(tally.answers).length, because('affinity', `${ns}/${app.name} (no affinity) from pod ${client.name}: ${JSON.stringify(tally.answers)}`)).toBeGreaterThan(1);

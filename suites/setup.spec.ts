@@ -6,6 +6,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 describe('Running commands in a Pod', () => {
   const cluster = useCluster();
@@ -24,8 +25,8 @@ describe('Running commands in a Pod', () => {
 
   it(`answers each pod's own name on podIP:${HOSTNAMES_PORT}`, async () => {
     for (const pod of app.pods) {
-      const tally = await client.http(`http://${pod.ip}:${HOSTNAMES_PORT}/`);
-      expect(tally.answers, because('setup', `pod ${pod.name} at ${pod.ip}:${HOSTNAMES_PORT}: ${tally.sampleError ?? ''}`)).toEqual({ [pod.name]: 1 });
+      const tally = await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`);
+      expect(tally.answers, because('setup', `pod ${pod.name} at ${hostPort(pod.ip, HOSTNAMES_PORT)}: ${tally.sampleError ?? ''}`)).toEqual({ [pod.name]: 1 });
     }
   });
 });

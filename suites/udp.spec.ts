@@ -13,12 +13,13 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod, type FlowResult } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { describeDistribution, roundRobinWith } from '../helpers/workloads/round-robin.js';
+import { hostPort } from '../helpers/address.js';
 
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
   const ns = useNamespace('udp');
   let app: Hostnames, client: ClientPod;
-  const address = () => `${app.clusterIP}:${app.port}`;
+  const address = () => `${hostPort(app.clusterIP, app.port)}`;
 
   beforeAll(async () => {
     [app, client] = await Promise.all([

@@ -3,6 +3,7 @@
 // selector matches.
 import type * as k8s from '@kubernetes/client-node';
 import { isNotFound, type Kube } from './client.js';
+import { hostPort } from '../address.js';
 
 export class MissingServiceError extends Error {
   constructor(namespace: string, name: string, others: string[]) {
@@ -50,7 +51,7 @@ export async function endpointsOf(kube: Kube, namespace: string, name: string): 
 }
 
 function toAddress(a: k8s.V1EndpointAddress, port: number, ready: boolean): EndpointAddress {
-  return { address: `${a.ip}:${port}`, ip: a.ip, port, ready, podName: a.targetRef?.name, podUid: a.targetRef?.uid, node: a.nodeName };
+  return { address: hostPort(a.ip, port), ip: a.ip, port, ready, podName: a.targetRef?.name, podUid: a.targetRef?.uid, node: a.nodeName };
 }
 
 /** What the Service's EndpointSlices list. */
@@ -60,7 +61,7 @@ export async function endpointSliceAddresses(kube: Kube, namespace: string, name
     (slice.ports ?? []).flatMap((port) =>
       (slice.endpoints ?? []).flatMap((e) =>
         e.addresses.map((ip) => ({
-          address: `${ip}:${port.port}`,
+          address: hostPort(ip, port.port!),
           ip,
           port: port.port!,
           ready: e.conditions?.ready ?? false,

@@ -11,6 +11,7 @@ import type { Cluster } from '../suite/fixtures.js';
 import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
+import { hostPort } from '../address.js';
 
 export const HOSTNAMES_PORT = 9376;
 export const SERVICE_PORT = 80;
@@ -131,7 +132,7 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
   const programmed = (backends: BackendPod[]) =>
     nodeAccessSkipReason(cluster)
       ? Promise.resolve()
-      : waitForProgrammedService(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port }, backends.map((p) => `${p.ip}:${HOSTNAMES_PORT}`), timeouts.serviceSync);
+      : waitForProgrammedService(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port }, backends.map((p) => hostPort(p.ip, HOSTNAMES_PORT)), timeouts.serviceSync);
   if (pods.length) await programmed(pods);
   if (process.env.SVC_FAULT === 'unready-pod' && name === 'hostnames' && pods.length) {
     // The self-test's fault: one pod fails readiness after start; in place once kube-proxy dropped it.
@@ -166,7 +167,7 @@ export async function addService(cluster: Cluster, app: Hostnames, name: string,
   if (!nodeAccessSkipReason(cluster)) {
     const port = service.spec!.ports![0];
     const ref = { namespace: app.namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port };
-    await waitForProgrammedService(cluster, ref, app.pods.map((p) => `${p.ip}:${HOSTNAMES_PORT}`), timeouts.serviceSync);
+    await waitForProgrammedService(cluster, ref, app.pods.map((p) => hostPort(p.ip, HOSTNAMES_PORT)), timeouts.serviceSync);
   }
   return { name, clusterIP, port: service.spec!.ports![0].port, service: applied };
 }

@@ -1,0 +1,5 @@
+// "10.244.1.3:9376" or "[fd00::3]:9376": an address with its port as kube-proxy's rules, the
+// EndpointSlices and URLs write it, whatever the family.
+export function hostPort(ip: string, port: number | string): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
