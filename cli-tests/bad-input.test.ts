@@ -35,8 +35,9 @@ describe('bad input without a cluster: refused before anything is made', () => {
   const noDocker = { ...env, DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` };
   const cases: [string, string[], RegExp][] = [
     ['unknown provider', ['run', '--provider', 'nope'], /unknown provider "nope"; choose one of local, kind, k3s, existing/],
-    ['kind without a Docker engine', ['run', '--provider', 'kind'], /the kind provider needs a running Docker engine, and none answers \(docker info: .+\); start Docker/],
-    ['k3s without a Docker engine', ['cluster', 'up', '--provider', 'k3s', '--name', NONE.name], /the k3s provider needs a running Docker engine.*or use --provider local/],
+    // A fresh machine may have no docker command at all; this one has the client and no engine at DOCKER_HOST.
+    ['kind without a Docker engine', ['run', '--provider', 'kind'], /the kind provider needs (a running Docker engine, and none answers \(docker info: .+\); start Docker|Docker, and no docker command is installed; install Docker)/],
+    ['k3s without a Docker engine', ['cluster', 'up', '--provider', 'k3s', '--name', NONE.name], /the k3s provider needs (a running Docker engine|Docker, and no docker command is installed).*or use --provider local/],
     ['unknown preset', ['run', '--preset', 'slow'], /unknown preset "slow"; choose one of quick, full/],
     ['a focus that matches nothing', ['run', '--focus', 'no such check'], /--focus "no such check" leaves no check to run in preset full; svc-conformance list/],
     ['a focus outside the preset', ['run', '--preset', 'quick', '--focus', 'hairpin'], /--focus "hairpin" leaves no check to run in preset quick/],
