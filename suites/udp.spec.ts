@@ -14,6 +14,7 @@ import { startClientPod, type ClientPod, type FlowResult } from '../helpers/work
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { describeDistribution, roundRobinWith } from '../helpers/workloads/round-robin.js';
 import { hostPort } from '../helpers/address.js';
+import { endpointSliceAddresses } from '../helpers/kube/services.js';
 
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
@@ -51,8 +52,7 @@ describe('Beyond the guide: UDP', () => {
 
     await cluster.kube.core.deleteNamespacedPod({ namespace: ns, name: pod!.name, gracePeriodSeconds: 0 });
     await waitFor(`${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`, timeouts.podsReady, async () => {
-      const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${app.name}` });
-      const ips = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses);
+      const ips = (await endpointSliceAddresses(cluster.kube, ns, app.name)).filter((e) => e.ready).map((e) => e.ip);
       return { done: !ips.includes(pod!.ip), seen: ips.join(', ') };
     });
 

@@ -12,6 +12,7 @@ import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { HOSTNAMES_PORT, waitForReadyBackends, type BackendPod } from './hostnames.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
+import { endpointSliceAddresses } from '../kube/services.js';
 
 export const HEADLESS_NAME = 'web';
 export const FRESH_NAME = 'web-fresh';
@@ -71,9 +72,8 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
 /** Waits until the EndpointSlices of `service` list `ip` as not ready. */
 export async function waitForNotReadyEndpoint(cluster: Cluster, namespace: string, service: string, ip: string): Promise<void> {
   await waitFor(`${ip} not ready in the EndpointSlices of ${namespace}/${service}`, timeouts.podsReady, async () => {
-    const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-    const endpoint = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.addresses.includes(ip));
-    return { done: endpoint?.conditions?.ready === false, seen: endpoint ? `ready=${endpoint.conditions?.ready}` : 'not listed' };
+    const endpoint = (await endpointSliceAddresses(cluster.kube, namespace, service)).find((e) => e.ip === ip);
+    return { done: endpoint?.ready === false, seen: endpoint ? `ready=${endpoint.ready}` : 'not listed' };
   });
 }
 

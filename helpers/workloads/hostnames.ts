@@ -12,6 +12,7 @@ import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 import { hostPort } from '../address.js';
+import { endpointSliceAddresses } from '../kube/services.js';
 
 export const HOSTNAMES_PORT = 9376;
 export const SERVICE_PORT = 80;
@@ -186,9 +187,7 @@ export async function waitForReadyBackends(cluster: Cluster, namespace: string, 
     return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
   });
   await waitFor(`EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`, timeouts.podsReady, async () => {
-    const slices = await cluster.kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-    const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready);
-    const ips = new Set(ready.flatMap((e) => e.addresses));
+    const ips = new Set((await endpointSliceAddresses(cluster.kube, namespace, service)).filter((e) => e.ready).map((e) => e.ip));
     return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
   });
   return pods.sort((a, b) => a.name.localeCompare(b.name));
