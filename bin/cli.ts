@@ -19,6 +19,7 @@ import { Interrupt } from './interrupt.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
 import { formatSpecList, listSpecs } from '../helpers/report/spec-list.js';
 import { suitesDir } from '../helpers/suite/presets.js';
+import { nodeAccessChoice } from '../helpers/node/node-access.js';
 import { checkRunId, newRunId } from '../helpers/suite/run-id.js';
 import { selectChecks } from '../helpers/suite/selection.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
@@ -26,6 +27,7 @@ import { openSession, type Session } from '../helpers/suite/session.js';
 const USAGE = `usage: svc-conformance <command>
   run [--preset quick|full] [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
       [--kubeconfig FILE --context NAME]            test a cluster you have (never created or destroyed)
+      [--node-access privileged-pod|none]           node-level checks there: a privileged pod per node, or skip them
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
                                                     or a local cluster (reused if one of this shape is up)
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
@@ -47,6 +49,7 @@ const OPTIONS = {
   nodes: { type: 'string' },
   'proxy-mode': { type: 'string' },
   'kind-config': { type: 'string' },
+  'node-access': { type: 'string' },
   name: { type: 'string' },
   preset: { type: 'string' },
   focus: { type: 'string' },
@@ -113,10 +116,12 @@ function applyToEnv(values: Values): void {
   set('SVC_NODES', values.nodes);
   set('SVC_PROXY_MODE', values['proxy-mode']);
   set('SVC_KIND_CONFIG', values['kind-config']);
+  set('SVC_NODE_ACCESS', values['node-access']);
   set('SVC_CLUSTER_NAME', values.name);
   set('SVC_PRESET', values.preset);
   if (values['keep-cluster']) process.env.SVC_KEEP_CLUSTER = '1';
   clusterOptionsFromEnv(); // validates now, so bad values end here with exit 2
+  nodeAccessChoice();
 }
 
 async function cluster(action: string | undefined, provider = 'local', name = DEFAULT_LOCAL_NAME): Promise<number> {

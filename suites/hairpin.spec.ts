@@ -35,7 +35,9 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
     });
   });
 
-  it.skipIf(!!nodeAccessSkipReason(cluster))("has hairpin mode on the pod's bridge port (or a promiscuous bridge)", async ({ annotate, skip }) => {
+  it("has hairpin mode on the pod's bridge port (or a promiscuous bridge)", async ({ annotate, skip }) => {
+    const noAccess = nodeAccessSkipReason(cluster);
+    if (noAccess) skip(noAccess);
     const node = cluster.nodes.find((n) => n.name === app.pods[0].node)!;
     const peerIndex = Number((await inPod(['cat', '/sys/class/net/eth0/iflink'])).stdout);
     const port = await podBridgePort(cluster, node, peerIndex);

@@ -12,7 +12,8 @@ describe('Is the kube-proxy working?', () => {
   const skip = nodeAccessSkipReason(cluster);
 
   for (const node of cluster.nodes) {
-    it.skipIf(!!skip)(`runs kube-proxy on node ${node.name} and reports its mode`, async ({ annotate }) => {
+    it(`runs kube-proxy on node ${node.name} and reports its mode`, async ({ annotate, skip: skipWith }) => {
+      if (skip) skipWith(skip);
       const status = await kubeProxyStatus(cluster, node);
       expect(status.running, because('kubeProxy', `kube-proxy on ${node.name}: ${status.problem ?? 'running'}`)).toBe(true);
       expect(['iptables', 'nftables', 'ipvs'], because('kubeProxy', `mode reported by :10249/proxyMode on ${node.name}`)).toContain(status.mode);

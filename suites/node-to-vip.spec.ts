@@ -6,16 +6,19 @@ import { because } from '../helpers/diagnose/guide.js';
 import { kubeProxyStatus } from '../helpers/node/kube-proxy.js';
 import { nodeHttp } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
-import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { skipAllWith, useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
 
-describe.skipIf(!!nodeAccessSkipReason(useCluster()))('Is kube-proxy proxying?', () => {
+describe('Is kube-proxy proxying?', () => {
   const cluster = useCluster();
+  const noAccess = nodeAccessSkipReason(cluster);
+  skipAllWith(noAccess);
   const ns = useNamespace('node-vip');
   let app: Hostnames;
 
   beforeAll(async () => {
+    if (noAccess) return;
     app = await deployHostnames(cluster, ns);
   });
 

@@ -34,7 +34,9 @@ describe('Are the Pods working?', () => {
     expect([...silent], because('pods', `${pathVerdict(groups, silent)} (client on ${client.node}; same-node ${groups.sameNode.length}, cross-node ${groups.crossNode.length})`)).toEqual([]);
   });
 
-  it.skipIf(!!nodeAccessSkipReason(cluster))(`answers on podIP:${HOSTNAMES_PORT} from a node`, async () => {
+  it(`answers on podIP:${HOSTNAMES_PORT} from a node`, async ({ skip }) => {
+    const noAccess = nodeAccessSkipReason(cluster);
+    if (noAccess) skip(noAccess);
     const node = cluster.nodes[0];
     const groups = groupByPath(app.pods, node.name);
     const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);

@@ -94,7 +94,7 @@ export async function requireRunRights(kube: Kube, server: string): Promise<void
 }
 
 /** The Status message of an API error ("nodes is forbidden: User ... cannot list ..."). */
-function apiMessage(error: unknown): string {
+export function apiMessage(error: unknown): string {
   const body = (error as { body?: unknown }).body;
   try {
     const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string };

@@ -5,7 +5,7 @@ import type { ClusterHandle, ExternalClient } from '../cluster/provider.js';
 import { run, type ExecResult } from '../host/run.js';
 import { timeouts } from '../config.js';
 import type { Tally } from '../workloads/client-pod.js';
-import { probePath } from './node-probe.js';
+import { hostProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
 export function externalSkipReason(cluster: ClusterHandle): string | undefined {
@@ -19,6 +19,7 @@ function external(cluster: ClusterHandle): ExternalClient {
   return cluster.external!;
 }
 
+/** The external client is a network namespace of this machine: its commands are this host's. */
 function runExternal(cluster: ClusterHandle, command: string[], allowFailure = false): Promise<ExecResult> {
   const client = external(cluster);
   return run('ip', ['netns', 'exec', client.target, ...command], { where: `on the external client (${client.address})`, allowFailure });
@@ -27,7 +28,7 @@ function runExternal(cluster: ClusterHandle, command: string[], allowFailure = f
 /** GETs url `count` times from outside the cluster; each body is tallied. */
 export async function externalHttp(cluster: ClusterHandle, url: string, count = 1): Promise<Tally> {
   const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`, `--timeout=${timeouts.probe}ms`];
-  const result = await runExternal(cluster, [probePath(cluster), ...args], true);
+  const result = await runExternal(cluster, [hostProbe, ...args], true);
   if (!result.stdout) throw new Error(`\`svcprobe ${args.join(' ')}\` on the external client printed nothing (exit ${result.exitCode}: ${result.stderr})`);
   return JSON.parse(result.stdout) as Tally;
 }

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { cacheDir, timeouts } from '../config.js';
 import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
 import type { DialResult, LookupResult, Tally } from '../workloads/client-pod.js';
-import { runOnNode } from './run-on-node.js';
+import { IMAGE_PROBE, runOnNode } from './run-on-node.js';
 
-/** The svcprobe binary for node commands: the host's build (local provider), /svcprobe elsewhere. */
+/** svcprobe as setup built it on this machine: for commands in this host's network namespaces. */
+export const hostProbe = join(cacheDir, 'bin', 'svcprobe');
+
+/** The svcprobe binary for node commands: the host's build (local provider's netns), /svcprobe elsewhere. */
 export function probePath(cluster: ClusterHandle): string {
-  const host = join(cacheDir, 'bin', 'svcprobe');
-  return cluster.nodeAccess === 'netns' && existsSync(host) ? host : '/svcprobe';
+  return cluster.nodeAccess === 'netns' && existsSync(hostProbe) ? hostProbe : IMAGE_PROBE;
 }
 
 async function nodeProbe<T>(cluster: ClusterHandle, node: NodeInfo, args: string[]): Promise<T> {

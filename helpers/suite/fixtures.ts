@@ -1,7 +1,7 @@
 // What a spec stands on: useCluster() (the handle globalSetup injected, plus a client) and
 // useNamespace(prefix) (created before the file's tests, deleted after, labelled with the
 // run id so cleanup finds it even when the run is killed).
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
 import { isNotFound, Kube } from '../kube/client.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { RESTRICTED_NAMESPACE_LABELS } from '../workloads/security.js';
@@ -71,4 +71,9 @@ export async function createNamespace(kube: Kube, name: string, runId: string): 
     },
   });
   return name;
+}
+
+/** Skips every test of the enclosing describe with `reason` (which the reports show), when there is one. */
+export function skipAllWith(reason: string | undefined): void {
+  if (reason) beforeEach(({ skip }) => skip(reason));
 }

@@ -4,6 +4,7 @@ import { chooseProvider } from '../cluster/choose.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { UsageError } from '../errors.js';
 import { Kube } from '../kube/client.js';
+import { applyNodeAccess } from '../node/node-access.js';
 import { cleanupRun } from './cleanup.js';
 import { namespacesOfRunId } from './run-id.js';
 
@@ -20,7 +21,8 @@ export async function openSession(runId: string, log: (line: string) => void): P
   const choice = await chooseProvider();
   log(`svc-conformance: provider ${choice.provider.name} (${choice.reason}); run id ${runId}`);
   const started = Date.now();
-  const handle = await choice.provider.up(choice.options);
+  const made = await choice.provider.up(choice.options);
+  let handle = made;
   let closed = false;
   const session: Session = {
     handle,
@@ -35,12 +37,19 @@ export async function openSession(runId: string, log: (line: string) => void): P
     },
   };
   // A run id whose namespaces exist already belongs to another run: refuse it, and leave those alone.
-  const clash = choice.destroyAfter ? [] : await namespacesOfRunId(new Kube(handle.kubeconfig), runId);
+  const clash = choice.destroyAfter ? [] : await namespacesOfRunId(new Kube(made.kubeconfig), runId);
   if (clash.length) {
     closed = true;
     throw new UsageError(`run id ${runId} is in use on cluster ${handle.name}: namespace(s) ${clash.join(', ')} exist already; start without --run-id for a fresh one, or remove a dead run's leftovers with svc-conformance cleanup --kubeconfig ${handle.kubeconfig}`);
   }
+  // --node-access privileged-pod starts its pods now, as objects of this run (removed with it).
+  try {
+    handle = session.handle = await applyNodeAccess(made, new Kube(made.kubeconfig), runId);
+  } catch (error) {
+    await session.close(); // a refused node-access pod leaves nothing behind
+    throw error;
+  }
   const c = handle.capabilities;
-  log(`svc-conformance: cluster ${handle.name} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, ${handle.nodes.length} node(s))`);
+  log(`svc-conformance: cluster ${handle.name} ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, ${handle.nodes.length} node(s), node access ${handle.nodeAccess})`);
   return session;
 }

@@ -1,0 +1,58 @@
+// --node-access on a cluster named by a kubeconfig, as a ServiceAccount bound to rbac/ only:
+// `privileged-pod` runs the node-level checks (kube-proxy's health and rules, the VIP from
+// the node) through one privileged pod per node, and the run's teardown removes those pods'
+// namespace; `none` skips the same checks, each with the reason.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Kube } from '../helpers/kube/client.js';
+import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
+import { runObjects } from './leftovers.js';
+import { kubeconfigForShippedRole } from './service-account.js';
+
+const FOCUS = ['--focus', 'kube-proxy'];
+/** The report's rows: section → result cell and notes cell. */
+function rows(resultsDir: string): Record<string, { result: string; checks: string; notes: string }> {
+  const report = readFileSync(join(resultsDir, 'report.md'), 'utf8');
+  const table = report.split('\n').filter((l) => /^\| .* \| `.*\.spec\.ts` \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+  return Object.fromEntries(table.map((c) => [c[1], { result: c[3], checks: c[5], notes: c[6] }]));
+}
+
+let kubeconfig: string, limited: string;
+beforeAll(async () => {
+  kubeconfig = await keptCluster();
+  limited = join(mkdtempSync(join(tmpdir(), 'svc-cli-node-access-')), 'kubeconfig');
+  writeFileSync(limited, await kubeconfigForShippedRole(new Kube(kubeconfig)), { mode: 0o600 });
+});
+
+describe('run --kubeconfig --node-access', () => {
+  it('privileged-pod: runs the node-level checks through one pod per node, then removes them', async () => {
+    const env = cliEnv(KEPT);
+    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'privileged-pod', '--run-id', 'rnodepod1', ...FOCUS], env);
+    expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/node access privileged-pod/);
+    const report = rows(env.SVC_RESULTS!);
+    expect(report['Is the kube-proxy working?']).toMatchObject({ result: '✅ pass', checks: '1/1' });
+    expect(report['Is kube-proxy proxying?']).toMatchObject({ result: '✅ pass', checks: '2/2' });
+    expect(report['Is kube-proxy writing iptables rules?']).toMatchObject({ result: '✅ pass', checks: '1/3' }); // nftables and ipvs twins skip
+    expect(await runObjects(kubeconfig, 'rnodepod1')).toEqual([]); // node-access-rnodepod1 went with the run
+  });
+
+  it('none: skips the same checks, each with the reason', async () => {
+    const env = cliEnv(KEPT);
+    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'none', ...FOCUS], env);
+    expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^0 passed, 0 failed, \d+ skipped$/);
+    const why = 'skipped: no node access on this cluster (pass --node-access privileged-pod to allow it)';
+    for (const section of ['Is the kube-proxy working?', 'Is kube-proxy proxying?', 'Is kube-proxy writing iptables rules?']) {
+      expect(rows(env.SVC_RESULTS!)[section]).toMatchObject({ result: '⏭️ skip', notes: why });
+    }
+  });
+
+  it('refuses an unknown kind of node access before touching the cluster', async () => {
+    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'root'], cliEnv(KEPT));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['svc-conformance: unknown --node-access "root"; choose privileged-pod (one privileged pod per node, for the node-level checks) or none']);
+  });
+});
