@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from '../helpers/cluster/k3s.js';
+import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
@@ -56,6 +58,17 @@ describe('bad input without a cluster: refused before anything is made', () => {
       expectRefused(await runCli(args, /Docker/.test(what) ? noDocker : env), says);
     });
   }
+
+  // Needs an engine that answers (without one, the Docker case above is what a user sees).
+  it('refuses k3s whose image is not in the Docker engine', async (ctx) => {
+    const docker = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { allowFailure: true, timeoutMs: 15_000 });
+    if (docker.exitCode !== 0) ctx.skip('no Docker engine answers here, so the k3s image check is never reached');
+    const image = 'localhost/svc-conformance/k3s:no-such-tag';
+    const r = await runCli(['run', '--provider', 'k3s'], { ...env, SVC_K3S_IMAGE: image });
+    expectRefused(r, /^svc-conformance: image localhost\/svc-conformance\/k3s:no-such-tag not available locally; pull it or set SVC_K3S_IMAGE \(or build .+ with `npm run setup -- --k3s`\)$/);
+    const made = await run('docker', ['ps', '--all', '--quiet', '--filter', `name=^${containerName(NONE.name)}$`]);
+    expect(made.stdout.trim(), 'a k3s container was made').toBe('');
+  });
 
   afterAll(async () => {
     expect(await localClusterLeftovers(NONE)).toEqual([]);

@@ -5,6 +5,8 @@
 import { UsageError } from '../errors.js';
 import { run } from '../host/run.js';
 import { ExistingProvider } from './existing.js';
+import { K3sProvider } from './k3s.js';
+import { k3sImage, requireK3sImage } from './k3s/image.js';
 import { KindProvider } from './kind.js';
 import { findArtifacts } from './local/artifacts.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from './local.js';
@@ -46,6 +48,9 @@ export async function chooseProvider(env = process.env): Promise<ProviderChoice>
     const config = env.SVC_KIND_CONFIG || undefined;
     return { provider: new KindProvider(config), options, reason: `asked for (kind config ${config ?? 'iptables'})`, destroyAfter: env.SVC_KEEP_CLUSTER !== '1' };
   }
+  if (asked === 'k3s') {
+    return { provider: new K3sProvider(), options, reason: `asked for (image ${await k3sImage(env)})`, destroyAfter: env.SVC_KEEP_CLUSTER !== '1' };
+  }
   const local = new LocalProvider();
   if (!asked) {
     try {
@@ -66,7 +71,7 @@ export async function chooseProvider(env = process.env): Promise<ProviderChoice>
 
 /**
  * Refuses a provider name this version cannot run, saying why: unknown, or (kind, k3s)
- * no Docker engine answering, or not built yet. Checked before anything is created.
+ * no Docker engine answering, or (k3s) its image not in that engine. Checked before anything is created.
  */
 export async function requireProvider(name: string): Promise<ProviderName> {
   if (!(PROVIDERS as readonly string[]).includes(name)) {
@@ -74,7 +79,7 @@ export async function requireProvider(name: string): Promise<ProviderName> {
   }
   if (name === 'kind' || name === 'k3s') {
     await requireDocker(name);
-    if (name === 'k3s') throw new UsageError(`the ${name} provider is not available in this version yet; use --provider local, or --kubeconfig FILE for a cluster you made with ${name}`);
+    if (name === 'k3s') await requireK3sImage();
   }
   return name as ProviderName;
 }
