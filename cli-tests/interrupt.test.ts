@@ -8,7 +8,7 @@ import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
 import { cliEnv, contextOf, keptCluster, KEPT, startCli, THROWAWAY } from './cli.js';
-import { localClusterLeftovers, nodeRulesOf, runObjects, runProcesses } from './leftovers.js';
+import { leftAfterRun, localClusterLeftovers, nodeRulesOf, runProcesses } from './leftovers.js';
 
 /** Waits until the run has a spec namespace whose Service kube-proxy has programmed on node 1: mid-spec. */
 async function waitUntilMidSpec(kubeconfig: string, netns: string, runId: string): Promise<string> {
@@ -49,7 +49,7 @@ describe('a run stopped by a signal removes what it made', () => {
     const r = await done;
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toContain(`svc-conformance: stopped by SIGINT; removed the objects of run ${runId}`);
-    expect(await runObjects(kubeconfig, runId)).toEqual([]);
+    expect(await leftAfterRun(kubeconfig, runId)).toEqual([]);
     expect(runProcesses(runId)).toEqual([]);
     // kube-proxy drops a deleted Service's rules on its next sync.
     await waitFor(`kube-proxy rules of namespace ${ns} removed`, 30_000, async () => {

@@ -41,6 +41,28 @@ export async function runObjects(kubeconfig: string, runId?: string): Promise<st
   ].sort();
 }
 
+/**
+ * What a finished run left in the cluster: at its exit, any object of the run but a
+ * terminating, empty namespace (no pods, no Services); and whatever is still listed 20 s
+ * later (Kubernetes' namespace controller removes a namespace 5 s after its deletion at
+ * the earliest). Empty when the run cleaned up after itself.
+ */
+export async function leftAfterRun(kubeconfig: string, runId: string): Promise<string[]> {
+  const kube = new Kube(kubeconfig);
+  const labelSelector = `${RUN_ID_LABEL}=${runId}`;
+  const atExit: string[] = [];
+  for (const ns of (await kube.core.listNamespace({ labelSelector })).items) {
+    const namespace = ns.metadata!.name!;
+    if (!ns.metadata?.deletionTimestamp) atExit.push(`Namespace/${namespace} (not deleted)`);
+    const held = [...(await kube.core.listNamespacedPod({ namespace })).items.map((p) => `Pod/${p.metadata?.name}`), ...(await kube.core.listNamespacedService({ namespace })).items.map((s) => `Service/${s.metadata?.name}`)];
+    if (held.length) atExit.push(`Namespace/${namespace} still holds ${held.join(', ')}`);
+  }
+  atExit.push(...(await runObjects(kubeconfig, runId)).filter((o) => !o.startsWith('Namespace/')));
+  let later = await runObjects(kubeconfig, runId);
+  for (const until = Date.now() + 20_000; later.length && Date.now() < until; later = await runObjects(kubeconfig, runId)) await new Promise((r) => setTimeout(r, 500));
+  return [...atExit.map((o) => `at exit: ${o}`), ...later.map((o) => `20 s later: ${o}`)];
+}
+
 /** kube-proxy's iptables rules on a local node that mention a namespace (its Services' comments say "ns/name"). */
 export async function nodeRulesOf(netns: string, namespace: string): Promise<string[]> {
   const { stdout } = await run('ip', ['netns', 'exec', netns, 'iptables-save']);

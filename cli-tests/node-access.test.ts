@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
-import { runObjects } from './leftovers.js';
+import { leftAfterRun } from './leftovers.js';
 import { kubeconfigForShippedRole } from './service-account.js';
 
 const FOCUS = ['--focus', 'kube-proxy'];
@@ -36,7 +36,7 @@ describe('run --kubeconfig --node-access', () => {
     expect(report['Is the kube-proxy working?']).toMatchObject({ result: '✅ pass', checks: '1/1' });
     expect(report['Is kube-proxy proxying?']).toMatchObject({ result: '✅ pass', checks: '2/2' });
     expect(report['Is kube-proxy writing iptables rules?']).toMatchObject({ result: '✅ pass', checks: '1/3' }); // nftables and ipvs twins skip
-    expect(await runObjects(kubeconfig, 'rnodepod1')).toEqual([]); // node-access-rnodepod1 went with the run
+    expect(await leftAfterRun(kubeconfig, 'rnodepod1')).toEqual([]); // node-access-rnodepod1 went with the run
   });
 
   it('none: skips the same checks, each with the reason', async () => {

@@ -10,7 +10,7 @@ import { Kube } from '../helpers/kube/client.js';
 import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../helpers/suite/run-id.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
 import { kubeconfigForShippedRole } from './service-account.js';
-import { runObjects } from './leftovers.js';
+import { leftAfterRun, runObjects } from './leftovers.js';
 
 let kubeconfig: string, limited: string;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('svc-conformance run --preset quick', () => {
     const rows = report.split('\n').filter((l) => /^\| .* \| `.*\.spec\.ts` \|/.test(l));
     expect(rows.map((l) => l.split('|')[2].trim())).toEqual(['`clusterip.spec.ts`', '`dns.spec.ts`', '`endpoints.spec.ts`', '`service-exists.spec.ts`', '`setup.spec.ts`']);
     expect(rows.every((l) => l.includes('✅ pass'))).toBe(true);
-    expect(await runObjects(kubeconfig, 'rquick1')).toEqual([]);
+    expect(await leftAfterRun(kubeconfig, 'rquick1')).toEqual([]);
     console.log(`quick preset on warm cluster ${KEPT.name}: ${(r.durationMs / 1000).toFixed(1)}s end to end`);
   });
 });

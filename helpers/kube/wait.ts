@@ -31,7 +31,7 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
   let lastSeen = 'nothing yet';
   const started = Date.now();
   try {
-    return await pRetry(
+    const value = await pRetry(
       async () => {
         let observation: Observation<T>;
         try {
@@ -47,6 +47,9 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
       },
       { retries: 10_000, minTimeout: 150, maxTimeout: 2000, factor: 1.5, maxRetryTime: budgetMs, randomize: false },
     );
+    // SVC_TRACE=1: how long each wait took, to see where a spec's time goes.
+    if (process.env.SVC_TRACE) console.error(`[wait ${((Date.now() - started) / 1000).toFixed(2)}s] ${what}`);
+    return value;
   } catch (error) {
     if (error instanceof AbortError) throw error;
     throw new WaitTimeoutError(what, Math.max(budgetMs, Date.now() - started), lastSeen);

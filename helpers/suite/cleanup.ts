@@ -3,6 +3,12 @@
 // too); findLeftovers/cleanupLeftovers serve `svc-conformance cleanup` for runs that were
 // killed before they could. Cluster-scoped kinds are found by API discovery, so a spec that
 // makes a ClusterRole or an IngressClass needs nothing added here.
+//
+// A deleted namespace outlives its contents by at least 5 s: Kubernetes' namespace
+// controller waits that long (hard-coded) before it even looks at it. The end of a run
+// therefore waits until the run's namespaces are terminating and empty (no pods, no
+// Services: nothing runs and no node rule is left) and lets the controller remove the
+// shells; `svc-conformance cleanup` waits until they are gone.
 import * as k8s from '@kubernetes/client-node';
 import { Kube, isNotFound, statusCode } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
@@ -18,6 +24,8 @@ export interface RunObject {
   group: string;
   version: string;
   plural: string;
+  /** Deleted already, waiting for its finalizers (a namespace being emptied by its controller). */
+  terminating: boolean;
 }
 
 export interface Leftovers {
@@ -29,7 +37,7 @@ export interface Leftovers {
 
 export async function cleanupRun(handle: ClusterHandle, runId: string, budgetMs = 60_000): Promise<void> {
   const kube = new Kube(handle.kubeconfig);
-  await deleteUntilGone(kube, `${RUN_ID_LABEL}=${runId}`, `objects of run ${runId} deleted`, budgetMs);
+  await deleteUntil(kube, `${RUN_ID_LABEL}=${runId}`, `objects of run ${runId} deleted (namespaces terminating and empty)`, budgetMs, 'emptied');
 }
 
 /** Every run's labelled objects, grouped by run id; with olderThanMs, only runs whose every object is that old. */
@@ -43,19 +51,32 @@ export async function findLeftovers(kube: Kube, olderThanMs = 0, now = Date.now(
 }
 
 export async function cleanupLeftovers(kube: Kube, leftovers: Leftovers[], budgetMs = 120_000): Promise<void> {
-  for (const l of leftovers) await deleteUntilGone(kube, `${RUN_ID_LABEL}=${l.runId}`, `objects of run ${l.runId} deleted`, budgetMs);
+  for (const l of leftovers) await deleteUntil(kube, `${RUN_ID_LABEL}=${l.runId}`, `objects of run ${l.runId} deleted`, budgetMs, 'gone');
 }
 
 /**
- * Deletes whatever the selector lists, again on every look, until nothing is listed: an
- * object whose create was still in flight when the run was stopped is caught on a later look.
+ * Deletes whatever the selector lists, again on every look, until nothing is listed ('gone')
+ * or only terminating namespaces with nothing in them ('emptied'): an object whose create
+ * was still in flight when the run was stopped is caught on a later look.
  */
-async function deleteUntilGone(kube: Kube, selector: string, what: string, budgetMs: number): Promise<void> {
+async function deleteUntil(kube: Kube, selector: string, what: string, budgetMs: number, until: 'gone' | 'emptied'): Promise<void> {
   await waitFor(what, budgetMs, async () => {
-    const left = await listRunObjects(kube, selector);
-    for (const o of left) await deleteObject(kube, o);
-    return { done: left.length === 0, seen: left.map((o) => `${o.kind}/${o.name}`).join(', ') };
+    const listed = await listRunObjects(kube, selector);
+    const left = until === 'gone' ? listed : await asyncFilter(listed, async (o) => !(o.kind === 'Namespace' && o.terminating && (await isEmptyNamespace(kube, o.name))));
+    await Promise.all(left.map((o) => deleteObject(kube, o))); // again: a create in flight when the run stopped lands late
+    return { done: left.length === 0, seen: left.map((o) => `${o.kind}/${o.name}${o.terminating ? ' (terminating)' : ''}`).join(', ') };
   });
+}
+
+async function asyncFilter<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
+}
+
+/** No pods and no Services left in it: nothing of it runs, and kube-proxy has dropped its rules. */
+async function isEmptyNamespace(kube: Kube, namespace: string): Promise<boolean> {
+  const [pods, services] = await Promise.all([kube.core.listNamespacedPod({ namespace, limit: 1 }), kube.core.listNamespacedService({ namespace, limit: 1 })]);
+  return pods.items.length === 0 && services.items.length === 0;
 }
 
 async function deleteObject(kube: Kube, o: RunObject): Promise<void> {
@@ -69,21 +90,30 @@ async function deleteObject(kube: Kube, o: RunObject): Promise<void> {
 }
 
 /**
- * Deletes a run's namespace and, once it is terminating (no new pods can start in it), its
- * pods without a grace period: the namespace is gone in seconds instead of waiting for each
- * pod's shutdown. Throwaway test pods hold nothing to flush.
+ * Deletes a run's namespace and, once it is terminating (nothing new can be made in it),
+ * what it holds: pods without a grace period (throwaway test pods hold nothing to flush),
+ * Services, and the controllers. The namespace controller would get to them only after its
+ * fixed 5 s delay.
  */
 export async function deleteNamespaceNow(kube: Kube, name: string): Promise<void> {
   await kube.core.deleteNamespace({ name, propagationPolicy: 'Background' });
-  await kube.core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 }).catch((error) => {
+  const namespace = name;
+  const ignoreGone = (error: unknown) => {
     if (!isNotFound(error)) throw error;
-  });
+  };
+  await Promise.all([
+    kube.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch(ignoreGone),
+    kube.core.deleteCollectionNamespacedService({ namespace }).catch(ignoreGone),
+    kube.apps.deleteCollectionNamespacedDeployment({ namespace, propagationPolicy: 'Background' }).catch(ignoreGone),
+    kube.apps.deleteCollectionNamespacedStatefulSet({ namespace, propagationPolicy: 'Background' }).catch(ignoreGone),
+  ]);
 }
 
 /** Namespaces and cluster-scoped objects matching a label selector. */
 async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]> {
   const toObject = (kind: string, group: string, version: string, plural: string) => (m: k8s.V1ObjectMeta | undefined): RunObject => ({
     kind, group, version, plural, name: m?.name ?? '', runId: m?.labels?.[RUN_ID_LABEL] ?? '', createdAt: new Date(m?.creationTimestamp ?? Date.now()),
+    terminating: !!m?.deletionTimestamp,
   });
   const namespaces = (await kube.core.listNamespace({ labelSelector: selector })).items.map((n) => toObject('Namespace', '', 'v1', 'namespaces')(n.metadata));
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);

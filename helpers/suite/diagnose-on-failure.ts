@@ -3,15 +3,22 @@
 // message, and write test-results/diagnostics/<spec>.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, afterEach, inject, type RunnerTestSuite } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject, type RunnerTestSuite } from 'vitest';
 import { resultsDir } from '../config.js';
 import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
 import { evidenceMarkdown } from '../diagnose/report.js';
 import { formatVerdict, sectionTitled, verdict, type Verdict } from '../diagnose/verdict.js';
-import { diagnosisTarget } from './diagnosis-target.js';
+import { diagnosisTarget, forgetDiagnosisTarget } from './diagnosis-target.js';
 
 let diagnosis: Promise<{ ev: Evidence; v: Verdict } | undefined> | undefined;
 let failed = false;
+
+// One worker runs several spec files in the same module scope (isolate: false): start each file afresh.
+beforeAll(() => {
+  diagnosis = undefined;
+  failed = false;
+  forgetDiagnosisTarget();
+});
 
 function diagnose(section: string | undefined): Promise<{ ev: Evidence; v: Verdict } | undefined> {
   diagnosis ??= (async () => {
