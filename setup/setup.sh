@@ -3,10 +3,11 @@
 # cached in $SVC_CACHE (default ~/.cache/svc-conformance). A warm machine takes seconds.
 #   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, our tools)
 #   4 images as archives   (--kind) 5 Docker, the kind CLI and an offline kind node image
+#   (--k3s) Docker, the network svc-kind and an offline k3s image (needs SVC_K3S_SRC: see setup/k3s/build-image.sh)
 set -euo pipefail
-with_kind=false
+with_kind=false with_k3s=false
 for arg in "$@"; do
-  case $arg in --kind) with_kind=true ;; *) echo "setup: unknown option $arg (known: --kind)" >&2; exit 2 ;; esac
+  case $arg in --kind) with_kind=true ;; --k3s) with_k3s=true ;; *) echo "setup: unknown option $arg (known: --kind, --k3s)" >&2; exit 2 ;; esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -55,6 +56,13 @@ if $with_kind; then
   bash "$here/kind/start-docker.sh"
   bash "$here/kind/network.sh"
   bash "$here/kind/build-node-image.sh"
+fi
+
+if $with_k3s; then
+  step k3s "k3s provider: Docker engine, network svc-kind, k3s built from its source, k3s image (cold: about 25 minutes)"
+  bash "$here/kind/start-docker.sh"
+  bash "$here/kind/network.sh"
+  bash "$here/k3s/build-image.sh"
 fi
 
 say "setup done in $(( $(date +%s) - started ))s; cache: $SVC_CACHE ($(du -sh "$SVC_CACHE" 2>/dev/null | cut -f1))"

@@ -110,8 +110,6 @@ export class LocalProvider implements ClusterProvider {
       `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`, '--use-service-account-credentials=true',
       `--cluster-name=svc-${layout.name}`, `--service-cluster-ip-range=${localNetwork.serviceCIDR}`, '--leader-elect=false', '--v=1',
       '--bind-address=127.0.0.1', '--controllers=*,-cloud-node-lifecycle,-nodeipam',
-      // A run deletes ~10 namespaces at once; the namespace controller makes ~100 requests for each.
-      '--kube-api-qps=200', '--kube-api-burst=400',
     ]);
     await this.start(layout, control, 'kube-scheduler', artifacts.k8s['kube-scheduler'], [
       `--kubeconfig=${await componentConfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler, local)}`,
