@@ -14,6 +14,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostInRange } from '../helpers/kube/nodes.js';
+import { hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
@@ -38,7 +39,7 @@ describe('Beyond the guide: externalIPs', () => {
 
   it(`is answered on the node the address is routed to (${node.name}), from outside`, async ({ skip }) => {
     if (reason) skip(reason);
-    const url = `http://${externalIP}:${app.port}/`;
+    const url = `http://${hostPort(externalIP, app.port)}/`;
     const tally = await externalHttp(cluster, url, TRIES);
     expect(tally.ok, because('externalIPs', `${url} from outside via ${node.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
     expect(Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)), because('externalIPs', `answers ${JSON.stringify(tally.answers)}`)).toBe(true);
@@ -46,7 +47,7 @@ describe('Beyond the guide: externalIPs', () => {
 
   it('is answered from a pod', async ({ skip }) => {
     if (reason) skip(reason);
-    const url = `http://${externalIP}:${app.port}/`;
+    const url = `http://${hostPort(externalIP, app.port)}/`;
     const tally = await client.http(url, { count: TRIES });
     expect(tally.ok, because('externalIPs', `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`)).toBe(TRIES);
   });
@@ -58,7 +59,7 @@ describe('Beyond the guide: externalIPs', () => {
     for (const n of cluster.nodes) {
       const frontends = await programmedFrontends(cluster, n, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
       if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
-      expect(frontends!.externalIPs.map((e) => `${e.ip}:${e.port}`), because('externalIPs', `"external IP" rules on ${n.name}`)).toEqual([`${externalIP}:${app.port}`]);
+      expect(frontends!.externalIPs.map((e) => hostPort(e.ip, e.port ?? '?')), because('externalIPs', `"external IP" rules on ${n.name}`)).toEqual([hostPort(externalIP, app.port)]);
     }
   });
 

@@ -9,6 +9,7 @@ import { getService, podsSelectedBy } from '../helpers/kube/services.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostPort } from '../helpers/address.js';
 
 describe('Is the Service defined correctly?', () => {
   const cluster = useCluster();
@@ -33,7 +34,7 @@ describe('Is the Service defined correctly?', () => {
     const { service } = hostnamesObjects(cluster, ns, { name: 'hostnames-named', tweak: { service: (s) => ((s.spec!.selector = { app: 'hostnames' }), (s.spec!.ports![0].targetPort = 'serve' as never)) } });
     const [created] = await cluster.kube.apply(service);
     expect(await problemsOf('hostnames-named'), because('definition', 'named targetPort "serve"')).toEqual([]);
-    const tally = await client.httpOnceProgrammed(`http://${created.spec!.clusterIP}/`, { count: 6 });
+    const tally = await client.httpOnceProgrammed(`http://${hostPort(created.spec!.clusterIP!, 80)}/`, { count: 6 });
     expect(tally.ok, because('definition', `Service with targetPort "serve": ${tally.sampleError ?? ''}`)).toBe(6);
   });
 
@@ -43,7 +44,7 @@ describe('Is the Service defined correctly?', () => {
     const problems = await problemsOf('hostnames-wrong');
     expect(problems[0], because('definition', 'the check must flag targetPort 9377')).toContain('no container declares port 9377');
     // Once kube-proxy has its rules, the VIP forwards to pod:9377, where nothing listens.
-    const dial = await client.dialUntil(`${created.spec!.clusterIP}:80`, 'refused');
+    const dial = await client.dialUntil(hostPort(created.spec!.clusterIP!, 80), 'refused');
     expect(dial.outcome, because('definition', `a Service pointing at a closed port: ${dial.error ?? ''}`)).toBe('refused');
   });
 });

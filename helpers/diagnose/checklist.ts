@@ -7,6 +7,7 @@ import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
 import type { Evidence } from './evidence.js';
 import { formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
+import { hostPort } from '../address.js';
 
 export interface CheckItem {
   check: string;
@@ -40,12 +41,12 @@ export async function runChecklist(cluster: ClusterHandle, ev: Evidence, client:
   add('DNS name resolves from a pod', lookup.outcome === 'ok' && lookup.addrs?.includes(spec.clusterIP!), `${fqdn} → ${lookup.outcome} ${lookup.addrs?.join(', ') ?? lookup.error ?? ''}`);
 
   if (spec.clusterIP && spec.clusterIP !== 'None' && port && http) {
-    const t = await client.http(`http://${spec.clusterIP}:${port.port}/`, { count: 3 });
-    add('ClusterIP answers from a pod', t.ok === 3, `${spec.clusterIP}:${port.port}: ${t.ok}/3 answered ${t.sampleError ?? ''}`.trim());
+    const t = await client.http(`http://${hostPort(spec.clusterIP, port.port)}/`, { count: 3 });
+    add('ClusterIP answers from a pod', t.ok === 3, `${hostPort(spec.clusterIP, port.port)}: ${t.ok}/3 answered ${t.sampleError ?? ''}`.trim());
     const skip = nodeAccessSkipReason(cluster);
     if (skip) add('ClusterIP answers from a node', undefined, skip);
     else {
-      const n = await nodeHttp(cluster, cluster.nodes[0], `http://${spec.clusterIP}:${port.port}/`, 3);
+      const n = await nodeHttp(cluster, cluster.nodes[0], `http://${hostPort(spec.clusterIP, port.port)}/`, 3);
       add('ClusterIP answers from a node', n.ok === 3, `from ${cluster.nodes[0].name}: ${n.ok}/3 answered ${n.sampleError ?? ''}`.trim());
     }
   }

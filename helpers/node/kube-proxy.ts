@@ -3,8 +3,11 @@
 import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
 import { nodeHttp } from './node-probe.js';
 
-export const KUBE_PROXY_METRICS = 'http://127.0.0.1:10249';
-export const KUBE_PROXY_HEALTHZ = 'http://127.0.0.1:10256/healthz';
+/** kube-proxy's metrics and healthz, on the node's loopback of the node's own family (an IPv6-only node has no 127.0.0.1 listener). */
+export function kubeProxyEndpoints(node: NodeInfo): { metrics: string; healthz: string } {
+  const loopback = node.internalIP.includes(':') ? '[::1]' : '127.0.0.1';
+  return { metrics: `http://${loopback}:10249`, healthz: `http://${loopback}:10256/healthz` };
+}
 
 export interface KubeProxyStatus {
   node: string;
@@ -16,11 +19,12 @@ export interface KubeProxyStatus {
 }
 
 export async function kubeProxyStatus(cluster: ClusterHandle, node: NodeInfo): Promise<KubeProxyStatus> {
-  const health = await nodeHttp(cluster, node, KUBE_PROXY_HEALTHZ);
-  if (health.ok !== 1) return { node: node.name, running: false, problem: `healthz ${KUBE_PROXY_HEALTHZ}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim() };
-  const mode = Object.keys((await nodeHttp(cluster, node, `${KUBE_PROXY_METRICS}/proxyMode`)).answers)[0];
-  const metrics = Object.keys((await nodeHttp(cluster, node, `${KUBE_PROXY_METRICS}/metrics`)).answers)[0] ?? '';
-  const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', { ip_family: 'IPv4' });
+  const at = kubeProxyEndpoints(node);
+  const health = await nodeHttp(cluster, node, at.healthz);
+  if (health.ok !== 1) return { node: node.name, running: false, problem: `healthz ${at.healthz}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim() };
+  const mode = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/proxyMode`)).answers)[0];
+  const metrics = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/metrics`)).answers)[0] ?? '';
+  const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', { ip_family: node.internalIP.includes(':') ? 'IPv6' : 'IPv4' });
   return { node: node.name, running: true, mode, lastSync };
 }
 
