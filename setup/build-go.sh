@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Go program the local cluster runs, at the versions in setup/versions.json,
 # into $SVC_CACHE/bin/<component>-<version>/. A finished build leaves a .done stamp, so a
-# warm machine skips it. Usage: setup/build-go.sh [k8s|etcd|coredns|tools|all]...
+# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|all]...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -13,11 +13,12 @@ export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 # kubectl and agnhost, from k8s.io/kubernetes required as a module. Its go.mod replaces
 # every staging module with a local path, so the wrapper module replaces each one with the
 # published k8s.io/<m> v0.<minor>.<patch>; the list comes from that version's own go.mod.
-build_k8s() {
+k8s_module() {
   local v; v=$(version kubernetes)
-  local out="$SVC_CACHE/bin/k8s-$v" work="$SVC_CACHE/build/k8s-$v"
-  done_stamp "$out" && { say "kubernetes $v: cached"; return; }
-  mkdir -p "$work" "$out"
+  local work="$SVC_CACHE/build/k8s-$v"
+  # Made already for this version (go.mod names it and tidy wrote go.sum).
+  [ -f "$work/go.sum" ] && grep -qx "require k8s.io/kubernetes $v" "$work/go.mod" 2>/dev/null && return
+  mkdir -p "$work"
   cp "$here/go/k8s/tools.go" "$work/"
   local upstream; upstream=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   local staging="v0.${v#v1.}"
@@ -31,12 +32,26 @@ build_k8s() {
   } > "$work/go.mod"
   say "kubernetes $v: $(grep -c '^replace' "$work/go.mod") staging replace lines; go mod tidy"
   (cd "$work" && go mod tidy)
+}
+
+k8s_ldflags() {
+  local v; v=$(version kubernetes)
   local minor=${v#v1.}; minor=${minor%%.*}
   local ld="-s -w" pkg
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   done
+  echo "$ld"
+}
+
+build_k8s() {
+  local v; v=$(version kubernetes)
+  local out="$SVC_CACHE/bin/k8s-$v" work="$SVC_CACHE/build/k8s-$v"
+  done_stamp "$out" && { say "kubernetes $v: cached"; return; }
+  k8s_module
+  mkdir -p "$out"
+  local ld; ld=$(k8s_ldflags)
   local cmd
   for cmd in kube-proxy kube-scheduler kubectl kube-controller-manager kube-apiserver kubelet; do
     say "kubernetes $v: go build $cmd"
@@ -45,6 +60,18 @@ build_k8s() {
   say "kubernetes $v: go build agnhost"
   (cd "$work" && go build -trimpath -ldflags "$ld" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost)
   mark_done "$out"
+}
+
+# agnhost alone (setup --images-only: the suites' images for a cluster you bring).
+build_agnhost() {
+  local v; v=$(version kubernetes)
+  local out="$SVC_CACHE/bin/k8s-$v" work="$SVC_CACHE/build/k8s-$v"
+  [ -x "$out/agnhost" ] && { say "agnhost $v: cached"; return; }
+  k8s_module
+  mkdir -p "$out"
+  say "kubernetes $v: go build agnhost"
+  (cd "$work" && go build -trimpath -ldflags "$(k8s_ldflags)" -o "$out/agnhost.new" k8s.io/kubernetes/test/images/agnhost)
+  mv "$out/agnhost.new" "$out/agnhost"
 }
 
 # e2e: the upstream end-to-end test binary (go test -c of k8s.io/kubernetes/test/e2e) at
@@ -113,8 +140,8 @@ build_tools() {
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    k8s) build_k8s ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;;
+    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;;
     all) build_tools; build_etcd; build_coredns; build_k8s ;;
-    *) echo "build-go.sh: unknown target '$t' (k8s, etcd, coredns, tools, e2e, all)" >&2; exit 2 ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, all)" >&2; exit 2 ;;
   esac
 done

@@ -12,7 +12,10 @@ bin=$SVC_CACHE/bin; out=$SVC_CACHE/images
 agnhost=$bin/k8s-$k8s/agnhost
 mkimage=$bin/mkimage; svcprobe=$bin/svcprobe
 busybox=/bin/busybox
-key=$(cat "$0" "$here/versions.json" "$agnhost" "$bin/coredns-$coredns/coredns" "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
+# CoreDNS is the local cluster's; setup --images-only (a cluster you bring) builds the suites' images only.
+corednsbin=$bin/coredns-$coredns/coredns
+[ -x "$corednsbin" ] || corednsbin=
+key=$(cat "$0" "$here/versions.json" "$agnhost" ${corednsbin:+"$corednsbin"} "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
 
@@ -21,12 +24,13 @@ applets=(sh cat ls ip nslookup wget nc sleep ps env grep)
 links=(); for a in "${applets[@]}"; do links+=(--link "/bin/$a=busybox"); done
 
 repo=localhost/svc-conformance
-say "images: pause, agnhost, client, coredns"
+say "images: pause, agnhost, client${corednsbin:+, coredns}"
 "$mkimage" --tag "$repo/pause:$k8s" --out "$out/pause.tar" --entrypoint '["/agnhost","pause"]' "$agnhost:/agnhost"
 "$mkimage" --tag "$repo/agnhost:$k8s" --out "$out/agnhost.tar" --entrypoint '["/agnhost"]' "${links[@]}" \
   "$agnhost:/agnhost" "$busybox:/bin/busybox"
 "$mkimage" --tag "$repo/client:$k8s" --out "$out/client.tar" --entrypoint '["/svcprobe","idle"]' "${links[@]}" \
   "$svcprobe:/svcprobe" "$busybox:/bin/busybox"
-"$mkimage" --tag "$repo/coredns:$coredns" --out "$out/coredns.tar" --entrypoint '["/coredns"]' \
-  "$bin/coredns-$coredns/coredns:/coredns"
+if [ -n "$corednsbin" ]; then
+  "$mkimage" --tag "$repo/coredns:$coredns" --out "$out/coredns.tar" --entrypoint '["/coredns"]' "$corednsbin:/coredns"
+fi
 echo "$key" > "$out/.key"

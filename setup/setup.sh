@@ -3,11 +3,13 @@
 # cached in $SVC_CACHE (default ~/.cache/svc-conformance). A warm machine takes seconds.
 #   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, our tools)
 #   4 images as archives   (--kind) 5 Docker, the kind CLI and an offline kind node image
+#   (--images-only) only what the suites' images need (svcprobe, mkimage, agnhost, busybox),
+#   for a cluster you bring: load $SVC_CACHE/images/{agnhost,client}.tar into its nodes
 #   (--k3s) Docker, the network svc-kind and an offline k3s image (needs SVC_K3S_SRC: see setup/k3s/build-image.sh)
 set -euo pipefail
-with_kind=false with_k3s=false
+with_kind=false with_k3s=false images_only=false
 for arg in "$@"; do
-  case $arg in --kind) with_kind=true ;; --k3s) with_k3s=true ;; *) echo "setup: unknown option $arg (known: --kind, --k3s)" >&2; exit 2 ;; esac
+  case $arg in --kind) with_kind=true ;; --k3s) with_k3s=true ;; --images-only) images_only=true ;; *) echo "setup: unknown option $arg (known: --kind, --k3s, --images-only)" >&2; exit 2 ;; esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -17,6 +19,7 @@ started=$(date +%s)
 
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2 procps mount
   util-linux openssl busybox-static ca-certificates)
+$images_only && APT_PACKAGES=(busybox-static ca-certificates)
 
 step() { say "step $1: $2"; }
 
@@ -26,10 +29,11 @@ for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "setup: Debian packages ${missing[*]} are missing and installing them needs root; run as root" >&2; exit 2; }
+  sudo=; [ "$(id -u)" = 0 ] || ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null || sudo="sudo -n"
+  [ "$(id -u)" = 0 ] || [ -n "$sudo" ] || { echo "setup: Debian packages ${missing[*]} are missing and installing them needs root; run as root (or with passwordless sudo)" >&2; exit 2; }
   say "installing ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get update -q >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian's containerd unit may start a system containerd; the local cluster runs its own.
 
@@ -42,7 +46,7 @@ fi
 
 step 3/4 "Go builds (cold: about 15 minutes on 2 cores; cached after)"
 command -v go >/dev/null || { echo "setup: Go is not installed; install Go 1.24 or newer" >&2; exit 2; }
-bash "$here/build-go.sh" tools etcd coredns k8s
+if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s; fi
 # The current build of our own programs, by a stable name.
 for prog in svcprobe mkimage; do
   ln -sfn "$SVC_CACHE/bin/$prog-$(source_hash "$here/go/$prog")/$prog" "$SVC_CACHE/bin/$prog"
