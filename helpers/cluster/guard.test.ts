@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { unownedServiceIP } from './guard.js';
+import { kindGuardCounters, unownedServiceIP } from './guard.js';
 import { cidrsOverlap } from './local/network.js';
 
 describe('unownedServiceIP', () => {
@@ -15,5 +16,12 @@ describe('cidrsOverlap', () => {
     expect(cidrsOverlap('10.96.0.0/16', '10.97.0.0/16')).toBe(false);
     expect(cidrsOverlap('192.0.2.0/24', '10.0.0.0/8')).toBe(false);
     expect(cidrsOverlap('10.0.0.0/8', '10.250.0.7/32')).toBe(true);
+  });
+});
+
+describe('kindGuardCounters', () => {
+  it('sums the forward and the postrouting drop counters of the kind guard table', () => {
+    const recorded = readFileSync(new URL('../parse/fixtures/nft-kind-guard.json', import.meta.url), 'utf8');
+    expect(kindGuardCounters(recorded)).toEqual({ fabricRejected: 0, uplinkStopped: 3 });
   });
 });

@@ -1,6 +1,9 @@
 // The network guard, as the specs see it: the addresses nothing of ours owns, and the
-// counters that show where a packet for them died. Only clusters whose network this
-// project built (the local provider) have the counters.
+// counters that show where a packet for them died. Clusters whose network this project
+// built have them: the local provider's fabric and uplink table, and for kind and k3s the
+// host table svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
+import { readFileSync } from 'node:fs';
+import { run } from '../host/run.js';
 import { clusterLayout, GUARD_TARGETS } from './local/layout.js';
 import { readGuardCounters } from './local/network.js';
 import type { ClusterHandle } from './provider.js';
@@ -15,8 +18,38 @@ export interface GuardCounters {
 }
 
 export async function readGuard(cluster: ClusterHandle): Promise<GuardCounters | undefined> {
-  if (cluster.provider !== 'local') return undefined;
-  return readGuardCounters(clusterLayout(cluster.name, cluster.nodes.length));
+  if (cluster.provider === 'local') return readGuardCounters(clusterLayout(cluster.name, cluster.nodes.length));
+  if (cluster.provider === 'kind' || cluster.provider === 'k3s') {
+    const table = await run('nft', ['-j', 'list', 'table', 'inet', KIND_GUARD_TABLE], { allowFailure: true });
+    if (table.exitCode !== 0) throw new Error(`the kind network's guard (nft table inet ${KIND_GUARD_TABLE}) is missing: run setup/kind/network.sh (npm run setup -- --kind) before using kind or k3s`);
+    return kindGuardCounters(table.stdout);
+  }
+  return undefined;
+}
+
+/** Why guard checks cannot run on this cluster; undefined when they can. */
+export function guardSkipReason(cluster: ClusterHandle): string | undefined {
+  return ['local', 'kind', 'k3s'].includes(cluster.provider) ? undefined : `the ${cluster.provider} provider's network is not this project's: it has no guard of ours to check`;
+}
+
+export const KIND_GUARD_TABLE = 'svc_conformance_kind';
+
+/**
+ * The kind guard's counters from `nft -j list table inet svc_conformance_kind`: packets
+ * from the bridge routed elsewhere (forward), and packets with a kind address leaving
+ * through any other interface (postrouting, both families): that second figure must stay 0
+ * for traffic of the cluster (the host itself never sends from those addresses).
+ */
+export function kindGuardCounters(nftJson: string): GuardCounters {
+  const doc = JSON.parse(nftJson) as { nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[] };
+  const packets = (chain: string) =>
+    doc.nftables.flatMap((o) => (o.rule?.chain === chain ? o.rule.expr : [])).reduce((n, e) => n + (e.counter?.packets ?? 0), 0);
+  return { fabricRejected: packets('forward'), uplinkStopped: packets('postrouting') };
+}
+
+/** Whether this host forwards IPv4 at all: when not, the kernel refuses a packet before any forward rule counts it. */
+export function hostForwards(): boolean {
+  return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
 }
 
 /** An address in the Service range that no Service owns: the range's last usable address. */
