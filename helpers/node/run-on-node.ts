@@ -12,6 +12,7 @@ export const IMAGE_PROBE = '/svcprobe';
 
 /** Where a node-access pod (--node-access privileged-pod) sees the node's root filesystem. */
 export const NODE_ROOT = '/host';
+const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export async function runOnNode(cluster: ClusterHandle, node: NodeInfo, command: string[], options: RunOptions = {}): Promise<ExecResult> {
   switch (cluster.nodeAccess) {
@@ -23,7 +24,8 @@ export async function runOnNode(cluster: ClusterHandle, node: NodeInfo, command:
       const [namespace, name] = node.target!.split('/');
       // The pod shares the node's network (and its /sys shows the node's links); tools are the node's own.
       const inPod = command[0] === IMAGE_PROBE || command[0] === 'cat';
-      const inNode = inPod ? command : ['/bin/busybox', 'chroot', NODE_ROOT, ...command];
+      // The image's PATH lacks the sbin directories where nodes keep iptables-save, nft and conntrack.
+      const inNode = inPod ? command : ['/bin/busybox', 'env', `PATH=${NODE_PATH}`, '/bin/busybox', 'chroot', NODE_ROOT, ...command];
       return execInPod(kubeFor(cluster.kubeconfig), { namespace, name }, inNode, { allowFailure: options.allowFailure, timeoutMs: options.timeoutMs });
     }
     default:
