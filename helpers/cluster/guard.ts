@@ -2,7 +2,6 @@
 // counters that show where a packet for them died. Clusters whose network this project
 // built have them: the local provider's fabric and uplink table, and for kind and k3s the
 // host table svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
-import { readFileSync } from 'node:fs';
 import { run } from '../host/run.js';
 import { clusterLayout, GUARD_TARGETS } from './local/layout.js';
 import { readGuardCounters } from './local/network.js';
@@ -36,20 +35,15 @@ export const KIND_GUARD_TABLE = 'svc_conformance_kind';
 
 /**
  * The kind guard's counters from `nft -j list table inet svc_conformance_kind`: packets
- * from the bridge routed elsewhere (forward), and packets with a kind address leaving
- * through any other interface (postrouting, both families): that second figure must stay 0
- * for traffic of the cluster (the host itself never sends from those addresses).
+ * from the bridge bound off the kind network (prerouting) or routed elsewhere (forward),
+ * dropped; and packets with a kind address leaving through any other interface
+ * (postrouting, both families), which must not grow while a cluster runs.
  */
 export function kindGuardCounters(nftJson: string): GuardCounters {
   const doc = JSON.parse(nftJson) as { nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[] };
   const packets = (chain: string) =>
     doc.nftables.flatMap((o) => (o.rule?.chain === chain ? o.rule.expr : [])).reduce((n, e) => n + (e.counter?.packets ?? 0), 0);
-  return { fabricRejected: packets('forward'), uplinkStopped: packets('postrouting') };
-}
-
-/** Whether this host forwards IPv4 at all: when not, the kernel refuses a packet before any forward rule counts it. */
-export function hostForwards(): boolean {
-  return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
+  return { fabricRejected: packets('prerouting') + packets('forward'), uplinkStopped: packets('postrouting') };
 }
 
 /** An address in the Service range that no Service owns: the range's last usable address. */

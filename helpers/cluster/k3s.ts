@@ -52,6 +52,9 @@ export class K3sProvider implements ClusterProvider {
 
     // testcontainers' reaper (Ryuk) is an image no one can pull here; down() removes the container.
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+    // It finds "the host" through Docker's default bridge, which the engine setup starts without
+    // (--bridge=none); the provider reaches the node by its address on KIND_NETWORK instead.
+    process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
     const dir = join(STATE_ROOT, name);
     mkdirSync(dir, { recursive: true });
     let container: StartedK3sContainer | undefined;

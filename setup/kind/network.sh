@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): a
 # bridge named svckind0 that Docker never masquerades, plus a host nft table of our own that
-# drops and counts anything from that bridge the host would route elsewhere, and anything
-# with a kind address leaving another way. Idempotent. `network.sh counters` prints them.
+# drops and counts anything from that bridge bound for an address off the kind network that
+# is not this host's own (prerouting: whether or not the host forwards), anything the host
+# would route elsewhere (forward), and anything with a kind address leaving another way. Idempotent. `network.sh counters` prints them.
 # Not `--internal`: Docker publishes no ports there, and kind reads the API server's
 # published port to write its kubeconfig (kind create fails "failed to get api server
 # port"). Isolation does not rest on it: the dockerd that start-docker.sh runs adds no NAT
@@ -33,6 +34,11 @@ table inet $TABLE
 delete table inet $TABLE
 table inet $TABLE {
   comment "svc-conformance kind network: nothing from $BRIDGE is routed off it"
+  chain prerouting {
+    type filter hook prerouting priority filter - 10; policy accept;
+    iifname "$BRIDGE" ip daddr != $V4 fib daddr type unicast counter drop comment "bound off the kind network"
+    iifname "$BRIDGE" ip6 daddr != $V6 fib daddr type unicast counter drop comment "bound off the kind network (v6)"
+  }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;
     iifname "$BRIDGE" oifname != "$BRIDGE" counter drop comment "routed out of the kind network"
