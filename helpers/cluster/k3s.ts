@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
+import { Wait } from 'testcontainers';
 import { cacheDir, localNetwork, timeouts } from '../config.js';
 import { UsageError } from '../errors.js';
 import { run } from '../host/run.js';
@@ -68,6 +69,9 @@ export class K3sProvider implements ClusterProvider {
           { content: resolvConf(), target: RESOLV_CONF },
           { content: CONTAINERD_CONFIG_TEMPLATE, target: CONTAINERD_TEMPLATE },
         ])
+        // K3sContainer waits for a cloud-provider line that upstream Kubernetes v1.34 no longer logs;
+        // k3s's own "up and running" comes once the API server answers.
+        .withWaitStrategy(Wait.forLogMessage(/Node controller sync successful|k3s is up and running/))
         .withStartupTimeout(timeouts.clusterUp)
         .start();
       this.started.set(name, container);
