@@ -23,7 +23,8 @@ export async function kubeProxyStatus(cluster: ClusterHandle, node: NodeInfo): P
   const health = await nodeHttp(cluster, node, at.healthz);
   if (health.ok !== 1) return { node: node.name, running: false, problem: `healthz ${at.healthz}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim() };
   const mode = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/proxyMode`)).answers)[0];
-  const metrics = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/metrics`)).answers)[0] ?? '';
+  // Only the metric needed: k3s serves every component's metrics on one page of several MB.
+  const metrics = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/metrics`, 1, '^kubeproxy_sync_proxy_rules_last_timestamp_seconds')).answers)[0] ?? '';
   const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', { ip_family: node.internalIP.includes(':') ? 'IPv6' : 'IPv4' });
   return { node: node.name, running: true, mode, lastSync };
 }

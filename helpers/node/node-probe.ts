@@ -23,7 +23,7 @@ async function nodeProbe<T>(cluster: ClusterHandle, node: NodeInfo, args: string
 export const nodeLookup = (cluster: ClusterHandle, node: NodeInfo, name: string, server: string) =>
   nodeProbe<LookupResult>(cluster, node, ['lookup', name, '--server', server]);
 
-export const nodeHttp = (cluster: ClusterHandle, node: NodeInfo, url: string, count = 1) =>
-  nodeProbe<Tally>(cluster, node, ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`]);
+export const nodeHttp = (cluster: ClusterHandle, node: NodeInfo, url: string, count = 1, linesMatching?: string) =>
+  nodeProbe<Tally>(cluster, node, ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`, ...(linesMatching ? [`--lines-matching=${linesMatching}`] : [])]);
 
 export const nodeDial = (cluster: ClusterHandle, node: NodeInfo, address: string) => nodeProbe<DialResult>(cluster, node, ['dial', address]);

@@ -6,7 +6,8 @@
 //
 //	svcprobe idle                                     PID 1 of a client pod; exits on SIGTERM
 //	svcprobe lookup NAME [--server IP:53] [--cname]   A/AAAA (or CNAME) records of NAME
-//	svcprobe http URL [--count N] [--concurrency C]   GET N times, counts each body
+//	svcprobe http URL [--count N] [--concurrency C] [--lines-matching RE]
+//	                                                  GET N times, counts each body (or its lines matching RE)
 //	svcprobe udp HOST:PORT [--count N]                one datagram per try, counts each reply
 //	svcprobe udp-flow HOST:PORT [--count N] [--interval D] [--local-port P]
 //	                                                  one socket (one conntrack entry): a datagram
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 )
@@ -41,11 +43,16 @@ func main() {
 		name := parse(fs, args, 1)[0]
 		result = lookup(name, server, cname, *timeoutFlag)
 	case "http":
-		fs, count, conc := newFlags("http"), 1, 1
+		fs, count, conc, lines := newFlags("http"), 1, 1, ""
 		fs.IntVar(&count, "count", 1, "requests to send (bounded to 10000)")
+		fs.StringVar(&lines, "lines-matching", "", "keep only the body's lines matching this regular expression (a metric out of a large metrics page)")
 		fs.IntVar(&conc, "concurrency", 1, "requests in flight at once")
 		url := parse(fs, args, 1)[0]
-		result = httpTries(url, bound(count), max(1, min(conc, 64)), *timeoutFlag)
+		var keep *regexp.Regexp
+		if lines != "" {
+			keep = regexp.MustCompile(lines)
+		}
+		result = httpTries(url, bound(count), max(1, min(conc, 64)), *timeoutFlag, keep)
 	case "udp":
 		fs, count := newFlags("udp"), 1
 		fs.IntVar(&count, "count", 1, "datagrams to send (bounded to 10000)")
@@ -97,7 +104,7 @@ func parse(fs *flag.FlagSet, args []string, want int) []string {
 func bound(n int) int { return max(1, min(n, 10000)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT   (all take --timeout)")
+	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] [--lines-matching RE] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT   (all take --timeout)")
 	os.Exit(2)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,7 +68,9 @@ func lookup(name, server string, cname bool, timeout time.Duration) Lookup {
 	return res
 }
 
-func httpTries(url string, count, concurrency int, timeout time.Duration) Tally {
+// httpTries GETs url count times and tallies the bodies; with keep, each body is cut down to
+// its lines that match (k3s serves every component's metrics on one 3 MB page).
+func httpTries(url string, count, concurrency int, timeout time.Duration, keep *regexp.Regexp) Tally {
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
 	return repeat(url, count, concurrency, func() (string, error) {
 		resp, err := client.Get(url)
@@ -75,12 +78,21 @@ func httpTries(url string, count, concurrency int, timeout time.Duration) Tally 
 			return "", err
 		}
 		defer resp.Body.Close()
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20)) // metrics pages are large
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20)) // metrics pages are large
 		if err != nil {
 			return "", err
 		}
 		if resp.StatusCode != http.StatusOK {
 			return "", &statusError{resp.StatusCode}
+		}
+		if keep != nil {
+			var kept []string
+			for _, line := range strings.Split(string(body), "\n") {
+				if keep.MatchString(line) {
+					kept = append(kept, line)
+				}
+			}
+			return strings.Join(kept, "\n"), nil
 		}
 		return strings.TrimSpace(string(body)), nil
 	})
