@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { clusterOptionsFromEnv, requireProvider } from '../helpers/cluster/choose.js';
 import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
 import { DEFAULT_KIND_NAME, KindProvider } from '../helpers/cluster/kind.js';
+import { DEFAULT_K3S_NAME, K3sProvider } from '../helpers/cluster/k3s.js';
 import { repoRoot, resultsDir } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
 import { cleanupCommand } from './cleanup.js';
@@ -37,9 +38,9 @@ const USAGE = `usage: svc-conformance <command>
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
   cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
                                 removes what earlier runs left (objects labelled svc-conformance.io/run-id)
-  cluster up [--provider local|kind] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
+  cluster up [--provider local|kind|k3s] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
                                 prints the kubeconfig path
-  cluster down [--provider local|kind] [--name N]
+  cluster down [--provider local|kind|k3s] [--name N]
 Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec.
 Reports: test-results/junit.xml, results.json, summary.json, report.md, diagnostics/<spec>.md`;
 
@@ -128,8 +129,8 @@ function applyToEnv(values: Values): void {
 async function cluster(action: string | undefined, provider = 'local', asked?: string): Promise<number> {
   if (action !== 'up' && action !== 'down') throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
   if ((await requireProvider(provider)) === 'existing') throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
-  const local = provider === 'kind' ? new KindProvider() : new LocalProvider();
-  const name = asked ?? (provider === 'kind' ? DEFAULT_KIND_NAME : DEFAULT_LOCAL_NAME);
+  const local = provider === 'kind' ? new KindProvider() : provider === 'k3s' ? new K3sProvider() : new LocalProvider();
+  const name = asked ?? (provider === 'kind' ? DEFAULT_KIND_NAME : provider === 'k3s' ? DEFAULT_K3S_NAME : DEFAULT_LOCAL_NAME);
   if (action === 'up') {
     const started = Date.now();
     const handle = await wrapClusterError(local.up({ ...clusterOptionsFromEnv(), name }));

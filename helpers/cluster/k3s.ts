@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
-import { Wait } from 'testcontainers';
+// testcontainers is loaded when a k3s cluster is made, not with every command (~0.8 s).
+import type { StartedK3sContainer } from '@testcontainers/k3s';
 import { cacheDir, localNetwork, timeouts } from '../config.js';
 import { UsageError } from '../errors.js';
 import { run } from '../host/run.js';
@@ -60,6 +60,7 @@ export class K3sProvider implements ClusterProvider {
     mkdirSync(dir, { recursive: true });
     let container: StartedK3sContainer | undefined;
     try {
+      const [{ K3sContainer }, { Wait }] = await Promise.all([import('@testcontainers/k3s'), import('testcontainers')]);
       container = await new K3sContainer(image)
         .withName(containerName(name))
         .withNetworkMode(KIND_NETWORK)
