@@ -18,6 +18,8 @@ import { cgroupMemoryBytes } from '../helpers/cluster/local/daemons.js';
 import { CGROUP_PARENT } from '../helpers/cluster/local/layout.js';
 import { repoRoot, resultsDir, versions } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
+import { Kube } from '../helpers/kube/client.js';
+import { waitFor } from '../helpers/kube/wait.js';
 import { parseIptablesSave } from '../helpers/parse/iptables-save.js';
 import type { ClusterHandle } from '../helpers/cluster/provider.js';
 import { clusterFromHandle, createNamespace, namespaceName } from '../helpers/suite/fixtures.js';
@@ -82,19 +84,35 @@ async function onWarmCluster(local: LocalProvider): Promise<Record<string, unkno
   try {
     const handle = await local.up({ name: NAME, nodes: 1 });
     await suite();
+    await settled(handle);
     const peak = watchPeakRss(process.pid);
     const [full, fullSeconds] = await timed(() => suite());
     figures.suiteWarmSeconds = { seconds: +fullSeconds.toFixed(1), summary: last(full.stdout), target: 60 };
     figures.runMemory = { peakRssGiB: +(peak.stop() / GiB).toFixed(3), what: 'the CLI, vitest and its workers (descendants of the bench process outside the cluster cgroups), sampled every 200 ms' };
+    await settled(handle);
     const [quick, quickSeconds] = await timed(() => suite('--preset', 'quick'));
     figures.quickPresetSeconds = { seconds: +quickSeconds.toFixed(1), summary: last(quick.stdout), goal: 20 };
     figures.roundRobin50 = await roundRobin50(handle);
     const binary = await prepareUpstream(NAME, 1);
-    figures.upstreamSideBySide = await sideBySide(binary, handle.kubeconfig, env);
+    figures.upstreamSideBySide = await sideBySide(binary, handle.kubeconfig, env, () => settled(handle));
   } finally {
     await local.down(NAME);
   }
   return figures;
+}
+
+/**
+ * Waits until the previous run's namespaces are gone (the namespace controller removes them
+ * a few seconds after a run ends, and the kubelet stops their pods meanwhile): every timed
+ * run, ours and upstream's, starts on a warm cluster that is idle, not one still tearing
+ * down ~80 pods of the run before.
+ */
+async function settled(handle: ClusterHandle): Promise<void> {
+  const kube = new Kube(handle.kubeconfig);
+  await waitFor('the previous run\'s namespaces gone', 120_000, async () => {
+    const left = (await kube.core.listNamespace()).items.filter((n) => n.metadata?.deletionTimestamp).map((n) => n.metadata!.name!);
+    return { done: left.length === 0, seen: left.join(', ') };
+  });
 }
 
 /** Deploys 50 backends and counts what it takes for one client to hear from every one. */

@@ -57,11 +57,12 @@ export async function prepareUpstream(clusterName: string, nodes: number): Promi
   return join(cacheDir, 'bin', `e2e-${versions.kubernetes}`, 'e2e.test');
 }
 
-export async function sideBySide(binary: string, kubeconfig: string, env: Record<string, string>): Promise<SideBySide> {
+export async function sideBySide(binary: string, kubeconfig: string, env: Record<string, string>, settled: () => Promise<void>): Promise<SideBySide> {
   const reportDir = join(resultsDir, 'bench-upstream');
   rmSync(reportDir, { recursive: true, force: true });
   mkdirSync(reportDir, { recursive: true });
   const focus = OVERLAP.map((o) => escapeRe(o.upstream)).join('|');
+  await settled();
   const started = performance.now();
   await run(binary, [`--kubeconfig=${kubeconfig}`, '--provider=skeleton', `--ginkgo.focus=${focus}`, '--ginkgo.no-color', `--report-dir=${reportDir}`, '--ginkgo.timeout=40m'], {
     allowFailure: true,
@@ -73,6 +74,7 @@ export async function sideBySide(binary: string, kubeconfig: string, env: Record
 
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
   const oursFocus = [...new Set(OVERLAP.map((o) => escapeRe(o.ours)))].join('|');
+  await settled();
   const oursStarted = performance.now();
   const result = await run(process.execPath, [cli, 'run', '--focus', oursFocus], { env, allowFailure: true, timeoutMs: 900_000 });
   const oursSeconds = (performance.now() - oursStarted) / 1000;

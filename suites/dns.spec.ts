@@ -10,12 +10,21 @@ import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.
 import { nodeLookup } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 
+/**
+ * The client of "Does any Service work by DNS name?", in a namespace of its own: started
+ * together with the first section's pods (a pod start is this file's longest wait), or by
+ * its own section when that runs alone.
+ */
+let anyClient: Promise<ClientPod> | undefined;
+const startAnyClient = (cluster: ReturnType<typeof useCluster>) => (anyClient ??= cluster.namespace('dns-any').then((ns) => startClientPod(cluster, ns)));
+
 describe('Does the Service work by DNS name?', () => {
   const cluster = useCluster();
   const ns = useNamespace('dns');
   let app: Hostnames, client: ClientPod, other: ClientPod;
 
   beforeAll(async () => {
+    startAnyClient(cluster).catch(() => undefined); // awaited (and its failure reported) by its own section
     [app, client, other] = await Promise.all([
       deployHostnames(cluster, ns),
       startClientPod(cluster, ns),
@@ -55,11 +64,10 @@ describe('Does the Service work by DNS name?', () => {
 
 describe('Does any Service work by DNS name?', () => {
   const cluster = useCluster();
-  const ns = useNamespace('dns-any');
   let client: ClientPod;
 
   beforeAll(async () => {
-    client = await startClientPod(cluster, ns);
+    client = await startAnyClient(cluster);
   });
 
   it('resolves kubernetes.default to the kubernetes Service ClusterIP', async () => {
