@@ -2,14 +2,13 @@
 // `privileged-pod` runs the node-level checks (kube-proxy's health and rules, the VIP from
 // the node) through one privileged pod per node, and the run's teardown removes those pods'
 // namespace; `none` skips the same checks, each with the reason.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
 import { leftAfterRun } from './leftovers.js';
-import { kubeconfigForShippedRole } from './service-account.js';
+import { shippedRoleKubeconfigFile } from './service-account.js';
 
 const FOCUS = ['--focus', 'kube-proxy'];
 /** The report's rows: section → result cell and notes cell. */
@@ -22,8 +21,7 @@ function rows(resultsDir: string): Record<string, { result: string; checks: stri
 let kubeconfig: string, limited: string;
 beforeAll(async () => {
   kubeconfig = await keptCluster();
-  limited = join(mkdtempSync(join(tmpdir(), 'svc-cli-node-access-')), 'kubeconfig');
-  writeFileSync(limited, await kubeconfigForShippedRole(new Kube(kubeconfig)), { mode: 0o600 });
+  limited = await shippedRoleKubeconfigFile(new Kube(kubeconfig));
 });
 
 describe('run --kubeconfig --node-access', () => {

@@ -2,21 +2,19 @@
 // test-results/report.md, and nothing of the run left afterwards. Then `cleanup` finds a
 // dead run's leftovers by label (a namespace and a cluster-scoped object), spares them
 // while they are younger than --older-than, and removes them without it.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../helpers/suite/run-id.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
-import { kubeconfigForShippedRole } from './service-account.js';
+import { shippedRoleKubeconfigFile } from './service-account.js';
 import { leftAfterRun, runObjects } from './leftovers.js';
 
 let kubeconfig: string, limited: string;
 beforeAll(async () => {
   kubeconfig = await keptCluster();
-  limited = join(mkdtempSync(join(tmpdir(), 'svc-cli-rbac-')), 'kubeconfig');
-  writeFileSync(limited, await kubeconfigForShippedRole(new Kube(kubeconfig)), { mode: 0o600 });
+  limited = await shippedRoleKubeconfigFile(new Kube(kubeconfig));
 });
 
 describe('svc-conformance run --preset quick', () => {

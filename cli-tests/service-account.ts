@@ -2,7 +2,8 @@
 // rules, or the shipped rbac/ role), built from a real token (TokenRequest): the RBAC cases
 // of the bad-input tests, and the quick run as a least-privileged user.
 import * as k8s from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '../helpers/config.js';
@@ -39,6 +40,13 @@ export async function kubeconfigForShippedRole(admin: Kube): Promise<string> {
     await admin.apply(...docs);
   }
   return kubeconfigWithToken(admin, 'svc-conformance', 'svc-conformance');
+}
+
+/** The same, written to a file of its own (context `svc-conformance`); returns its path. */
+export async function shippedRoleKubeconfigFile(admin: Kube): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), 'svc-cli-rbac-')), 'kubeconfig');
+  writeFileSync(file, await kubeconfigForShippedRole(admin), { mode: 0o600 });
+  return file;
 }
 
 async function kubeconfigWithToken(admin: Kube, name: string, namespace: string): Promise<string> {

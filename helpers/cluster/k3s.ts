@@ -4,7 +4,7 @@
 // one `npm run setup -- --k3s` builds, or upstream rancher/k3s); never pulled.
 // up() = container → kubeconfig to its address → (local image) bridge pod network → CoreDNS
 // without forwarding → node Ready and DNS answering. Node commands: docker exec. down() = the container's stop() (volumes too).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 // testcontainers is loaded when a k3s cluster is made, not with every command (~0.8 s).
@@ -21,17 +21,13 @@ import { CONTAINERD_TEMPLATE, RESOLV_CONF, resolvConf, serverArgs } from './k3s/
 import { KIND_NETWORK } from './kind.js';
 import { corefile } from './local/coredns.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
+import { keepHandle, reusableHandle } from './reuse.js';
 
 export const DEFAULT_K3S_NAME = 'svc';
 /** Every container this provider makes is named svc-k3s-<cluster name>. */
 export const containerName = (name: string) => `svc-k3s-${name}`;
 const STATE_ROOT = '/var/lib/svc-conformance/k3s';
 
-interface K3sState {
-  handle: ClusterHandle;
-  /** The image and command the cluster was made from: another one is not reused. */
-  fingerprint: string;
-}
 
 export class K3sProvider implements ClusterProvider {
   readonly name = 'k3s' as const;
@@ -46,8 +42,8 @@ export class K3sProvider implements ClusterProvider {
     const bridge = await wantsBridgeNetwork(image);
     const args = serverArgs({ nodeName: containerName(name), proxyMode, clusterDomain: localNetwork.clusterDomain, withoutFlannel: bridge });
     const fingerprint = `${image}\n${args.join(' ')}`;
-    const state = readState(name);
-    if (state?.fingerprint === fingerprint && (await answers(state.handle.kubeconfig))) return state.handle;
+    const kept = await reusableHandle(STATE_ROOT, name, fingerprint);
+    if (kept) return kept;
     await requireNetwork();
     await this.down(name);
 
@@ -80,7 +76,7 @@ export class K3sProvider implements ClusterProvider {
       const kubeconfig = join(dir, 'kubeconfig');
       writeFileSync(kubeconfig, container.getAliasedKubeConfig(address), { mode: 0o600 });
       const handle = await finish(name, kubeconfig, proxyMode, bridge);
-      writeFileSync(join(dir, 'state.json'), JSON.stringify({ handle, fingerprint } satisfies K3sState, null, 2));
+      keepHandle(STATE_ROOT, name, handle, fingerprint);
       return handle;
     } catch (error) {
       const logs = join(dir, 'k3s.log');
@@ -170,18 +166,4 @@ async function requireNetwork(): Promise<void> {
   }
 }
 
-async function answers(kubeconfig: string): Promise<boolean> {
-  return new Kube(kubeconfig).core.listNode().then(
-    () => true,
-    () => false,
-  );
-}
 
-function readState(name: string): K3sState | undefined {
-  const file = join(STATE_ROOT, name, 'state.json');
-  try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as K3sState) : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -17,6 +17,7 @@ import { CNI_NAME, installPodNetwork } from './kind/cni.js';
 import { forLocalImage, ipFamiliesOf, LOCAL_IMAGE_REPO, proxyModeOf, readKindConfig, toYaml, withOptions, type KindCluster } from './kind/config.js';
 import { corefile } from './local/coredns.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
+import { keepHandle, reusableHandle } from './reuse.js';
 
 export const DEFAULT_KIND_NAME = 'svc-kind';
 export const DEFAULT_KIND_CONFIG = 'iptables';
@@ -28,11 +29,6 @@ const FAILED_LOGS = '/var/lib/svc-conformance/kind-logs';
 const LOCAL_NODE_IMAGE = `${LOCAL_IMAGE_REPO}/kind-node:${versions.kubernetes}`;
 const UPSTREAM_NODE_IMAGE = `kindest/node:${versions.kubernetes}`;
 
-interface KindState {
-  handle: ClusterHandle;
-  /** The exact config and image the cluster was made from: another one is not reused. */
-  fingerprint: string;
-}
 
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
@@ -46,8 +42,8 @@ export class KindProvider implements ClusterProvider {
     const base = withOptions(readKindConfig(this.configName), options.nodes, options.proxyMode);
     const config = image === LOCAL_NODE_IMAGE ? forLocalImage(base) : base;
     const fingerprint = `${image}\n${toYaml(config)}`;
-    const state = readState(name);
-    if (state?.fingerprint === fingerprint && (await answers(state.handle.kubeconfig))) return state.handle;
+    const kept = await reusableHandle(STATE_ROOT, name, fingerprint);
+    if (kept) return kept;
     await requireNetwork();
     await this.down(name);
 
@@ -63,7 +59,7 @@ export class KindProvider implements ClusterProvider {
         where: `(kind create cluster ${name}; node logs: ${kind} export logs --name ${name})`,
       });
       const handle = await this.finish(name, kubeconfig, config);
-      writeFileSync(join(dir, 'state.json'), JSON.stringify({ handle, fingerprint } satisfies KindState, null, 2));
+      keepHandle(STATE_ROOT, name, handle, fingerprint);
       return handle;
     } catch (error) {
       const logs = join(FAILED_LOGS, name);
@@ -187,18 +183,4 @@ function pointKubeconfigAt(file: string, server: string): void {
   writeFileSync(file, toYaml(config), { mode: 0o600 });
 }
 
-async function answers(kubeconfig: string): Promise<boolean> {
-  return new Kube(kubeconfig).core.listNode().then(
-    () => true,
-    () => false,
-  );
-}
 
-function readState(name: string): KindState | undefined {
-  const file = join(STATE_ROOT, name, 'state.json');
-  try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as KindState) : undefined;
-  } catch {
-    return undefined;
-  }
-}
