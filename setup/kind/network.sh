@@ -2,7 +2,9 @@
 # The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): a
 # bridge named svckind0 that Docker never masquerades, plus a host nft table of our own that
 # drops and counts anything from that bridge bound for an address off the kind network that
-# is not this host's own (prerouting: whether or not the host forwards), anything the host
+# is not this host's own (prerouting: whether or not the host forwards; only frames sent to
+# the host itself: with br_netfilter, node-to-node frames the bridge only switches, such as
+# pod traffic between kind nodes, pass these hooks too and must not be touched), anything the host
 # would route elsewhere (forward), and anything with a kind address leaving another way. Idempotent. `network.sh counters` prints them.
 # Not `--internal`: Docker publishes no ports there, and kind reads the API server's
 # published port to write its kubeconfig (kind create fails "failed to get api server
@@ -36,8 +38,8 @@ table inet $TABLE {
   comment "svc-conformance kind network: nothing from $BRIDGE is routed off it"
   chain prerouting {
     type filter hook prerouting priority filter - 10; policy accept;
-    iifname "$BRIDGE" ip daddr != $V4 fib daddr type unicast counter drop comment "bound off the kind network"
-    iifname "$BRIDGE" ip6 daddr != $V6 fib daddr type unicast counter drop comment "bound off the kind network (v6)"
+    iifname "$BRIDGE" meta pkttype host ip daddr != $V4 fib daddr type unicast counter drop comment "bound off the kind network"
+    iifname "$BRIDGE" meta pkttype host ip6 daddr != $V6 fib daddr type unicast counter drop comment "bound off the kind network (v6)"
   }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;
