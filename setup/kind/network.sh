@@ -2,9 +2,9 @@
 # The Docker network kind nodes live on (KIND_EXPERIMENTAL_DOCKER_NETWORK=svc-kind): a
 # bridge named svckind0 that Docker never masquerades, plus a host nft table of our own that
 # drops and counts anything from that bridge bound for an address off the kind network that
-# is not this host's own (prerouting: whether or not the host forwards; only frames sent to
-# the host itself: with br_netfilter, node-to-node frames the bridge only switches, such as
-# pod traffic between kind nodes, pass these hooks too and must not be touched), anything the host
+# is not this host's own nor the kind pod range (prerouting: whether or not the host
+# forwards; with br_netfilter, pod traffic the bridge switches between kind nodes passes
+# this hook too, so the pod range of kind-config/ is allowed), anything the host
 # would route elsewhere (forward), and anything with a kind address leaving another way. Idempotent. `network.sh counters` prints them.
 # Not `--internal`: Docker publishes no ports there, and kind reads the API server's
 # published port to write its kubeconfig (kind create fails "failed to get api server
@@ -16,6 +16,9 @@ NET=${SVC_KIND_NETWORK:-svc-kind}
 BRIDGE=svckind0
 V4=${SVC_KIND_SUBNET:-172.29.0.0/24}
 V6=${SVC_KIND_SUBNET6:-fd53:7663:6b69:6e64::/64}
+# The pod ranges of kind-config/*.yaml (podSubnet): node-to-node pod traffic crosses the bridge.
+PODS4=${SVC_KIND_POD_SUBNET:-10.220.0.0/16}
+PODS6=${SVC_KIND_POD_SUBNET6:-fd20:220::/56}
 TABLE=svc_conformance_kind
 
 if [ "${1:-}" = counters ]; then
@@ -38,8 +41,8 @@ table inet $TABLE {
   comment "svc-conformance kind network: nothing from $BRIDGE is routed off it"
   chain prerouting {
     type filter hook prerouting priority filter - 10; policy accept;
-    iifname "$BRIDGE" meta pkttype host ip daddr != $V4 fib daddr type unicast counter drop comment "bound off the kind network"
-    iifname "$BRIDGE" meta pkttype host ip6 daddr != $V6 fib daddr type unicast counter drop comment "bound off the kind network (v6)"
+    iifname "$BRIDGE" ip daddr != { $V4, $PODS4 } fib daddr type unicast counter drop comment "bound off the kind network"
+    iifname "$BRIDGE" ip6 daddr != { $V6, $PODS6 } fib daddr type unicast counter drop comment "bound off the kind network (v6)"
   }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;
