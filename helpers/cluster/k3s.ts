@@ -93,8 +93,7 @@ export class K3sProvider implements ClusterProvider {
     this.started.delete(name);
     if (container) await container.stop({ remove: true, removeVolumes: true });
     else await run('docker', ['rm', '--force', '--volumes', containerName(name)], { allowFailure: true, timeoutMs: 120_000 });
-    rmSync(join(STATE_ROOT, name, 'state.json'), { force: true });
-    rmSync(join(STATE_ROOT, name, 'kubeconfig'), { force: true });
+    rmSync(join(STATE_ROOT, name), { recursive: true, force: true }); // state and kubeconfig: nothing of it is left
   }
 }
 
