@@ -8,7 +8,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { nodeLookup } from '../helpers/node/node-probe.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 
 /**
  * The client of "Does any Service work by DNS name?", in a namespace of its own: started
@@ -54,8 +54,7 @@ describe('Does the Service work by DNS name?', () => {
   });
 
   it('resolves the fully qualified name from a node, against the DNS Service IP', async ({ skip }) => {
-    const noAccess = nodeAccessSkipReason(cluster);
-    if (noAccess) skip(noAccess);
+    skipWithoutNodeAccess(cluster, skip);
     const fqdn = `hostnames.${ns}.svc.${cluster.domain}`;
     const answer = await nodeLookup(cluster, cluster.nodes[0], fqdn, cluster.capabilities.dnsIP);
     expect(answer.addrs, because('dns', `${fqdn} asked of ${cluster.capabilities.dnsIP} from node ${cluster.nodes[0].name}: ${answer.outcome}`)).toEqual([app.clusterIP]);

@@ -9,7 +9,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import { run } from '../helpers/host/run.js';
 import { externalHttp, externalSkipReason, routeFromExternal } from '../helpers/node/external-client.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -54,8 +54,7 @@ describe('Beyond the guide: externalIPs', () => {
 
   it('kube-proxy writes the external IP rule on every node', async ({ skip }) => {
     if (reason) skip(reason);
-    const nodeReason = nodeAccessSkipReason(cluster);
-    if (nodeReason) skip(nodeReason);
+    skipWithoutNodeAccess(cluster, skip);
     for (const n of cluster.nodes) {
       const frontends = await programmedFrontends(cluster, n, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
       if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
@@ -59,8 +59,7 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
 
   it('Local: kube-proxy does not masquerade outside traffic for the Service', async ({ skip }) => {
     if (reason) skip(reason);
-    const nodeReason = nodeAccessSkipReason(cluster);
-    if (nodeReason) skip(nodeReason);
+    skipWithoutNodeAccess(cluster, skip);
     for (const node of cluster.nodes) {
       const frontends = await programmedFrontends(cluster, node, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
       if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);

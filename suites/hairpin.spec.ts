@@ -8,7 +8,7 @@ import { images } from '../helpers/config.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { describeHairpin, podBridgePort } from '../helpers/node/bridge-port.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import type { Tally } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -36,8 +36,7 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   });
 
   it("has hairpin mode on the pod's bridge port (or a promiscuous bridge)", async ({ annotate, skip }) => {
-    const noAccess = nodeAccessSkipReason(cluster);
-    if (noAccess) skip(noAccess);
+    skipWithoutNodeAccess(cluster, skip);
     const node = cluster.nodes.find((n) => n.name === app.pods[0].node)!;
     const peerIndex = Number((await inPod(['cat', '/sys/class/net/eth0/iflink'])).stdout);
     const port = await podBridgePort(cluster, node, peerIndex);

@@ -4,16 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { kubeProxyStatus } from '../helpers/node/kube-proxy.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster } from '../helpers/suite/fixtures.js';
 
 describe('Is the kube-proxy working?', () => {
   const cluster = useCluster();
-  const skip = nodeAccessSkipReason(cluster);
 
   for (const node of cluster.nodes) {
-    it(`runs kube-proxy on node ${node.name} and reports its mode`, async ({ annotate, skip: skipWith }) => {
-      if (skip) skipWith(skip);
+    it(`runs kube-proxy on node ${node.name} and reports its mode`, async ({ annotate, skip }) => {
+      skipWithoutNodeAccess(cluster, skip);
       const status = await kubeProxyStatus(cluster, node);
       expect(status.running, because('kubeProxy', `kube-proxy on ${node.name}: ${status.problem ?? 'running'}`)).toBe(true);
       expect(['iptables', 'nftables', 'ipvs'], because('kubeProxy', `mode reported by :10249/proxyMode on ${node.name}`)).toContain(status.mode);

@@ -10,7 +10,7 @@ import { nodeAddresses } from '../helpers/kube/nodes.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
 import { nodeHttp } from '../helpers/node/node-probe.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -43,8 +43,7 @@ describe('Beyond the guide: NodePort', () => {
     });
 
     it(`answers on ${node.name}'s address from every node`, async ({ skip }) => {
-      const reason = nodeAccessSkipReason(cluster);
-      if (reason) skip(reason);
+      skipWithoutNodeAccess(cluster, skip);
       const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       for (const from of cluster.nodes) {
         const tally = await nodeHttp(cluster, from, url, TRIES);
@@ -59,8 +58,7 @@ describe('Beyond the guide: NodePort', () => {
     });
 
     it(`kube-proxy holds the NodePort on ${node.name}`, async ({ skip }) => {
-      const reason = nodeAccessSkipReason(cluster);
-      if (reason) skip(reason);
+      skipWithoutNodeAccess(cluster, skip);
       const frontends = await programmedFrontends(cluster, node, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
       if (!frontends) skip(`no NodePort rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
       const where = cluster.capabilities.proxyMode === 'nftables' ? 'the service-nodeports map' : 'KUBE-NODEPORTS';

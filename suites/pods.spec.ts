@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { nodeHttp } from '../helpers/node/node-probe.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type BackendPod, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -35,8 +35,7 @@ describe('Are the Pods working?', () => {
   });
 
   it(`answers on podIP:${HOSTNAMES_PORT} from a node`, async ({ skip }) => {
-    const noAccess = nodeAccessSkipReason(cluster);
-    if (noAccess) skip(noAccess);
+    skipWithoutNodeAccess(cluster, skip);
     const node = cluster.nodes[0];
     const groups = groupByPath(app.pods, node.name);
     const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { iptablesRulesOnNode, nftRulesOnNode } from '../helpers/node/proxy-rules.js';
-import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { addService, deployHostnames, type ExtraService, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -34,8 +34,7 @@ describe('Beyond the guide: session affinity', () => {
   });
 
   it('kube-proxy writes the affinity rules on every node (iptables recent match, nftables affinity sets)', async ({ skip }) => {
-    const reason = nodeAccessSkipReason(cluster);
-    if (reason) skip(reason);
+    skipWithoutNodeAccess(cluster, skip);
     const mode = cluster.capabilities.proxyMode;
     if (mode !== 'iptables' && mode !== 'nftables') skip(`no affinity rule parser for kube-proxy mode ${mode}`);
     const timeout = sticky.service.spec!.sessionAffinityConfig?.clientIP?.timeoutSeconds;

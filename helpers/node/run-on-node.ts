@@ -43,3 +43,9 @@ function kubeFor(kubeconfig: string): Kube {
 export function nodeAccessSkipReason(cluster: ClusterHandle): string | undefined {
   return cluster.nodeAccess === 'none' ? 'no node access on this cluster (pass --node-access privileged-pod to allow it)' : undefined;
 }
+
+/** In a test that runs commands on the nodes: skips it, with the reason, where they cannot run. */
+export function skipWithoutNodeAccess(cluster: ClusterHandle, skip: (note: string) => void): void {
+  const reason = nodeAccessSkipReason(cluster);
+  if (reason) skip(reason);
+}

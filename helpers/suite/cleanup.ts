@@ -95,9 +95,8 @@ async function deleteObject(kube: Kube, o: RunObject): Promise<void> {
  * Services, and the controllers. The namespace controller would get to them only after its
  * fixed 5 s delay.
  */
-export async function deleteNamespaceNow(kube: Kube, name: string): Promise<void> {
-  await kube.core.deleteNamespace({ name, propagationPolicy: 'Background' });
-  const namespace = name;
+export async function deleteNamespaceNow(kube: Kube, namespace: string): Promise<void> {
+  await kube.core.deleteNamespace({ name: namespace, propagationPolicy: 'Background' });
   // Gone already, or a role narrower than rbac/ may not delete collections: the namespace controller removes those.
   const ignoreGone = (error: unknown) => {
     if (!isNotFound(error) && statusCode(error) !== 403) throw error;
