@@ -49,15 +49,21 @@ const podRoutes = async (op: 'add' | 'del') => {
   await run('ip', ['-n', `svc-${NAME}-n2`, 'route', op, '10.244.1.0/24', ...(op === 'add' ? ['via', '10.250.0.11'] : [])]);
 };
 
-/** Fault 8 lives while the spec runs: a loop deletes the DNAT of one hostnames endpoint (always the same one) as kube-proxy writes it. */
+/**
+ * Fault 8 lives while the spec runs: a loop deletes the DNAT of one hostnames endpoint as kube-proxy writes it.
+ * One victim per clusterip namespace, kept for the loop's life: the node may still hold the rules of the previous
+ * run's Service (its namespace is emptied, kube-proxy not yet synced), and a victim taken from those would spare the new one.
+ */
 let dnatLoop: NodeJS.Timeout | undefined;
-let victim: string | undefined;
+const victims = new Map<string, string>(); // namespace → endpoint whose DNAT goes
 async function deleteOneDnat(): Promise<void> {
   const dump = (await inNode(1, 'iptables-save', '-t', 'nat')).stdout.split('\n');
-  const dnat = (l: string) => l.startsWith('-A KUBE-SEP-') && l.includes('clusterip-') && l.includes('/hostnames:default"') && l.includes('DNAT');
-  victim ??= /--to-destination (\S+)/.exec(dump.find(dnat) ?? '')?.[1];
-  const rule = victim && dump.find((l) => dnat(l) && l.includes(`--to-destination ${victim}`));
-  if (rule) await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
+  for (const rule of dump) {
+    const m = /^-A KUBE-SEP-.*"(clusterip-[^/"]+)\/hostnames:default".*-j DNAT .*--to-destination (\S+)/.exec(rule);
+    if (!m) continue;
+    if (!victims.has(m[1])) victims.set(m[1], m[2]);
+    if (victims.get(m[1]) === m[2]) await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
+  }
 }
 
 const FAULTS: Fault[] = [
