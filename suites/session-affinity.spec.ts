@@ -27,8 +27,7 @@ describe('Beyond the guide: session affinity', () => {
 
   it('ClientIP affinity sends every request of one client to one backend', async () => {
     const url = `http://${hostPort(sticky.clusterIP, sticky.port)}/`;
-    // Without node access nothing has waited for kube-proxy's rules: the first answer says they are there.
-    const tally = await client.httpOnceProgrammed(url, { count: REQUESTS, concurrency: 4 });
+    const tally = await client.http(url, { count: REQUESTS, concurrency: 4 });
     expect(tally.ok, because('affinity', `${url}: ${tally.ok}/${REQUESTS} answered (${tally.sampleError ?? ''})`)).toBe(REQUESTS);
     expect(Object.keys(tally.answers), because('affinity', `${ns}/${sticky.name} (sessionAffinity ClientIP) from pod ${client.name}: ${JSON.stringify(tally.answers)}`)).toHaveLength(1);
   });
@@ -48,8 +47,7 @@ describe('Beyond the guide: session affinity', () => {
 
   it('without affinity the same client reaches several backends', async () => {
     const url = `http://${hostPort(app.clusterIP, app.port)}/`;
-    // Without node access nothing has waited for kube-proxy's rules: the first answer says they are there.
-    const tally = await client.httpOnceProgrammed(url, { count: REQUESTS, concurrency: 4 });
+    const tally = await client.http(url, { count: REQUESTS, concurrency: 4 });
     expect(tally.ok, because('affinity', `${url}: ${tally.ok}/${REQUESTS} answered (${tally.sampleError ?? ''})`)).toBe(REQUESTS);
     expect(Object.keys(tally.answers).length, because('affinity', `${ns}/${app.name} (no affinity) from pod ${client.name}: ${JSON.stringify(tally.answers)}`)).toBeGreaterThan(1);
   });

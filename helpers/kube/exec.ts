@@ -25,11 +25,18 @@ export async function execInPod(kube: Kube, pod: PodRef, command: string[], opti
         clearTimeout(timer);
         resolve(st);
       })
-      .then((ws) => ws.on('error', (e: Error) => { clearTimeout(timer); reject(e); }), (e) => { clearTimeout(timer); reject(e); });
+      .then((ws) => ws.on('error', (e: Error) => { clearTimeout(timer); reject(e); }), (e) => { clearTimeout(timer); reject(execError(pod, e)); });
   });
   const result: ExecResult = { command: command.join(' '), exitCode: exitCodeOf(status), stdout: stdout.trimEnd(), stderr: stderr.trimEnd(), durationMs: Date.now() - started };
   if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, `in pod ${pod.name} (ns ${pod.namespace})`);
   return result;
+}
+
+/** The client rejects a refused exec with an event or status object, not an Error: name the pod and what the API said. */
+function execError(pod: PodRef, e: unknown): Error {
+  if (e instanceof Error) return e;
+  const said = (e as { message?: string })?.message ?? JSON.stringify(e);
+  return new Error(`exec in pod ${pod.name} (ns ${pod.namespace}${pod.container ? `, container ${pod.container}` : ''}) refused: ${said}`);
 }
 
 function exitCodeOf(status: k8s.V1Status): number {

@@ -9,10 +9,12 @@ import { waitForProgrammedService } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { Cluster } from '../suite/fixtures.js';
 import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
+import { waitForServiceAnswering } from './service-answering.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 import { hostPort } from '../address.js';
 import { endpointSliceAddresses } from '../kube/services.js';
+import type { NftServicePortRef } from '../parse/nft.js';
 
 export const HOSTNAMES_PORT = 9376;
 export const SERVICE_PORT = 80;
@@ -52,8 +54,8 @@ export interface HostnamesOptions {
   args?: string[];
   tweak?: { deployment?: (d: k8s.V1Deployment) => void; service?: (s: k8s.V1Service) => void };
   /**
-   * Wait until the pods are ready, listed in the Service's EndpointSlices and (where node
-   * commands run) programmed by kube-proxy on every node (default true).
+   * Wait until the pods are ready, listed in the Service's EndpointSlices and programmed by
+   * kube-proxy on every node, or without node access answering from the backends' nodes (default true).
    */
   waitReady?: boolean;
 }
@@ -130,10 +132,7 @@ export async function deployHostnames(cluster: Cluster, namespace: string, o: Ho
   const replicas = deployment.spec!.replicas!;
   const pods = o.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, deployment.spec!.selector.matchLabels!, replicas, name);
   const port = service.spec!.ports![0];
-  const programmed = (backends: BackendPod[]) =>
-    nodeAccessSkipReason(cluster)
-      ? Promise.resolve()
-      : waitForProgrammedService(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port }, backends.map((p) => hostPort(p.ip, HOSTNAMES_PORT)), timeouts.serviceSync);
+  const programmed = (backends: BackendPod[]) => waitForProgrammed(cluster, { namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port, sticky: isSticky(service) }, backends, deployment.spec!.template.spec!.containers[0].name);
   if (pods.length) await programmed(pods);
   if (process.env.SVC_FAULT === 'unready-pod' && name === 'hostnames' && pods.length) {
     // The self-test's fault: one pod fails readiness after start; in place once kube-proxy dropped it.
@@ -165,13 +164,22 @@ export async function addService(cluster: Cluster, app: Hostnames, name: string,
   const [applied] = (await cluster.kube.apply(service)) as [k8s.V1Service];
   const clusterIP = applied.spec!.clusterIP!;
   await waitForReadyBackends(cluster, app.namespace, app.service.spec!.selector!, app.pods.length, name);
-  if (!nodeAccessSkipReason(cluster)) {
-    const port = service.spec!.ports![0];
-    const ref = { namespace: app.namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port };
-    await waitForProgrammedService(cluster, ref, app.pods.map((p) => hostPort(p.ip, HOSTNAMES_PORT)), timeouts.serviceSync);
-  }
+  const port = service.spec!.ports![0];
+  await waitForProgrammed(cluster, { namespace: app.namespace, name, portName: port.name, protocol: port.protocol, clusterIP, port: port.port, sticky: isSticky(service) }, app.pods, app.deployment.spec!.template.spec!.containers[0].name);
   return { name, clusterIP, port: service.spec!.ports![0].port, service: applied };
 }
+
+/**
+ * Waits until the Service can be used from the nodes: kube-proxy's rules on every node send it
+ * to exactly these backends, or, where node commands cannot run, it answers once from a backend
+ * on each of their nodes.
+ */
+async function waitForProgrammed(cluster: Cluster, service: NftServicePortRef & { clusterIP: string; port: number; sticky: boolean }, backends: BackendPod[], container: string): Promise<void> {
+  if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, service, backends, container, timeouts.serviceSync);
+  await waitForProgrammedService(cluster, service, backends.map((p) => hostPort(p.ip, HOSTNAMES_PORT)), timeouts.serviceSync);
+}
+
+const isSticky = (service: k8s.V1Service) => service.spec?.sessionAffinity === 'ClientIP';
 
 /**
  * Waits for `count` ready pods matching the labels, and for the Service's EndpointSlices to
