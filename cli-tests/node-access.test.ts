@@ -1,7 +1,8 @@
 // --node-access on a cluster named by a kubeconfig, as a ServiceAccount bound to rbac/ only:
 // `privileged-pod` runs the node-level checks (kube-proxy's health and rules, the VIP from
 // the node) through one privileged pod per node, and the run's teardown removes those pods'
-// namespace; `none` skips the same checks, each with the reason.
+// namespace; `none` skips the same checks, each with the reason, and waits for a new Service
+// through its data path instead of kube-proxy's rules.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,15 +38,20 @@ describe('run --kubeconfig --node-access', () => {
     expect(await leftAfterRun(kubeconfig, 'rnodepod1')).toEqual([]); // node-access-rnodepod1 went with the run
   });
 
-  it('none: skips the same checks, each with the reason', async () => {
-    const env = cliEnv(KEPT);
-    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'none', ...FOCUS], env);
+  it('none: skips the same checks, each with the reason; Services are still waited for, through the data path', async () => {
+    const env: NodeJS.ProcessEnv = { ...cliEnv(KEPT), SVC_TRACE: '1' };
+    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'none', '--focus', 'kube-proxy|session affinity'], env);
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
-    expect(r.stdout.trim().split('\n').pop()).toMatch(/^0 passed, 0 failed, \d+ skipped$/);
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^2 passed, 0 failed, \d+ skipped$/);
     const why = 'skipped: no node access on this cluster (pass --node-access privileged-pod to allow it)';
+    const report = rows(env.SVC_RESULTS!);
     for (const section of ['Is the kube-proxy working?', 'Is kube-proxy proxying?', 'Is kube-proxy writing iptables rules?']) {
-      expect(rows(env.SVC_RESULTS!)[section]).toMatchObject({ result: '⏭️ skip', notes: why });
+      expect(report[section]).toMatchObject({ result: '⏭️ skip', notes: why });
     }
+    // Its rules cannot be read, so a new Service counts as ready once every backend answered on it (one, for ClientIP affinity).
+    expect(report['Beyond the guide: session affinity']).toMatchObject({ result: '✅ pass', checks: '2/3', notes: why });
+    expect(r.stdout + r.stderr).toMatch(/\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames answering on its ClusterIP/);
+    expect(r.stdout + r.stderr).toMatch(/\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames-sticky answering on its ClusterIP/);
   });
 
   it('refuses an unknown kind of node access before touching the cluster', async () => {
