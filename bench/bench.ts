@@ -89,9 +89,15 @@ async function onWarmCluster(local: LocalProvider): Promise<Record<string, unkno
     const [full, fullSeconds] = await timed(() => suite());
     figures.suiteWarmSeconds = { seconds: +fullSeconds.toFixed(1), summary: last(full.stdout), target: 60 };
     figures.runMemory = { peakRssGiB: +(peak.stop() / GiB).toFixed(3), what: 'the CLI, vitest and its workers (descendants of the bench process outside the cluster cgroups), sampled every 200 ms' };
-    await settled(handle);
-    const [quick, quickSeconds] = await timed(() => suite('--preset', 'quick'));
-    figures.quickPresetSeconds = { seconds: +quickSeconds.toFixed(1), summary: last(quick.stdout), goal: 20 };
+    // Three timed quick runs, judged by the slowest: a goal met once is not met.
+    const quickRuns: { seconds: number; summary: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      await settled(handle);
+      const [quick, quickSeconds] = await timed(() => suite('--preset', 'quick'));
+      quickRuns.push({ seconds: +quickSeconds.toFixed(1), summary: last(quick.stdout) });
+    }
+    const slowestQuick = Math.max(...quickRuns.map((q) => q.seconds));
+    figures.quickPresetSeconds = { seconds: slowestQuick, runs: quickRuns, goal: 20, met: slowestQuick < 20 };
     figures.roundRobin50 = await roundRobin50(handle);
     const binary = await prepareUpstream(NAME, 1);
     figures.upstreamSideBySide = await sideBySide(binary, handle.kubeconfig, env, () => settled(handle));

@@ -38,9 +38,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export interface SideBySide {
   kubernetes: string;
   upstream: { seconds: number; passed: number; failed: number; skipped: number; tests: string[]; failures: string[] };
-  ours: { seconds: number; summary: string; sections: string[] };
+  ours: { seconds: number; runs: { seconds: number; summary: string }[]; sections: string[] };
   ratio: number;
   goal: string;
+  met: boolean;
   coverage: { overlap: typeof OVERLAP; oursOnly: string[] };
 }
 
@@ -74,16 +75,23 @@ export async function sideBySide(binary: string, kubeconfig: string, env: Record
 
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
   const oursFocus = [...new Set(OVERLAP.map((o) => escapeRe(o.ours)))].join('|');
-  await settled();
-  const oursStarted = performance.now();
-  const result = await run(process.execPath, [cli, 'run', '--focus', oursFocus], { env, allowFailure: true, timeoutMs: 900_000 });
-  const oursSeconds = (performance.now() - oursStarted) / 1000;
+  // Ours three times (upstream's two minutes dwarf its own spread), the ratio taken against our slowest.
+  const runs: { seconds: number; summary: string }[] = [];
+  for (let i = 0; i < 3; i++) {
+    await settled();
+    const oursStarted = performance.now();
+    const result = await run(process.execPath, [cli, 'run', '--focus', oursFocus], { env, allowFailure: true, timeoutMs: 900_000 });
+    runs.push({ seconds: +((performance.now() - oursStarted) / 1000).toFixed(1), summary: result.stdout.trim().split('\n').at(-1) ?? '' });
+  }
+  const slowest = Math.max(...runs.map((r) => r.seconds));
+  const ratio = +(upstreamSeconds / slowest).toFixed(2);
   return {
     kubernetes: versions.kubernetes,
     upstream: { seconds: +upstreamSeconds.toFixed(1), ...upstream },
-    ours: { seconds: +oursSeconds.toFixed(1), summary: result.stdout.trim().split('\n').at(-1) ?? '', sections: [...new Set(OVERLAP.map((o) => o.ours))] },
-    ratio: +(upstreamSeconds / oursSeconds).toFixed(2),
-    goal: 'ours at least 5x faster on the overlap',
+    ours: { seconds: slowest, runs, sections: [...new Set(OVERLAP.map((o) => o.ours))] },
+    ratio,
+    goal: 'ours at least 5x faster on the overlap (against our slowest of three runs)',
+    met: ratio >= 5,
     coverage: { overlap: OVERLAP, oursOnly: OURS_ONLY },
   };
 }
