@@ -171,8 +171,8 @@ export async function addService(cluster: Cluster, app: Hostnames, name: string,
 
 /**
  * Waits until the Service can be used from the nodes: kube-proxy's rules on every node send it
- * to exactly these backends, or, where node commands cannot run, it answers once from a backend
- * on each of their nodes.
+ * to exactly these backends, or, where node commands cannot run, every backend answers on its
+ * ClusterIP from a backend pod on each of their nodes (service-answering.ts).
  */
 async function waitForProgrammed(cluster: Cluster, service: NftServicePortRef & { clusterIP: string; port: number; sticky: boolean }, backends: BackendPod[], container: string): Promise<void> {
   if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, service, backends, container, timeouts.serviceSync);
