@@ -2,8 +2,9 @@
 // a spec must not send to a new Service before they are written: it would meet the
 // no-endpoints REJECT, or rules from a sync that saw only some of the endpoints. The data path
 // decides instead: from a backend pod on each node that has one, requests to the ClusterIP
-// until every backend has answered (one, with ClientIP affinity) (busybox nc in the hostnames image; its wget crashes with
-// a timeout option). With a single backend, the answers are its own, through the VIP.
+// until every backend has answered (one, with ClientIP affinity). The requests go through
+// busybox nc in the hostnames image (its wget crashes when given a timeout). With a single
+// backend, the answers are its own, through the VIP.
 import type { Cluster } from '../suite/fixtures.js';
 import { execInPod } from '../kube/exec.js';
 import { waitFor } from '../kube/wait.js';
