@@ -8,7 +8,7 @@ import { serviceDefinitionProblems } from '../helpers/diagnose/service-definitio
 import { getService, podsSelectedBy } from '../helpers/kube/services.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
-import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { addService, deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
 
 describe('Is the Service defined correctly?', () => {
@@ -31,10 +31,10 @@ describe('Is the Service defined correctly?', () => {
   });
 
   it('resolves a named targetPort to the container port of that name', async () => {
-    const { service } = hostnamesObjects(cluster, ns, { name: 'hostnames-named', tweak: { service: (s) => ((s.spec!.selector = { app: 'hostnames' }), (s.spec!.ports![0].targetPort = 'serve' as never)) } });
-    const [created] = await cluster.kube.apply(service);
+    // Waited for like any Service in front of the backends: programmed on every node (or answering, without node access).
+    const named = await addService(cluster, app, 'hostnames-named', (s) => (s.spec!.ports![0].targetPort = 'serve' as never));
     expect(await problemsOf('hostnames-named'), because('definition', 'named targetPort "serve"')).toEqual([]);
-    const tally = await client.httpOnceProgrammed(`http://${hostPort(created.spec!.clusterIP!, 80)}/`, { count: 6 });
+    const tally = await client.http(`http://${hostPort(named.clusterIP, named.port)}/`, { count: 6 });
     expect(tally.ok, because('definition', `Service with targetPort "serve": ${tally.sampleError ?? ''}`)).toBe(6);
   });
 

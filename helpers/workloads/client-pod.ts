@@ -90,18 +90,6 @@ export class ClientPod {
     return this.probe<DialResult>(['dial', address]);
   }
 
-  /**
-   * For a Service just created: waits until url answers once (kube-proxy has written its
-   * rules), then sends `count` requests and returns their tally.
-   */
-  async httpOnceProgrammed(url: string, options: { count?: number; concurrency?: number } = {}): Promise<Tally> {
-    await waitFor(`${url} answering from pod ${this.name} (kube-proxy synced)`, timeouts.serviceSync, async () => {
-      const t = await this.http(url);
-      return { done: t.ok === 1, seen: t.sampleError ?? JSON.stringify(t.errors) };
-    });
-    return this.http(url, options);
-  }
-
   /** Dials until the outcome is `expected` or the budget ends; returns the last result for the caller to judge. */
   async dialUntil(address: string, expected: DialResult['outcome']): Promise<DialResult> {
     let last: DialResult | undefined;
