@@ -16,14 +16,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalProvider } from '../helpers/cluster/local.js';
 import { cgroupMemoryBytes } from '../helpers/cluster/local/daemons.js';
 import { CGROUP_PARENT } from '../helpers/cluster/local/layout.js';
-import { repoRoot, resultsDir, versions } from '../helpers/config.js';
+import { repoRoot, versions } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { parseIptablesSave } from '../helpers/parse/iptables-save.js';
 import type { ClusterHandle } from '../helpers/cluster/provider.js';
-import { clusterFromHandle, createNamespace, namespaceName } from '../helpers/suite/fixtures.js';
-import { newRunId } from '../helpers/suite/run-id.js';
+import { clusterFromHandle, createNamespace, namespaceName } from '../helpers/cluster/cluster.js';
+import { newRunId } from '../helpers/cluster/run-id.js';
+import { childEnv, readSettings } from '../helpers/settings.js';
 import { startClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames } from '../helpers/workloads/hostnames.js';
 import { burstSize, roundRobin } from '../helpers/workloads/round-robin.js';
@@ -31,6 +32,8 @@ import { prepareUpstream, sideBySide } from './upstream-e2e.js';
 import { hostPort } from '../helpers/address.js';
 
 const NAME = 'bench';
+const settings = readSettings();
+const resultsDir = settings.resultsDir;
 const GiB = 1024 ** 3;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -40,7 +43,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
-  const local = new LocalProvider();
+  const local = new LocalProvider(settings);
   const figures: Record<string, unknown> = { date: new Date().toISOString(), kubernetes: versions.kubernetes };
   await local.down(NAME);
 
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
  * the upstream e2e side-by-side.
  */
 async function onWarmCluster(local: LocalProvider): Promise<Record<string, unknown>> {
-  const env = { ...process.env, SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') } as Record<string, string>;
+  const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
   const suite = (...args: string[]) => run(process.execPath, [cli, 'run', ...args], { env, allowFailure: true, timeoutMs: 900_000 });
   const last = (out: string) => out.trim().split('\n').at(-1) ?? '';
@@ -123,7 +126,7 @@ async function settled(handle: ClusterHandle): Promise<void> {
 
 /** Deploys 50 backends and counts what it takes for one client to hear from every one. */
 async function roundRobin50(handle: ClusterHandle): Promise<Record<string, unknown>> {
-  const cluster = clusterFromHandle(handle, newRunId());
+  const cluster = clusterFromHandle(handle, newRunId(), settings);
   const ns = await createNamespace(cluster.kube, namespaceName('bench-rr', cluster.runId), cluster.runId);
   try {
     const [app, client] = await Promise.all([deployHostnames(cluster, ns, { replicas: 50 }), startClientPod(cluster, ns)]);

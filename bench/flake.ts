@@ -4,8 +4,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalProvider } from '../helpers/cluster/local.js';
-import { repoRoot, resultsDir } from '../helpers/config.js';
+import { repoRoot } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
+import { childEnv, readSettings } from '../helpers/settings.js';
 
 interface RunResult {
   run: number;
@@ -15,14 +16,16 @@ interface RunResult {
 }
 
 const runs = Number(process.argv[2] ?? 20);
-const name = process.env.SVC_CLUSTER_NAME || 'flake';
+const settings = readSettings();
+const resultsDir = settings.resultsDir;
+const name = settings.run.clusterName || 'flake';
 const cli = join(repoRoot, 'bin', 'svc-conformance.js');
 const results: RunResult[] = [];
 
 try {
   for (let i = 1; i <= runs; i++) {
     const out = join(resultsDir, 'flake', `run-${i}`);
-    const env = { ...process.env, SVC_CLUSTER_NAME: name, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: out };
+    const env = childEnv({ SVC_CLUSTER_NAME: name, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: out });
     const started = performance.now();
     const result = await run(process.execPath, [cli, 'run'], { env, allowFailure: true, timeoutMs: 900_000 });
     const seconds = +((performance.now() - started) / 1000).toFixed(1);
@@ -31,7 +34,7 @@ try {
     console.log(`run ${i}/${runs}: ${summary} (${seconds}s)${results.at(-1)!.failures.map((f) => `\n  ✗ ${f.check}: ${f.message}`).join('')}`);
   }
 } finally {
-  await new LocalProvider().down(name);
+  await new LocalProvider(settings).down(name);
 }
 
 const failed = results.filter((r) => r.failures.length > 0 || !/ 0 failed/.test(r.summary));

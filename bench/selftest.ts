@@ -2,14 +2,22 @@
 // On a throwaway 2-node local cluster, for each fault: inject it, run the specs it should
 // break, check that the expected spec failed and that a failure's verdict names the cause,
 // undo it, and check those specs are green again. Rates go to test-results/selftest.json.
+// Workload faults are JSON Patches for the spec's own objects (SVC_WORKLOAD_PATCH), applied as
+// the workload helpers create them: the specs and helpers run as they are.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { LocalProvider } from '../helpers/cluster/local.js';
 import { startDaemon, stopDaemons, type Daemon } from '../helpers/cluster/local/daemons.js';
-import { repoRoot, resultsDir } from '../helpers/config.js';
+import { repoRoot } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
+import { execInPod } from '../helpers/kube/exec.js';
+import { childEnv, readSettings } from '../helpers/settings.js';
+import type { WorkloadPatch } from '../helpers/workloads/patches.js';
+
+const settings = readSettings();
+const resultsDir = settings.resultsDir;
 
 const NAME = 'selftest';
 const stateFile = `/var/lib/svc-conformance/${NAME}/state.json`;
@@ -20,7 +28,7 @@ interface Fault {
   focus: string; // the specs this fault must break (a --focus regex)
   spec: string; // a spec file that must be among the failures
   cause: RegExp; // what a failure's verdict must say
-  env?: Record<string, string>; // workload faults: SVC_FAULT for deployHostnames
+  patches?: WorkloadPatch[]; // workload faults: applied to the spec's objects as they are made
   inject?: () => Promise<void>;
   undo?: () => Promise<void>;
 }
@@ -66,11 +74,66 @@ async function deleteOneDnat(): Promise<void> {
   }
 }
 
+/** A JSON Patch for the guide's `hostnames` objects. */
+const hostnames = (kind: 'Service' | 'Deployment', path: string, value: unknown): WorkloadPatch[] => [
+  { kind, name: 'hostnames', patch: [{ op: 'replace', path, value }] },
+];
+
+/**
+ * The readiness fault: hostnames pods get a probe that fails once /tmp/unready exists, first asked 5 s after
+ * start; in that time a loop writes the file in one pod of each clusterip namespace, so that pod never turns Ready.
+ */
+const UNREADY_PROBE = {
+  exec: { command: ['sh', '-c', '[ ! -e /tmp/unready ]'] },
+  initialDelaySeconds: 5,
+  periodSeconds: 1,
+  failureThreshold: 1,
+};
+let unreadyLoop: NodeJS.Timeout | undefined;
+const madeUnready = new Set<string>(); // namespaces with their one unready pod
+async function makeOnePodUnready(): Promise<void> {
+  const pods = await kube().core.listPodForAllNamespaces({ labelSelector: 'app=hostnames' });
+  for (const pod of pods.items) {
+    const namespace = pod.metadata!.namespace!;
+    const started = pod.status?.containerStatuses?.[0]?.started;
+    if (!namespace.startsWith('clusterip-') || madeUnready.has(namespace) || !started) continue;
+    const name = pod.metadata!.name!;
+    const wrote = await execInPod(kube(), { namespace, name }, ['sh', '-c', 'echo x > /tmp/unready']).then(() => true, () => false);
+    if (wrote) madeUnready.add(namespace);
+  }
+}
+
 const FAULTS: Fault[] = [
-  { name: 'Service selector typo', focus: 'work by IP', spec: 'clusterip', cause: /selector app=hostnamez matches no pods/, env: { SVC_FAULT: 'selector-typo' } },
-  { name: 'wrong targetPort', focus: 'work by IP', spec: 'clusterip', cause: /no container declares port 9377/, env: { SVC_FAULT: 'wrong-target-port' } },
-  { name: 'named targetPort no container has', focus: 'work by IP', spec: 'clusterip', cause: /no container port is named "http"/, env: { SVC_FAULT: 'missing-named-port' } },
-  { name: 'readiness failing on one pod', focus: 'work by IP', spec: 'clusterip', cause: /1 of 3 pods .* not Ready/, env: { SVC_FAULT: 'unready-pod' } },
+  {
+    name: 'Service selector typo',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /selector app=hostnamez matches no pods/,
+    patches: hostnames('Service', '/spec/selector', { app: 'hostnamez' }),
+  },
+  {
+    name: 'wrong targetPort',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /no container declares port 9377/,
+    patches: hostnames('Service', '/spec/ports/0/targetPort', 9377),
+  },
+  {
+    name: 'named targetPort no container has',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /no container port is named "http"/,
+    patches: hostnames('Service', '/spec/ports/0/targetPort', 'http'),
+  },
+  {
+    name: 'readiness failing on one pod',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /1 of 3 pods .* not Ready/,
+    patches: hostnames('Deployment', '/spec/template/spec/containers/0/readinessProbe', UNREADY_PROBE),
+    inject: async () => void (unreadyLoop = setInterval(() => void makeOnePodUnready().catch(() => undefined), 300)),
+    undo: async () => clearInterval(unreadyLoop),
+  },
   { name: 'CoreDNS scaled to 0', focus: 'DNS name', spec: 'dns', cause: /CoreDNS has no ready pods/, inject: () => scaleCoreDNS(0).then(() => undefined), undo: () => scaleCoreDNS(1).then(() => undefined) },
   {
     name: 'kubelet clusterDNS wrong',
@@ -124,10 +187,20 @@ interface Outcome {
   failures: string[];
 }
 
-async function runSpecs(focus: string, tag: string, env: Record<string, string> = {}) {
+async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
   const out = join(resultsDir, 'selftest', tag);
+  mkdirSync(out, { recursive: true });
+  const patchFile = patches ? join(out, 'workload-patch.json') : undefined;
+  if (patchFile) writeFileSync(patchFile, JSON.stringify(patches, null, 2));
   const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--focus', focus], {
-    env: { ...process.env, ...env, SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: out, SVC_TIMEOUT_SERVICE_SYNC: '15000', SVC_TIMEOUT_PODS_READY: '40000' },
+    env: childEnv({
+      SVC_WORKLOAD_PATCH: patchFile,
+      SVC_CLUSTER_NAME: NAME,
+      SVC_KEEP_CLUSTER: '1',
+      SVC_RESULTS: out,
+      SVC_TIMEOUT_SERVICE_SYNC: '15000',
+      SVC_TIMEOUT_PODS_READY: '40000',
+    }),
     allowFailure: true,
     timeoutMs: 600_000,
   });
@@ -143,13 +216,13 @@ async function runSpecs(focus: string, tag: string, env: Record<string, string> 
 const outcomes: Outcome[] = [];
 const only = process.argv[2] ? new RegExp(process.argv[2], 'i') : undefined;
 try {
-  await new LocalProvider().up({ name: NAME, nodes: 2 });
+  await new LocalProvider(settings).up({ name: NAME, nodes: 2 });
   for (const [i, fault] of FAULTS.entries()) {
     if (only && !only.test(fault.name)) continue;
     await fault.inject?.();
     let broken;
     try {
-      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.env);
+      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.patches);
     } finally {
       await fault.undo?.();
     }
@@ -161,7 +234,8 @@ try {
   }
 } finally {
   clearInterval(dnatLoop);
-  await new LocalProvider().down(NAME);
+  clearInterval(unreadyLoop);
+  await new LocalProvider(settings).down(NAME);
 }
 
 const count = (k: keyof Outcome) => outcomes.filter((o) => o[k]).length;

@@ -4,10 +4,14 @@
 // that cover the same ground; both wall times, their ratio, and what each side checks.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, repoRoot, resultsDir, versions } from '../helpers/config.js';
+import { repoRoot, versions } from '../helpers/config.js';
 import { containerdSocket } from '../helpers/cluster/local/configs.js';
 import { clusterLayout } from '../helpers/cluster/local/layout.js';
 import { run } from '../helpers/host/run.js';
+import { readSettings } from '../helpers/settings.js';
+
+const settings = readSettings();
+const { cacheDir, resultsDir } = settings;
 
 /** Each upstream Conformance test of the overlap, and the spec of ours that covers the same ground. */
 export const OVERLAP: { upstream: string; ours: string; oursCheck: string }[] = [
@@ -50,7 +54,7 @@ export async function prepareUpstream(clusterName: string, nodes: number): Promi
   await run('bash', [join(repoRoot, 'setup', 'build-go.sh'), 'e2e'], { timeoutMs: 3_600_000 });
   await run('bash', [join(repoRoot, 'setup', 'build-e2e-images.sh')], { timeoutMs: 1_800_000 });
   const dir = join(cacheDir, 'images-e2e');
-  for (const node of clusterLayout(clusterName, nodes).nodes) {
+  for (const node of clusterLayout(clusterName, nodes, settings).nodes) {
     for (const archive of readdirSync(dir).filter((f) => f.endsWith('.tar'))) {
       await run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', join(dir, archive)], { where: `for ${node.name}` });
     }

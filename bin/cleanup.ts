@@ -3,8 +3,8 @@
 // namespace and cluster-scoped object labelled svc-conformance.io/run-id, grouped by run.
 import { openKubeconfig, reachApi } from '../helpers/cluster/attach.js';
 import { UsageError } from '../helpers/errors.js';
-import { cleanupLeftovers, findLeftovers } from '../helpers/suite/cleanup.js';
-import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
+import { cleanupLeftovers, findLeftovers } from '../helpers/cluster/cleanup.js';
+import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

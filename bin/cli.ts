@@ -1,29 +1,28 @@
-// svc-conformance: the command line (DESIGN.md "Command-line contract").
+// svc-conformance: the command line.
 //   run [--provider P] [--kubeconfig F] [--preset quick|full] [--focus RE] [--skip RE] ...
 //   test, list, diagnose NS/SERVICE, cleanup --kubeconfig F, cluster up|down
 // Exit codes: 0 passed, 1 a check failed, 2 bad usage or no cluster (one line says why);
 // a run stopped by SIGINT/SIGTERM removes what it made and exits 130/143.
+// The flags become SVC_* variables of this process's settings (helpers/settings.ts) and of
+// the vitest it starts, so both read the same settings.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterOptionsFromEnv, requireProvider } from '../helpers/cluster/choose.js';
-import { DEFAULT_LOCAL_NAME, LocalProvider } from '../helpers/cluster/local.js';
-import { DEFAULT_KIND_NAME, KindProvider } from '../helpers/cluster/kind.js';
-import { DEFAULT_K3S_NAME, K3sProvider } from '../helpers/cluster/k3s.js';
-import { repoRoot, resultsDir } from '../helpers/config.js';
+import { newRunId, checkRunId } from '../helpers/cluster/run-id.js';
+import { clusterOptions, providerNamed } from '../helpers/cluster/providers.js';
+import { repoRoot } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
+import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
+import { childEnv, readSettings, type Settings } from '../helpers/settings.js';
+import { suitesDir } from '../helpers/suite/presets.js';
+import { selectChecks } from '../helpers/suite/selection.js';
+import { openSession, type Session } from '../helpers/suite/session.js';
+import { formatSpecList, listSpecs } from '../helpers/suite/spec-list.js';
 import { cleanupCommand } from './cleanup.js';
 import { diagnoseService } from './diagnose.js';
 import { Interrupt } from './interrupt.js';
-import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
-import { formatSpecList, listSpecs } from '../helpers/report/spec-list.js';
-import { suitesDir } from '../helpers/suite/presets.js';
-import { nodeAccessChoice } from '../helpers/node/node-access.js';
-import { checkRunId, newRunId } from '../helpers/suite/run-id.js';
-import { selectChecks } from '../helpers/suite/selection.js';
-import { openSession, type Session } from '../helpers/suite/session.js';
 
 const USAGE = `usage: svc-conformance <command>
   run [--preset quick|full] [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
@@ -76,71 +75,79 @@ function parse(argv: string[]) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let debug = false;
   try {
     const { values, positionals } = parse(argv);
     if (values.help || positionals.length === 0) {
       console.log(USAGE);
       return values.help ? 0 : 2;
     }
-    applyToEnv(values);
+    const env = childEnv(flagsAsEnv(values));
+    const settings = readSettings(env); // validates every value now: a bad one ends here with exit 2
+    debug = settings.debug;
     const [command, sub] = positionals;
     switch (command) {
       case 'run': {
         // Which checks run is settled before any cluster exists: a filter that keeps none is exit 2.
         const selection = selectChecks({ preset: values.preset, focus: values.focus, skip: values.skip });
-        return await runTests(['--project', 'suites', ...selection.vitestArgs], values);
+        return await runTests(['--project', 'suites', ...selection.vitestArgs], values, settings, env);
       }
       case 'test':
-        return await runTests([], values, process.env.CI === 'true' || !!values.selftest);
+        return await runTests([], values, settings, env, settings.ci || !!values.selftest);
       case 'diagnose':
-        return await diagnoseService(sub, process.env.SVC_KUBECONFIG, values.context);
+        return await diagnoseService(sub, settings);
       case 'cleanup':
-        return await cleanupCommand(process.env.SVC_KUBECONFIG, values.context, values['older-than'], values['run-id']);
+        return await cleanupCommand(settings.run.kubeconfig, values.context, values['older-than'], values['run-id']);
       case 'list':
         console.log(formatSpecList(listSpecs(suitesDir)));
         return 0;
       case 'cluster':
-        return await cluster(sub, values.provider, values.name);
+        return await cluster(sub, settings);
       default:
         throw new UsageError(`unknown command "${command}"; run svc-conformance --help`);
     }
   } catch (error) {
-    return fail(error);
+    return fail(error, debug);
   }
 }
 
-/** Every cluster option travels as an SVC_* variable, so vitest's workers see the same. */
-function applyToEnv(values: Values): void {
-  const set = (key: string, value: string | undefined) => value !== undefined && (process.env[key] = value);
-  set('SVC_PROVIDER', values.provider);
-  set('SVC_KUBECONFIG', values.kubeconfig);
-  set('SVC_CONTEXT', values.context);
-  set('SVC_NODES', values.nodes);
-  set('SVC_PROXY_MODE', values['proxy-mode']);
-  set('SVC_KIND_CONFIG', values['kind-config']);
-  set('SVC_NODE_ACCESS', values['node-access']);
-  set('SVC_CLUSTER_NAME', values.name);
-  set('SVC_PRESET', values.preset);
-  if (values['keep-cluster']) process.env.SVC_KEEP_CLUSTER = '1';
-  clusterOptionsFromEnv(); // validates now, so bad values end here with exit 2
-  nodeAccessChoice();
+/** Every cluster option travels as an SVC_* variable, so vitest's workers read the same settings. */
+function flagsAsEnv(values: Values): Record<string, string | undefined> {
+  return {
+    SVC_PROVIDER: values.provider,
+    SVC_KUBECONFIG: values.kubeconfig,
+    SVC_CONTEXT: values.context,
+    SVC_NODES: values.nodes,
+    SVC_PROXY_MODE: values['proxy-mode'],
+    SVC_KIND_CONFIG: values['kind-config'],
+    SVC_NODE_ACCESS: values['node-access'],
+    SVC_CLUSTER_NAME: values.name,
+    SVC_PRESET: values.preset,
+    SVC_KEEP_CLUSTER: values['keep-cluster'] ? '1' : undefined,
+  };
 }
 
-async function cluster(action: string | undefined, provider = 'local', asked?: string): Promise<number> {
-  if (action !== 'up' && action !== 'down') throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
-  if ((await requireProvider(provider)) === 'existing') throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
-  const local = provider === 'kind' ? new KindProvider() : provider === 'k3s' ? new K3sProvider() : new LocalProvider();
-  const name = asked ?? (provider === 'kind' ? DEFAULT_KIND_NAME : provider === 'k3s' ? DEFAULT_K3S_NAME : DEFAULT_LOCAL_NAME);
+async function cluster(action: string | undefined, settings: Settings): Promise<number> {
+  if (action !== 'up' && action !== 'down') {
+    throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
+  }
+  const name = settings.run.provider ?? 'local';
+  if (name === 'existing') {
+    throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
+  }
+  const provider = await providerNamed(name, settings);
+  const clusterName = settings.run.clusterName ?? provider.defaultClusterName;
+  const started = Date.now();
+  const took = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   if (action === 'up') {
-    const started = Date.now();
-    const handle = await wrapClusterError(local.up({ ...clusterOptionsFromEnv(), name }));
-    console.error(`cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${((Date.now() - started) / 1000).toFixed(1)}s (kube-proxy ${handle.capabilities.proxyMode})`);
+    const handle = await wrapClusterError(provider.up({ ...clusterOptions(settings), name: clusterName }));
+    const proxy = handle.capabilities.proxyMode;
+    console.error(`cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${took()} (kube-proxy ${proxy})`);
     console.log(handle.kubeconfig);
     return 0;
   }
-  const started = Date.now();
-  await local.down(name);
-  console.error(`cluster ${name}: removed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  await provider.down(clusterName);
+  console.error(`cluster ${clusterName}: removed in ${took()}`);
   return 0;
 }
 
@@ -149,28 +156,38 @@ async function cluster(action: string | undefined, provider = 'local', asked?: s
  * what the run made: after success, after failure, and on SIGINT/SIGTERM (vitest runs in its
  * own process group, stopped whole before the cleanup starts).
  */
-async function runTests(vitestArgs: string[], values: Values, selftest = false): Promise<number> {
-  const runId = checkRunId(values['run-id'] ?? (process.env.SVC_RUN_ID || newRunId()));
+async function runTests(
+  vitestArgs: string[],
+  values: Values,
+  settings: Settings,
+  env: Record<string, string>,
+  selftest = false,
+): Promise<number> {
+  const runId = checkRunId(values['run-id'] ?? (settings.run.runId || newRunId()));
+  const resultsDir = settings.resultsDir;
   const interrupt = new Interrupt();
   try {
-    const session = await wrapClusterError(openSession(runId, (line) => console.log(line)));
+    const session = await wrapClusterError(openSession(runId, settings, (line) => console.log(line)));
     if (interrupt.signal) return await stopped(session, interrupt);
     mkdirSync(resultsDir, { recursive: true });
     for (const old of ['summary.json', 'report.md', 'diagnostics']) rmSync(join(resultsDir, old), { recursive: true, force: true });
     // Per run, outside the results dir: two runs from one checkout must not read each other's cluster.
     const handleFile = join(mkdtempSync(join(tmpdir(), `svc-conformance-${runId}-`)), 'cluster.json');
     writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
-    const env = { ...process.env, SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_RESULTS: resultsDir, ...(values.junit ? { SVC_JUNIT: values.junit } : {}) };
+    const runEnv = childEnv(
+      { SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_RESULTS: resultsDir, SVC_JUNIT: values.junit },
+      env,
+    );
     const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-    const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env, stdio: 'inherit', detached: true });
+    const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env: runEnv, stdio: 'inherit', detached: true });
     const code = await interrupt.wait(child);
     rmSync(dirname(handleFile), { recursive: true, force: true });
     if (interrupt.signal) return await stopped(session, interrupt);
     await closeQuietly(session);
-    addJunitProperties(values.junit ?? join(resultsDir, 'junit.xml'), clusterProperties(session.handle, runId));
-    const faults = selftest ? await runSelftest() : { passed: 0, failed: 0 };
+    addJunitProperties(values.junit ?? settings.junitFile, clusterProperties(session.handle, runId));
+    const faults = selftest ? await runSelftest(resultsDir, env) : { passed: 0, failed: 0 };
     console.log(`report: ${join(resultsDir, 'report.md')}`);
-    printClosingLine(code, faults);
+    printClosingLine(resultsDir, code, faults);
     return code === 0 && faults.failed === 0 ? 0 : 1;
   } finally {
     interrupt.dispose();
@@ -186,10 +203,10 @@ async function stopped(session: Session, interrupt: Interrupt): Promise<number> 
 }
 
 /** npm run selftest, counted as one check per fault: detected, right cause, green after undo. */
-async function runSelftest(): Promise<{ passed: number; failed: number }> {
+async function runSelftest(resultsDir: string, env: Record<string, string>): Promise<{ passed: number; failed: number }> {
   rmSync(join(resultsDir, 'selftest.json'), { force: true }); // a crashed self-test must not read an old result
   const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], { cwd: repoRoot, stdio: 'inherit' });
+  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], { cwd: repoRoot, env, stdio: 'inherit' });
   await new Promise((resolve) => child.on('exit', resolve));
   try {
     const { outcomes } = JSON.parse(readFileSync(join(resultsDir, 'selftest.json'), 'utf8')) as { outcomes: { detected: boolean; rightCause: boolean; greenAfterUndo: boolean }[] };
@@ -201,7 +218,7 @@ async function runSelftest(): Promise<{ passed: number; failed: number }> {
 }
 
 /** `N passed, N failed, N skipped`, alone on the last line, from the summary reporter's totals. */
-function printClosingLine(vitestExit: number, extra = { passed: 0, failed: 0 }): void {
+function printClosingLine(resultsDir: string, vitestExit: number, extra = { passed: 0, failed: 0 }): void {
   let totals = { passed: 0, failed: 0, skipped: 0 };
   try {
     totals = JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8'));
@@ -230,10 +247,10 @@ async function wrapClusterError<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-function fail(error: unknown): number {
+function fail(error: unknown, debug: boolean): number {
   if (error instanceof UsageError) {
     console.error(`svc-conformance: ${error.message.split('\n')[0]}`);
-    if (process.env.SVC_DEBUG && error.cause) console.error(error.cause);
+    if (debug && error.cause) console.error(error.cause);
     return 2;
   }
   console.error(error);

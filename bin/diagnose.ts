@@ -6,30 +6,31 @@ import { attachByKubeconfig } from '../helpers/cluster/attach.js';
 import { formatChecklist, runChecklist } from '../helpers/diagnose/checklist.js';
 import { collectEvidence } from '../helpers/diagnose/evidence.js';
 import { evidenceMarkdown } from '../helpers/diagnose/report.js';
-import { cleanupRun } from '../helpers/suite/cleanup.js';
-import { clusterFromHandle } from '../helpers/suite/fixtures.js';
-import { startClientPod } from '../helpers/workloads/client-pod.js';
-import { resultsDir } from '../helpers/config.js';
+import { cleanupRun } from '../helpers/cluster/cleanup.js';
+import { clusterFromHandle } from '../helpers/cluster/cluster.js';
+import { newRunId } from '../helpers/cluster/run-id.js';
 import { UsageError } from '../helpers/errors.js';
-import { newRunId } from '../helpers/suite/run-id.js';
+import type { Settings } from '../helpers/settings.js';
+import { startClientPod } from '../helpers/workloads/client-pod.js';
 
-export /** The guide on a user's Service: exit 0 healthy, 1 a problem found, 2 could not check. */
-async function diagnoseService(target: string | undefined, kubeconfig: string | undefined, context: string | undefined): Promise<number> {
+/** The guide on a user's Service: exit 0 healthy, 1 a problem found, 2 could not check. */
+export async function diagnoseService(target: string | undefined, settings: Settings): Promise<number> {
+  const { kubeconfig, context } = settings.run;
   const [namespace, service, extra] = (target ?? '').split('/');
   if (!namespace || !service || extra !== undefined) throw new UsageError('diagnose needs NAMESPACE/SERVICE; e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config');
   if (!kubeconfig) throw new UsageError('diagnose needs a cluster; pass --kubeconfig FILE (a kubeconfig is never picked up implicitly)');
   const handle = await attachByKubeconfig(kubeconfig, context);
   const runId = newRunId();
-  const cluster = clusterFromHandle(handle, runId);
-  const ev = await collectEvidence(handle, namespace, service);
+  const cluster = clusterFromHandle(handle, runId, settings);
+  const ev = await collectEvidence(cluster, namespace, service);
   if (!ev.found) throw new UsageError(`Service ${namespace}/${service} does not exist; check the name and namespace (kubectl get svc -n ${namespace})`);
   try {
     const client = await startClientPod(cluster, await cluster.namespace('diagnose'));
-    const { items, verdict, healthy } = await runChecklist(handle, ev, client);
+    const { items, verdict, healthy } = await runChecklist(cluster, ev, client);
     console.log(`diagnose ${namespace}/${service} on ${handle.provider} cluster ${handle.name}\n`);
     console.log(formatChecklist(items, verdict, healthy));
-    mkdirSync(join(resultsDir, 'diagnostics'), { recursive: true });
-    writeFileSync(join(resultsDir, 'diagnostics', `diagnose-${namespace}-${service}.md`), evidenceMarkdown(`diagnose ${namespace}/${service}`, ev, verdict));
+    mkdirSync(join(settings.resultsDir, 'diagnostics'), { recursive: true });
+    writeFileSync(join(settings.resultsDir, 'diagnostics', `diagnose-${namespace}-${service}.md`), evidenceMarkdown(`diagnose ${namespace}/${service}`, ev, verdict));
     return healthy ? 0 : 1;
   } finally {
     await cleanupRun(handle, runId);

@@ -10,7 +10,7 @@ import { containerName } from '../helpers/cluster/k3s.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
-import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
+import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { cliEnv, contextOf, keptCluster, KEPT, NONE, runCli, type CliResult } from './cli.js';
 import { localClusterLeftovers, runObjects } from './leftovers.js';
 import { kubeconfigForServiceAccount } from './service-account.js';

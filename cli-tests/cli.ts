@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../helpers/config.js';
+import { envWithout } from '../helpers/settings.js';
 
 export const CLI = join(repoRoot, 'bin', 'svc-conformance.js');
 
@@ -27,12 +28,11 @@ export const THROWAWAY: TestClusterEnv = { name: 'clik', nodeSubnet: '10.248.0.0
 export const NONE: TestClusterEnv = { name: 'clix', nodeSubnet: '10.247.0.0/24', podCIDR: '10.234.0.0/16', serviceCIDR: '10.114.0.0/16', dnsIP: '10.114.0.10' };
 
 /** The settings of a run in progress (an outer `npm test`) must not leak into the runs under test. */
-const RUN_SETTINGS = /^SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP)$/;
+const RUN_SETTINGS = /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH))$/;
 
 export function cliEnv(cluster: TestClusterEnv, results = mkdtempSync(join(tmpdir(), 'svc-cli-results-'))): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUN_SETTINGS.test(k) && k !== 'CI'));
   return {
-    ...env,
+    ...envWithout(RUN_SETTINGS),
     SVC_CLUSTER_NAME: cluster.name,
     SVC_NODE_SUBNET: cluster.nodeSubnet,
     SVC_POD_CIDR: cluster.podCIDR,

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
 import { waitFor } from '../helpers/kube/wait.js';
-import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
+import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { cliEnv, contextOf, keptCluster, KEPT, startCli, THROWAWAY } from './cli.js';
 import { leftAfterRun, localClusterLeftovers, nodeRulesOf, runProcesses } from './leftovers.js';
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
-import { RUN_ID_LABEL } from '../helpers/suite/run-id.js';
+import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import type { TestClusterEnv } from './cli.js';
 
 /** Everything of local cluster `c` that down() must remove: state, netns, links, routes, nft, cgroups, mounts, processes. */

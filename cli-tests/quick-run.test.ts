@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../helpers/kube/client.js';
-import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../helpers/suite/run-id.js';
+import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { cliEnv, keptCluster, KEPT, runCli } from './cli.js';
 import { shippedRoleKubeconfigFile } from './service-account.js';
 import { leftAfterRun, runObjects } from './leftovers.js';

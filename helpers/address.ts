@@ -3,3 +3,8 @@
 export function hostPort(ip: string, port: number | string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/** "10.250.0.11:41234" → "10.250.0.11", "[fd00::3]:80" → "fd00::3": the inverse of hostPort. */
+export function hostOf(address: string): string {
+  return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}

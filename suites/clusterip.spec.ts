@@ -3,6 +3,7 @@
 // A failure usually means: kube-proxy not running or its rules for one endpoint missing; or the pods themselves.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -13,6 +14,7 @@ import { hostPort } from '../helpers/address.js';
 describe('Does the Service work by IP?', () => {
   const cluster = useCluster();
   const ns = useNamespace('clusterip');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {

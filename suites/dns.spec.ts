@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { parseResolvConf } from '../helpers/parse/resolv-conf.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -21,6 +22,7 @@ const startAnyClient = (cluster: ReturnType<typeof useCluster>) => (anyClient ??
 describe('Does the Service work by DNS name?', () => {
   const cluster = useCluster();
   const ns = useNamespace('dns');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod, other: ClientPod;
 
   beforeAll(async () => {

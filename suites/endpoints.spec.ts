@@ -8,6 +8,7 @@ import { explainNoEndpoints } from '../helpers/diagnose/endpoints.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { endpointsOf, endpointSliceAddresses, getService } from '../helpers/kube/services.js';
 import { waitFor } from '../helpers/kube/wait.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
@@ -18,6 +19,7 @@ const flippableReadiness = { exec: { command: ['sh', '-c', '[ ! -s /tmp/unready 
 describe('Does the Service have any Endpoints?', () => {
   const cluster = useCluster();
   const ns = useNamespace('endpoints');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
   const expected = () => app.pods.map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true })).sort(byAddress);
   const listed = (list: { address: string; podUid?: string; ready: boolean }[]) => list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);

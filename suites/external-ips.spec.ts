@@ -10,6 +10,7 @@ import { run } from '../helpers/host/run.js';
 import { externalHttp, externalSkipReason, routeFromExternal } from '../helpers/node/external-client.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -21,6 +22,7 @@ const TRIES = 6;
 describe('Beyond the guide: externalIPs', () => {
   const cluster = useCluster();
   const ns = useNamespace('extip');
+  useDiagnosis(ns, 'hostnames');
   const reason = externalSkipReason(cluster);
   const externalIP = cluster.external ? hostInRange(cluster.external.externalIPRange, 10)! : ''; // 10.251.0.10 on the local cluster
   const node = cluster.nodes[0];

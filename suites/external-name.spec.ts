@@ -5,6 +5,7 @@
 // A failure usually means: CoreDNS's kubernetes plugin does not serve ExternalName records.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { createExternalName } from '../helpers/workloads/external-name.js';
@@ -15,6 +16,7 @@ const ALIAS = 'hostnames-alias';
 describe('Beyond the guide: ExternalName', () => {
   const cluster = useCluster();
   const ns = useNamespace('extname');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod, target: string;
 
   beforeAll(async () => {

@@ -8,9 +8,10 @@ import { because } from '../helpers/diagnose/guide.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
-import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
-import { hostPort } from '../helpers/address.js';
+import { deployHostnames, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostOf, hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
@@ -22,6 +23,7 @@ function skipReason(nodes: number, external: string | undefined): string | undef
 describe('Beyond the guide: externalTrafficPolicy', () => {
   const cluster = useCluster();
   const ns = useNamespace('etp');
+  useDiagnosis(ns, 'hostnames');
   const reason = skipReason(cluster.nodes.length, externalSkipReason(cluster));
   const [withBackend, without] = cluster.nodes;
   let app: Hostnames, nodePort: number;

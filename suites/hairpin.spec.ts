@@ -4,11 +4,11 @@
 // A failure usually means: hairpin mode off on the pod's bridge port (CNI bridge hairpinMode false).
 import type * as k8s from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { images } from '../helpers/config.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { describeHairpin, podBridgePort } from '../helpers/node/bridge-port.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import type { Tally } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -16,16 +16,17 @@ import { RESTRICTED_CONTAINER } from '../helpers/workloads/security.js';
 import { hostPort } from '../helpers/address.js';
 
 /** A sidecar with the probe, so the pod can call its own Service from inside itself. */
-const probeSidecar: k8s.V1Container = { name: 'probe', image: images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER };
+const probeSidecar = (image: string): k8s.V1Container => ({ name: 'probe', image, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER });
 
 describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   const cluster = useCluster();
   const ns = useNamespace('hairpin');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
   const inPod = (command: string[]) => execInPod(cluster.kube, { namespace: ns, name: app.pods[0].name, container: 'probe' }, command);
 
   beforeAll(async () => {
-    app = await deployHostnames(cluster, ns, { replicas: 1, tweak: { deployment: (d) => d.spec!.template.spec!.containers.push(probeSidecar) } });
+    app = await deployHostnames(cluster, ns, { replicas: 1, tweak: { deployment: (d) => d.spec!.template.spec!.containers.push(probeSidecar(cluster.settings.images.client)) } });
   });
 
   it('reaches itself through its own ClusterIP', async () => {

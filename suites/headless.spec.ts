@@ -6,9 +6,9 @@
 // A failure usually means: CoreDNS does not follow the EndpointSlices (or ignores readiness), or the pods'
 // hostname/subdomain does not match the Service.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { timeouts } from '../helpers/config.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { waitFor } from '../helpers/kube/wait.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHeadless, FRESH_NAME, setUnready, waitForNotReadyEndpoint, type Headless } from '../helpers/workloads/headless.js';
@@ -16,6 +16,7 @@ import { deployHeadless, FRESH_NAME, setUnready, waitForNotReadyEndpoint, type H
 describe('Beyond the guide: headless Services', () => {
   const cluster = useCluster();
   const ns = useNamespace('headless');
+  useDiagnosis(ns, 'web');
   let web: Headless, client: ClientPod;
   const ips = () => web.pods.map((p) => p.ip).sort();
 
@@ -43,10 +44,10 @@ describe('Beyond the guide: headless Services', () => {
     // Asked of a Service name no one asked before, so no cached answer stands in for CoreDNS's view.
     const want = rest.map((p) => p.ip).sort();
     let seen: string[] = [];
-    const left = await waitFor(`"${FRESH_NAME}" answering without ${gone.name}`, timeouts.serviceSync, async () => {
+    const left = await waitFor(`"${FRESH_NAME}" answering without ${gone.name}`, cluster.settings.timeouts.serviceSync, async () => {
       seen = [...((await client.resolve(FRESH_NAME)).addrs ?? [])].sort();
       return { done: seen.join() === want.join(), seen: seen.join(', '), value: true };
     }).catch(() => false);
-    expect(left, because('headless', `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ')} after ${timeouts.serviceSync} ms`)).toBe(true);
+    expect(left, because('headless', `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ')} after ${cluster.settings.timeouts.serviceSync} ms`)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@
 // the CNI gives pods no IPv6 address.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -13,6 +14,7 @@ import { describeDistribution, roundRobin } from '../helpers/workloads/round-rob
 describe('Beyond the guide: IPv6 and dual-stack', () => {
   const cluster = useCluster();
   const ns = useNamespace('ipfam');
+  useDiagnosis(ns, 'hostnames');
   const families = cluster.capabilities.ipFamilies;
   const reason = families.includes('IPv6')
     ? undefined

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { ipvsVirtualServerOnNode, iptablesRulesOnNode, nftRulesOnNode } from '../helpers/node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { skipAllWith, useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
@@ -18,6 +19,7 @@ describe('Is kube-proxy writing iptables rules?', () => {
   const noAccess = nodeAccessSkipReason(cluster);
   skipAllWith(noAccess);
   const ns = useNamespace('rules');
+  useDiagnosis(ns, 'hostnames');
   const mode = cluster.capabilities.proxyMode;
   let app: Hostnames;
   const service = () => ({ namespace: ns, name: 'hostnames', portName: 'default' });

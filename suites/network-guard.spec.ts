@@ -7,7 +7,6 @@
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GUARD_TARGETS, guardSkipReason, readGuard, unownedServiceIP, type GuardCounters } from '../helpers/cluster/guard.js';
-import { localNetwork } from '../helpers/config.js';
 import { nodeDial } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { skipAllWith, useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -56,7 +55,7 @@ describe('Network guard (nothing leaves the machine)', () => {
 
   it('does not answer a Service IP that no Service owns, and sends nothing out for it', async ({ skip }) => {
     const before = (await readGuard(cluster))!;
-    const range = local ? localNetwork.serviceCIDR : await serviceRangeOf(cluster);
+    const range = local ? cluster.settings.network.serviceCIDR : await serviceRangeOf(cluster);
     if (!range) skip('the kubernetes Service has no IPv4 ClusterIP at the start of a /16 here, so no unowned Service address can be named');
     const address = `${unownedServiceIP(range!)}:80`;
     const fromPod = await client.dial(address);

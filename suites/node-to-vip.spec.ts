@@ -6,6 +6,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import { kubeProxyStatus } from '../helpers/node/kube-proxy.js';
 import { nodeHttp } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { skipAllWith, useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostPort } from '../helpers/address.js';
@@ -15,6 +16,7 @@ describe('Is kube-proxy proxying?', () => {
   const noAccess = nodeAccessSkipReason(cluster);
   skipAllWith(noAccess);
   const ns = useNamespace('node-vip');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
 
   beforeAll(async () => {

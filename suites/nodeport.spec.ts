@@ -11,16 +11,18 @@ import { externalHttp, externalSkipReason } from '../helpers/node/external-clien
 import { nodeHttp } from '../helpers/node/node-probe.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
-import { deployHostnames, hostOf, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
-import { hostPort } from '../helpers/address.js';
+import { deployHostnames, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { hostOf, hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
 describe('Beyond the guide: NodePort', () => {
   const cluster = useCluster();
   const ns = useNamespace('nodeport');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod, nodePort: number;
   const names = () => app.pods.map((p) => p.name);
 

@@ -6,15 +6,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { nodeHttp } from '../helpers/node/node-probe.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
-import { deployHostnames, HOSTNAMES_PORT, type BackendPod, type Hostnames } from '../helpers/workloads/hostnames.js';
+import type { BackendPod } from '../helpers/workloads/backends.js';
+import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { groupByPath, pathVerdict } from '../helpers/workloads/node-paths.js';
 import { hostPort } from '../helpers/address.js';
 
 describe('Are the Pods working?', () => {
   const cluster = useCluster();
   const ns = useNamespace('pods');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { serviceDefinitionProblems } from '../helpers/diagnose/service-definition.js';
 import { getService, podsSelectedBy } from '../helpers/kube/services.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { addService, deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -14,6 +15,7 @@ import { hostPort } from '../helpers/address.js';
 describe('Is the Service defined correctly?', () => {
   const cluster = useCluster();
   const ns = useNamespace('definition');
+  useDiagnosis(ns, 'hostnames', 'hostnames-named');
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {

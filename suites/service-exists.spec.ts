@@ -6,12 +6,14 @@ import { isIP } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { getService } from '../helpers/kube/services.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames } from '../helpers/workloads/hostnames.js';
 
 describe('Does the Service exist?', () => {
   const cluster = useCluster();
   const ns = useNamespace('exists');
+  useDiagnosis(ns, 'hostnames');
 
   beforeAll(async () => {
     await deployHostnames(cluster, ns, { waitReady: false });

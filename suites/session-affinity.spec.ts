@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { iptablesRulesOnNode, nftRulesOnNode } from '../helpers/node/proxy-rules.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { addService, deployHostnames, type ExtraService, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -18,6 +19,7 @@ const REQUESTS = 30;
 describe('Beyond the guide: session affinity', () => {
   const cluster = useCluster();
   const ns = useNamespace('affinity');
+  useDiagnosis(ns, 'hostnames', 'hostnames-sticky');
   let app: Hostnames, sticky: ExtraService, client: ClientPod;
 
   beforeAll(async () => {

@@ -3,6 +3,7 @@
 // A failure usually means: the image is missing on the nodes, or the container listens on another port.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -11,6 +12,7 @@ import { hostPort } from '../helpers/address.js';
 describe('Running commands in a Pod', () => {
   const cluster = useCluster();
   const ns = useNamespace('setup');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {

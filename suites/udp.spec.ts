@@ -6,9 +6,9 @@
 // of removed UDP endpoints (the classic stale-DNS-server bug).
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { timeouts } from '../helpers/config.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { waitFor } from '../helpers/kube/wait.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod, type FlowResult } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -19,6 +19,7 @@ import { endpointSliceAddresses } from '../helpers/kube/services.js';
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
   const ns = useNamespace('udp');
+  useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod;
   const address = () => `${hostPort(app.clusterIP, app.port)}`;
 
@@ -51,7 +52,7 @@ describe('Beyond the guide: UDP', () => {
     expect(pod, because('udp', `the flow from port ${localPort} was answered by ${describeFlow(first)}, not by one backend`)).toBeDefined();
 
     await cluster.kube.core.deleteNamespacedPod({ namespace: ns, name: pod!.name, gracePeriodSeconds: 0 });
-    await waitFor(`${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`, timeouts.podsReady, async () => {
+    await waitFor(`${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`, cluster.settings.timeouts.podsReady, async () => {
       const ips = (await endpointSliceAddresses(cluster.kube, ns, app.name)).filter((e) => e.ready).map((e) => e.ip);
       return { done: !ips.includes(pod!.ip), seen: ips.join(', ') };
     });
@@ -59,13 +60,13 @@ describe('Beyond the guide: UDP', () => {
     // The same source port again: while kube-proxy keeps the old entry, every datagram goes to the dead pod.
     const live = app.pods.filter((p) => p !== pod).map((p) => p.name);
     let last: FlowResult | undefined;
-    const moved = await waitFor(`the flow from port ${localPort} answered by a live backend`, timeouts.serviceSync, async () => {
+    const moved = await waitFor(`the flow from port ${localPort} answered by a live backend`, cluster.settings.timeouts.serviceSync, async () => {
       last = await flow(3);
       return { done: live.includes(last.sequence.at(-1) ?? ''), seen: describeFlow(last), value: true };
     }).catch(() => false);
     expect(
       moved,
-      because('udp', `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${timeouts.serviceSync} ms: its conntrack entry was not cleared`),
+      because('udp', `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${cluster.settings.timeouts.serviceSync} ms: its conntrack entry was not cleared`),
     ).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
 import { Kube, statusCode } from '../kube/client.js';
+import { internalIP } from '../kube/nodes.js';
 import { STATE_ROOT } from './local/layout.js';
 import type { ClusterHandle } from './provider.js';
 
@@ -34,7 +35,7 @@ export async function attachByKubeconfig(kubeconfig: string, context?: string): 
       clusterDomain: 'cluster.local',
       dnsIP: dns?.spec?.clusterIP ?? '',
     },
-    nodes: nodes.map((n) => ({ name: n.metadata!.name!, internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' })),
+    nodes: nodes.map((n) => ({ name: n.metadata!.name!, internalIP: internalIP(n) ?? '' })),
   };
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { kindGuardCounters, unownedServiceIP } from './guard.js';
+import { hostTableCounters, unownedServiceIP } from './guard.js';
 import { cidrsOverlap } from './local/network.js';
 
 describe('unownedServiceIP', () => {
@@ -19,9 +19,9 @@ describe('cidrsOverlap', () => {
   });
 });
 
-describe('kindGuardCounters', () => {
+describe('hostTableCounters', () => {
   it('sums the prerouting and forward drops, and the postrouting drops, of the kind guard table', () => {
     const recorded = readFileSync(new URL('../parse/fixtures/nft-kind-guard.json', import.meta.url), 'utf8');
-    expect(kindGuardCounters(recorded)).toEqual({ fabricRejected: 84, uplinkStopped: 0 });
+    expect(hostTableCounters(recorded)).toEqual({ fabricRejected: 84, uplinkStopped: 0 });
   });
 });

@@ -1,8 +1,9 @@
 // The network guard, as the specs see it: the addresses nothing of ours owns, and the
 // counters that show where a packet for them died. Clusters whose network this project
 // built have them: the local provider's fabric and uplink table, and for kind and k3s the
-// host table svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
+// host table around their Docker network (setup/kind/network.sh).
 import { run } from '../host/run.js';
+import type { Cluster } from './cluster.js';
 import { clusterLayout, GUARD_TARGETS } from './local/layout.js';
 import { readGuardCounters } from './local/network.js';
 import type { ClusterHandle } from './provider.js';
@@ -16,22 +17,27 @@ export interface GuardCounters {
   uplinkStopped: number;
 }
 
-export async function readGuard(cluster: ClusterHandle): Promise<GuardCounters | undefined> {
-  if (cluster.provider === 'local') return readGuardCounters(clusterLayout(cluster.name, cluster.nodes.length));
-  if (cluster.provider === 'kind' || cluster.provider === 'k3s') {
-    const table = await run('nft', ['-j', 'list', 'table', 'inet', KIND_GUARD_TABLE], { allowFailure: true });
-    if (table.exitCode !== 0) throw new Error(`the kind network's guard (nft table inet ${KIND_GUARD_TABLE}) is missing: run setup/kind/network.sh (npm run setup -- --kind) before using kind or k3s`);
-    return kindGuardCounters(table.stdout);
+export async function readGuard(cluster: Cluster): Promise<GuardCounters | undefined> {
+  const guard = cluster.guard;
+  if (guard?.kind === 'local-fabric') {
+    return readGuardCounters(clusterLayout(cluster.name, cluster.nodes.length, cluster.settings));
+  }
+  if (guard?.kind === 'host-table') {
+    const table = await run('nft', ['-j', 'list', 'table', 'inet', guard.table], { allowFailure: true });
+    if (table.exitCode !== 0) {
+      throw new Error(
+        `the kind network's guard (nft table inet ${guard.table}) is missing: run setup/kind/network.sh (npm run setup -- --kind) before using kind or k3s`,
+      );
+    }
+    return hostTableCounters(table.stdout);
   }
   return undefined;
 }
 
 /** Why guard checks cannot run on this cluster; undefined when they can. */
 export function guardSkipReason(cluster: ClusterHandle): string | undefined {
-  return ['local', 'kind', 'k3s'].includes(cluster.provider) ? undefined : `the ${cluster.provider} provider's network is not this project's: it has no guard of ours to check`;
+  return cluster.guard ? undefined : `the ${cluster.provider} provider's network is not this project's: it has no guard of ours to check`;
 }
-
-export const KIND_GUARD_TABLE = 'svc_conformance_kind';
 
 /**
  * The kind guard's counters from `nft -j list table inet svc_conformance_kind`: packets
@@ -39,7 +45,7 @@ export const KIND_GUARD_TABLE = 'svc_conformance_kind';
  * dropped; and packets with a kind address leaving through any other interface
  * (postrouting, both families), which must not grow while a cluster runs.
  */
-export function kindGuardCounters(nftJson: string): GuardCounters {
+export function hostTableCounters(nftJson: string): GuardCounters {
   const doc = JSON.parse(nftJson) as { nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[] };
   const packets = (chain: string) =>
     doc.nftables.flatMap((o) => (o.rule?.chain === chain ? o.rule.expr : [])).reduce((n, e) => n + (e.counter?.packets ?? 0), 0);

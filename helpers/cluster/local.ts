@@ -6,18 +6,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { cacheDir, localNetwork, timeouts, versions } from '../config.js';
+import { versions } from '../config.js';
 import { run } from '../host/run.js';
 import { Kube } from '../kube/client.js';
+import { waitForReadyNodes } from '../kube/nodes.js';
 import { waitFor } from '../kube/wait.js';
 import { findArtifacts, type Artifacts } from './local/artifacts.js';
 import { containerdConfig, containerdSocket, cniConfig, kubeconfig, kubeletConfig, kubeProxyConfig } from './local/configs.js';
-import { apiserverArgs, importImages, unmountBelow, waitForDns, waitForNodesReady } from './local/bootstrap.js';
+import { apiserverArgs, importImages, unmountBelow, waitForDns } from './local/bootstrap.js';
 import { corednsObjects } from './local/coredns.js';
 import { createCgroup, killCgroupTree, startDaemon, stopDaemons, type Daemon } from './local/daemons.js';
 import { APISERVER_PORT, CGROUP_PARENT, clusterLayout, STATE_ROOT, type ClusterLayout, type NodeLayout } from './local/layout.js';
 import { createNetwork, destroyNetwork } from './local/network.js';
 import { createPki, type Pki } from './local/pki.js';
+import type { Settings } from '../settings.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider, ProxyMode } from './provider.js';
 
 export const DEFAULT_LOCAL_NAME = 'svc';
@@ -31,17 +33,25 @@ interface LocalState {
 
 export class LocalProvider implements ClusterProvider {
   readonly name = 'local' as const;
+  readonly defaultClusterName = DEFAULT_LOCAL_NAME;
   private daemons: Daemon[] = [];
+
+  constructor(private readonly settings: Settings) {}
+
+  /** Setup built what the cluster runs (one line naming what is missing and `npm run setup` otherwise). */
+  async check(): Promise<void> {
+    findArtifacts(this.settings);
+  }
 
   async up(options: ClusterOptions = {}): Promise<ClusterHandle> {
     const name = options.name ?? DEFAULT_LOCAL_NAME;
     const nodeCount = options.nodes ?? 1;
     const mode = options.proxyMode ?? 'iptables';
     requireLocalHost(mode);
-    const artifacts = findArtifacts();
-    const layout = clusterLayout(name, nodeCount);
+    const artifacts = findArtifacts(this.settings);
+    const layout = clusterLayout(name, nodeCount, this.settings);
 
-    if (await this.isUp(name, options)) return readState(name)!.handle;
+    if (await this.isUp(options)) return readState(name)!.handle;
     await this.down(name);
 
     try {
@@ -54,18 +64,18 @@ export class LocalProvider implements ClusterProvider {
   }
 
   /** A healthy cluster of this name and shape is running now (up() would reuse it). */
-  async isUp(name = DEFAULT_LOCAL_NAME, options: ClusterOptions = {}): Promise<boolean> {
-    const state = readState(name);
+  async isUp(options: ClusterOptions = {}): Promise<boolean> {
+    const state = readState(options.name ?? DEFAULT_LOCAL_NAME);
     return (
       !!state &&
       sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables') &&
-      state.imagesKey === imagesKey() &&
+      state.imagesKey === imagesKey(this.settings) &&
       (await this.healthy(state))
     );
   }
 
   async down(name = DEFAULT_LOCAL_NAME): Promise<void> {
-    const layout = clusterLayout(name, 8); // every node this cluster could have had
+    const layout = clusterLayout(name, 8, this.settings); // every node this cluster could have had
     const state = readState(name);
     await stopDaemons([...(state?.daemons ?? []), ...this.daemons].reverse());
     this.daemons = [];
@@ -95,7 +105,8 @@ export class LocalProvider implements ClusterProvider {
     ]);
     await this.start(layout, control, 'kube-apiserver', artifacts.k8s['kube-apiserver'], apiserverArgs(layout, pki));
     const kube = new Kube(layout.kubeconfig);
-    await waitFor('kube-apiserver answering /readyz', timeouts.clusterUp, async () => {
+    const budget = this.settings.timeouts.clusterUp;
+    await waitFor('kube-apiserver answering /readyz', budget, async () => {
       const res = await kube.core.listNamespace().then(() => 'ok', (e: Error) => e.message.split('\n')[0]);
       return { done: res === 'ok', seen: res };
     });
@@ -108,7 +119,7 @@ export class LocalProvider implements ClusterProvider {
     await this.start(layout, control, 'kube-controller-manager', artifacts.k8s['kube-controller-manager'], [
       `--kubeconfig=${await componentConfig('controller-manager.kubeconfig', 'system:kube-controller-manager', pki.controllerManager, local)}`,
       `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`, '--use-service-account-credentials=true',
-      `--cluster-name=svc-${layout.name}`, `--service-cluster-ip-range=${localNetwork.serviceCIDR}`, '--leader-elect=false', '--v=1',
+      `--cluster-name=svc-${layout.name}`, `--service-cluster-ip-range=${layout.network.serviceCIDR}`, '--leader-elect=false', '--v=1',
       '--bind-address=127.0.0.1', '--controllers=*,-cloud-node-lifecycle,-nodeipam',
     ]);
     await this.start(layout, control, 'kube-scheduler', artifacts.k8s['kube-scheduler'], [
@@ -123,15 +134,15 @@ export class LocalProvider implements ClusterProvider {
     for (const node of layout.nodes) {
       await this.startKubelet(layout, node, pki, resolvConf, artifacts, componentConfig);
       const proxyConfig = join(node.stateDir, 'kube-proxy.yaml');
-      await writeFile(proxyConfig, kubeProxyConfig(node, proxyKubeconfig, mode));
+      await writeFile(proxyConfig, kubeProxyConfig(node, proxyKubeconfig, mode, this.settings));
       await this.start(layout, node, 'kube-proxy', artifacts.k8s['kube-proxy'], [`--config=${proxyConfig}`, '--v=1']);
     }
 
-    await waitForNodesReady(kube, layout);
+    await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
     for (const node of layout.nodes) {
       await kube.core.patchNode({ name: node.name, body: { spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     }
-    await kube.apply(...corednsObjects());
+    await kube.apply(...corednsObjects(this.settings));
     await waitForDns(layout, artifacts);
 
     const handle: ClusterHandle = {
@@ -145,13 +156,18 @@ export class LocalProvider implements ClusterProvider {
         cni: 'bridge',
         ipFamilies: ['IPv4'],
         nodeCount: layout.nodes.length,
-        clusterDomain: localNetwork.clusterDomain,
-        dnsIP: localNetwork.dnsIP,
+        clusterDomain: layout.network.clusterDomain,
+        dnsIP: layout.network.dnsIP,
       },
-      nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, target: n.netns })),
-      external: { target: layout.fabricNetns, address: layout.fabricIP, externalIPRange: localNetwork.externalIPRange },
+      nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, shell: { via: 'netns', netns: n.netns } })),
+      external: {
+        shell: { via: 'netns', netns: layout.fabricNetns },
+        address: layout.fabricIP,
+        externalIPRange: layout.network.externalIPRange,
+      },
+      guard: { kind: 'local-fabric' },
     };
-    const state: LocalState = { handle, daemons: this.daemons, imagesKey: imagesKey() };
+    const state: LocalState = { handle, daemons: this.daemons, imagesKey: imagesKey(this.settings) };
     await writeFile(join(layout.stateDir, 'state.json'), JSON.stringify(state, null, 2));
     return handle;
   }
@@ -168,7 +184,7 @@ export class LocalProvider implements ClusterProvider {
     await mkdir(cniDir, { recursive: true });
     await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node));
     const config = join(node.stateDir, 'containerd.toml');
-    await writeFile(config, containerdConfig(node, cniDir));
+    await writeFile(config, containerdConfig(node, cniDir, this.settings));
     await this.start(layout, node, 'containerd', 'containerd', ['--config', config, '--log-level', 'warn']);
     await waitFor(`containerd of ${node.name} answering`, 30_000, async () => {
       const r = await run('ctr', ['--address', containerdSocket(node), 'version'], { allowFailure: true });
@@ -185,7 +201,7 @@ export class LocalProvider implements ClusterProvider {
     componentConfig: (file: string, user: string, cert: Pki['admin']) => Promise<string>,
   ): Promise<void> {
     const config = join(node.stateDir, 'kubelet.yaml');
-    await writeFile(config, kubeletConfig(node, pki.ca, resolvConf));
+    await writeFile(config, kubeletConfig(node, pki.ca, resolvConf, this.settings));
     const kubeconfigPath = await componentConfig(`kubelet-${node.index}.kubeconfig`, `system:node:${node.name}`, pki.kubelets[node.name]);
     await this.start(layout, node, 'kubelet', artifacts.k8s.kubelet, [
       `--config=${config}`, `--kubeconfig=${kubeconfigPath}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`,
@@ -216,8 +232,8 @@ function readState(name: string): LocalState | undefined {
   }
 }
 
-function imagesKey(): string {
-  const file = join(cacheDir, 'images', '.key');
+function imagesKey(settings: Settings): string {
+  const file = join(settings.cacheDir, 'images', '.key');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
 }
 

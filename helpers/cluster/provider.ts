@@ -1,11 +1,24 @@
-// The one seam between the specs and a cluster: every provider (local, kind, k3s,
-// existing) creates or attaches to a cluster and answers these questions about it.
+// The one seam between the specs and a cluster: every provider (local, kind, k3s, existing)
+// creates or attaches to a cluster and describes it as a ClusterHandle: its nodes, how a
+// command reaches each of them, and what the cluster can do.
+import type { ProviderName, ProxyMode } from '../settings.js';
 
-export type ProviderName = 'local' | 'kind' | 'k3s' | 'existing';
-export type ProxyMode = 'iptables' | 'nftables' | 'ipvs';
+export type { ProviderName, ProxyMode };
 
-/** How "run a command on a node" is done: the suites never need to know, but reports say it. */
-export type NodeAccess = 'netns' | 'docker-exec' | 'privileged-pod' | 'none';
+/** How "run a command on a node" is done, as reports say it. */
+export type NodeAccess = NodeShellSpec['via'] | 'none';
+
+/**
+ * How commands reach one node (or the external client). Plain data, so that globalSetup can
+ * hand it to the workers; node-shell.ts makes the object that runs commands from it.
+ */
+export type NodeShellSpec =
+  /** A network namespace of this machine (the local provider's nodes and fabric). */
+  | { via: 'netns'; netns: string }
+  /** A Docker container of this machine (kind and k3s nodes). */
+  | { via: 'docker-exec'; container: string }
+  /** A privileged pod on the node, through the API (--node-access privileged-pod). */
+  | { via: 'privileged-pod'; namespace: string; pod: string };
 
 /** What a cluster is, as the specs see it. Serialisable: globalSetup hands it to the workers. */
 export interface ClusterHandle {
@@ -14,7 +27,6 @@ export interface ClusterHandle {
   kubeconfig: string;
   nodeAccess: NodeAccess;
   capabilities: Capabilities;
-  /** Provider-specific facts a node command needs (e.g. the local cluster's netns per node). */
   nodes: NodeInfo[];
   /**
    * A client outside the cluster on the nodes' network (the local cluster's fabric
@@ -22,16 +34,23 @@ export interface ClusterHandle {
    * Absent where the provider has none; those checks skip with the reason.
    */
   external?: ExternalClient;
+  /** The counters that show the cluster's traffic stays on this machine, where this project built its network. */
+  guard?: GuardSpec;
 }
 
 export interface ExternalClient {
-  /** Where its commands run: a network namespace (nodeAccess netns) or a container. */
-  target: string;
+  shell: NodeShellSpec;
   /** Its own address, as a backend sees it when nothing rewrites the source. */
   address: string;
   /** Addresses the provider routes only inside its own namespaces, for externalIPs tests. */
   externalIPRange: string;
 }
+
+export type GuardSpec =
+  /** The local provider's fabric namespace and uplink table, by cluster name. */
+  | { kind: 'local-fabric' }
+  /** A host nft table around the Docker network of kind and k3s. */
+  | { kind: 'host-table'; table: string };
 
 export interface Capabilities {
   kubernetesVersion: string;
@@ -46,8 +65,8 @@ export interface Capabilities {
 export interface NodeInfo {
   name: string;
   internalIP: string;
-  /** local provider: the node's network namespace; kind: the node container. */
-  target?: string;
+  /** How commands reach the node; absent without node access. */
+  shell?: NodeShellSpec;
 }
 
 export interface ClusterOptions {
@@ -59,6 +78,12 @@ export interface ClusterOptions {
 /** A provider creates (or attaches to) a cluster, and later removes what it made. */
 export interface ClusterProvider {
   readonly name: ProviderName;
+  /** The cluster name used when none is given. */
+  readonly defaultClusterName: string;
+  /** Refuses (UsageError) what this machine lacks for the provider, before anything is made. */
+  check(): Promise<void>;
+  /** Whether a cluster of this shape is up already (and would be reused by up()). */
+  isUp(options: ClusterOptions): Promise<boolean>;
   /** Creates the cluster (or attaches) and returns once nodes are Ready and DNS answers. */
   up(options: ClusterOptions): Promise<ClusterHandle>;
   /** Removes everything up() made; harmless when called twice or after a crash. */

@@ -1,7 +1,7 @@
 // `svc-conformance diagnose NS/SERVICE`: the guide's decision tree on a user's own Service.
 // Nothing of theirs is changed; one throwaway client pod (in a throwaway namespace) does
 // the in-cluster lookups and requests. Each item is ✓, ✗ or – (could not check, and why).
-import type { ClusterHandle } from '../cluster/provider.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { nodeHttp } from '../node/node-probe.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
@@ -15,7 +15,7 @@ export interface CheckItem {
   evidence: string;
 }
 
-export async function runChecklist(cluster: ClusterHandle, ev: Evidence, client: ClientPod): Promise<{ items: CheckItem[]; verdict: Verdict; healthy: boolean }> {
+export async function runChecklist(cluster: Cluster, ev: Evidence, client: ClientPod): Promise<{ items: CheckItem[]; verdict: Verdict; healthy: boolean }> {
   const items: CheckItem[] = [];
   const add = (check: string, ok: boolean | undefined, evidence: string) => items.push({ check, ok, evidence });
   const id = `${ev.namespace}/${ev.service}`;

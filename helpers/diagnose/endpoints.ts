@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { formatSelector, podsSelectedBy } from '../kube/services.js';
-import { isPodReady } from '../workloads/hostnames.js';
+import { isPodReady } from '../kube/pods.js';
 
 export async function explainNoEndpoints(kube: Kube, service: k8s.V1Service): Promise<string> {
   const id = `Service ${service.metadata?.namespace}/${service.metadata?.name}`;

@@ -3,9 +3,11 @@
 // node, CoreDNS and a direct query to it, a pod's resolv.conf. Each piece is collected on
 // its own: one that cannot be read is recorded as such and the rest goes on.
 import type * as k8s from '@kubernetes/client-node';
-import type { ClusterHandle } from '../cluster/provider.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeInfo } from '../cluster/provider.js';
 import { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
+import { describePod, isPodReady } from '../kube/pods.js';
 import { endpointsOf, endpointSliceAddresses, podsSelectedBy, type EndpointAddress } from '../kube/services.js';
 import { describeHairpin, podBridgePort } from '../node/bridge-port.js';
 import { kubeProxyStatus, type KubeProxyStatus } from '../node/kube-proxy.js';
@@ -15,7 +17,6 @@ import { nodeAccessSkipReason, runOnNode } from '../node/run-on-node.js';
 import { parseResolvConf, type ResolvConf } from '../parse/resolv-conf.js';
 import { serviceDefinitionProblems } from './service-definition.js';
 import { explainNoEndpoints } from './endpoints.js';
-import { describePod, isPodReady } from '../workloads/hostnames.js';
 
 export interface NodeEvidence {
   node: string;
@@ -47,7 +48,7 @@ export interface Evidence {
   errors: string[];
 }
 
-export async function collectEvidence(cluster: ClusterHandle, namespace: string, service: string): Promise<Evidence> {
+export async function collectEvidence(cluster: Cluster, namespace: string, service: string): Promise<Evidence> {
   const kube = new Kube(cluster.kubeconfig);
   const ev: Evidence = { namespace, service, found: false, pods: [], definitionProblems: [], endpoints: [], slices: [], events: [], nodes: [], coredns: { readyPods: 0, pods: [] }, errors: [] };
   const attempt = async (what: string, fn: () => Promise<void>, into: string[] = ev.errors) => {
@@ -101,7 +102,7 @@ export async function collectEvidence(cluster: ClusterHandle, namespace: string,
   return ev;
 }
 
-async function nodeEvidence(cluster: ClusterHandle, kube: Kube, node: ClusterHandle['nodes'][number], svc: k8s.V1Service | undefined, ev: Evidence): Promise<NodeEvidence> {
+async function nodeEvidence(cluster: Cluster, kube: Kube, node: NodeInfo, svc: k8s.V1Service | undefined, ev: Evidence): Promise<NodeEvidence> {
   const out: NodeEvidence = { node: node.name, errors: [] };
   const attempt = async (what: string, fn: () => Promise<void>) => fn().catch((e: Error) => void out.errors.push(`${what}: ${e.message.split('\n')[0]}`));
   await attempt('kube-proxy', async () => void (out.kubeProxy = await kubeProxyStatus(cluster, node)));

@@ -7,6 +7,8 @@ export interface Verdict {
   section: GuideSection;
   cause: string;
   next: string;
+  /** The evidence shows nothing wrong: the verdict only names the failing spec's section. */
+  nothingFound?: boolean;
 }
 
 /**
@@ -53,7 +55,9 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string, fall
   }
   const hairpinOff = ev.nodes.flatMap((n) => n.hairpin ?? []).filter((h) => !h.on);
   if (hairpinOff.length) return say('hairpin', `hairpin is off for ${hairpinOff.map((h) => `pod ${h.pod}: ${h.description}`).join('; ')}: a pod cannot reach itself through its Service IP`);
-  return say(fallback, 'the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy\'s chains): see the diagnostics file');
+  const cause =
+    "the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
+  return { ...say(fallback, cause), nothingFound: true };
 }
 
 /** The guide section whose title is `title` (a spec's describe name), if any. */

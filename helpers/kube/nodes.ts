@@ -1,15 +1,48 @@
-// The addresses a node may use as the source of traffic it forwards: its InternalIP, and
-// the first address of its pod range (the bridge address a CNI gives the node, which
-// masquerade picks when the backend sits on that node).
+// What the API says about a node that providers and specs ask: is it Ready, its InternalIP(s),
+// and the addresses it may use as the source of traffic it forwards (its InternalIP, and the
+// first address of its pod range: the bridge address a CNI gives the node, which masquerade
+// picks when the backend sits on that node).
+import type { V1Node } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
+import { waitFor } from './wait.js';
 
+/** The kubelet reports the node fit for pods: its Ready condition is True. */
+export function isNodeReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Every InternalIP of the node: one per IP family on a dual-stack cluster. */
+export function internalIPs(node: V1Node): string[] {
+  return (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+}
+
+/** The address other nodes and the API server reach the node by (its first InternalIP). */
+export function internalIP(node: V1Node): string | undefined {
+  return internalIPs(node)[0];
+}
+
+/** "a=Ready, b=NotReady": what a wait for Ready nodes saw, for its timeout message. */
+export function readiness(nodes: V1Node[]): string {
+  const each = nodes.map((n) => `${n.metadata?.name}=${isNodeReady(n) ? 'Ready' : 'NotReady'}`);
+  return each.join(', ') || 'no nodes registered';
+}
+
+/** A cluster is up only once all its nodes take pods; returns every node once `count` are Ready. */
+export async function waitForReadyNodes(kube: Kube, count: number, what: string, budgetMs: number): Promise<V1Node[]> {
+  return waitFor(what, budgetMs, async () => {
+    const nodes = (await kube.core.listNode()).items;
+    return { done: nodes.filter(isNodeReady).length === count, seen: readiness(nodes), value: nodes };
+  });
+}
+
+/** Per node name, the source addresses its forwarded traffic may carry. */
 export async function nodeAddresses(kube: Kube): Promise<Map<string, string[]>> {
   const nodes = await kube.core.listNode();
   return new Map(
     nodes.items.map((node) => {
-      const internal = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
-      const gateways = (node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])).map(firstHost).filter((a): a is string => !!a);
-      return [node.metadata!.name!, [...internal, ...gateways]];
+      const podCIDRs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
+      const gateways = podCIDRs.map(firstHost).filter((a): a is string => !!a);
+      return [node.metadata!.name!, [...internalIPs(node), ...gateways]];
     }),
   );
 }

@@ -6,6 +6,13 @@
 // what ends the wait.)
 import pRetry, { AbortError } from 'p-retry';
 
+let tracing = false;
+
+/** SVC_TRACE=1: print how long each wait took, to see where a spec's time goes. */
+export function traceWaits(on: boolean): void {
+  tracing = on;
+}
+
 export interface Observation<T> {
   /** The condition holds; `value` is what the caller gets back. */
   done: boolean;
@@ -48,8 +55,7 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
       },
       { retries: 10_000, minTimeout: 150, maxTimeout: 500, factor: 1.5, maxRetryTime: budgetMs, randomize: false },
     );
-    // SVC_TRACE=1: how long each wait took, to see where a spec's time goes.
-    if (process.env.SVC_TRACE) console.error(`[wait ${((Date.now() - started) / 1000).toFixed(2)}s] ${what}`);
+    if (tracing) console.error(`[wait ${((Date.now() - started) / 1000).toFixed(2)}s] ${what}`);
     return value;
   } catch (error) {
     if (error instanceof AbortError) throw error;

@@ -1,7 +1,8 @@
 // The node side of a pod's network link: which veth it is, the bridge it hangs on, and the
 // hairpin setting in force (the port's hairpin_mode, or a promiscuous bridge). Found from
 // the pod's eth0 `iflink` (the ifindex of its peer on the node).
-import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeInfo } from '../cluster/provider.js';
 import { runOnNode } from './run-on-node.js';
 
 export interface BridgePort {
@@ -15,7 +16,7 @@ export interface BridgePort {
 
 const IFF_PROMISC = 0x100;
 
-export async function podBridgePort(cluster: ClusterHandle, node: NodeInfo, peerIndex: number): Promise<BridgePort> {
+export async function podBridgePort(cluster: Cluster, node: NodeInfo, peerIndex: number): Promise<BridgePort> {
   const links = (await runOnNode(cluster, node, ['ip', '-o', 'link', 'show'])).stdout;
   const line = links.split('\n').find((l) => l.startsWith(`${peerIndex}: `));
   if (!line) throw new Error(`no link with ifindex ${peerIndex} on node ${node.name} (the pod's eth0 peer)`);

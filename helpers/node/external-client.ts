@@ -1,10 +1,10 @@
 // A client outside the cluster, on the nodes' network (the local cluster's fabric
 // namespace): what NodePort, externalTrafficPolicy and externalIPs checks send from, so
 // that a request arrives at a node the way an outside client's would.
-import type { ClusterHandle, ExternalClient } from '../cluster/provider.js';
-import { run, type ExecResult } from '../host/run.js';
-import { timeouts } from '../config.js';
-import type { Tally } from '../workloads/client-pod.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { shellFor, type NodeShell } from '../cluster/node-shell.js';
+import type { ClusterHandle } from '../cluster/provider.js';
+import { parseProbeOutput, type Tally } from '../parse/svcprobe.js';
 import { hostProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
@@ -13,33 +13,28 @@ export function externalSkipReason(cluster: ClusterHandle): string | undefined {
   return undefined;
 }
 
-function external(cluster: ClusterHandle): ExternalClient {
+function externalShell(cluster: Cluster): NodeShell {
   const reason = externalSkipReason(cluster);
   if (reason) throw new Error(reason);
-  return cluster.external!;
-}
-
-/** The external client is a network namespace of this machine: its commands are this host's. */
-function runExternal(cluster: ClusterHandle, command: string[], allowFailure = false): Promise<ExecResult> {
-  const client = external(cluster);
-  return run('ip', ['netns', 'exec', client.target, ...command], { where: `on the external client (${client.address})`, allowFailure });
+  const client = cluster.external!;
+  return shellFor(client.shell, `on the external client (${client.address})`, cluster.kubeconfig);
 }
 
 /** GETs url `count` times from outside the cluster; each body is tallied. */
-export async function externalHttp(cluster: ClusterHandle, url: string, count = 1): Promise<Tally> {
-  const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`, `--timeout=${timeouts.probe}ms`];
-  const result = await runExternal(cluster, [hostProbe, ...args], true);
-  if (!result.stdout) throw new Error(`\`svcprobe ${args.join(' ')}\` on the external client printed nothing (exit ${result.exitCode}: ${result.stderr})`);
-  return JSON.parse(result.stdout) as Tally;
+export async function externalHttp(cluster: Cluster, url: string, count = 1): Promise<Tally> {
+  const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`];
+  const timeout = `--timeout=${cluster.settings.timeouts.probe}ms`;
+  const result = await externalShell(cluster).run([hostProbe(cluster.settings), ...args, timeout], { allowFailure: true });
+  return parseProbeOutput<Tally>(result.stdout, args.join(' '), `on the external client (exit ${result.exitCode})`, result.stderr);
 }
 
 /**
  * Routes `address` from the external client to `via` (a node's address), the way a
  * router in front of the cluster would for an externalIP. Returns the undo.
  */
-export async function routeFromExternal(cluster: ClusterHandle, address: string, via: string): Promise<() => Promise<void>> {
-  await runExternal(cluster, ['ip', 'route', 'replace', `${address}/32`, 'via', via]);
+export async function routeFromExternal(cluster: Cluster, address: string, via: string): Promise<() => Promise<void>> {
+  await externalShell(cluster).run(['ip', 'route', 'replace', `${address}/32`, 'via', via]);
   return async () => {
-    await runExternal(cluster, ['ip', 'route', 'del', `${address}/32`], true);
+    await externalShell(cluster).run(['ip', 'route', 'del', `${address}/32`], { allowFailure: true });
   };
 }

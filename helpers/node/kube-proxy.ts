@@ -1,6 +1,7 @@
 // kube-proxy as seen from a node: its mode (:10249/proxyMode), its health (:10256/healthz)
 // and when it last synced its rules (:10249/metrics). Works wherever node commands run.
-import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeInfo } from '../cluster/provider.js';
 import { nodeHttp } from './node-probe.js';
 
 /** kube-proxy's metrics and healthz, on the node's loopback of the node's own family (an IPv6-only node has no 127.0.0.1 listener). */
@@ -18,7 +19,7 @@ export interface KubeProxyStatus {
   problem?: string;
 }
 
-export async function kubeProxyStatus(cluster: ClusterHandle, node: NodeInfo): Promise<KubeProxyStatus> {
+export async function kubeProxyStatus(cluster: Cluster, node: NodeInfo): Promise<KubeProxyStatus> {
   const at = kubeProxyEndpoints(node);
   const health = await nodeHttp(cluster, node, at.healthz);
   if (health.ok !== 1) return { node: node.name, running: false, problem: `healthz ${at.healthz}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim() };

@@ -7,41 +7,31 @@
 // rights on the node's init, which some nodes refuse). Asked for explicitly only: it is
 // root on every node.
 import type * as k8s from '@kubernetes/client-node';
-import { images, timeouts } from '../config.js';
-import { UsageError } from '../errors.js';
 import { apiMessage } from '../cluster/attach.js';
-import { statusCode, type Kube } from '../kube/client.js';
+import { clusterFromHandle } from '../cluster/cluster.js';
+import { NODE_ROOT } from '../cluster/node-shell.js';
+import type { ClusterHandle, ProxyMode } from '../cluster/provider.js';
+import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../cluster/run-id.js';
+import { UsageError } from '../errors.js';
+import { Kube, statusCode } from '../kube/client.js';
+import { describePod, isPodReady } from '../kube/pods.js';
 import { waitFor } from '../kube/wait.js';
-import type { ClusterHandle, NodeAccess, ProxyMode } from '../cluster/provider.js';
-import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from '../suite/run-id.js';
-import { describePod, isPodReady } from '../workloads/hostnames.js';
+import type { Settings } from '../settings.js';
 import { kubeProxyStatus } from './kube-proxy.js';
-import { NODE_ROOT } from './run-on-node.js';
-
-export const NODE_ACCESS_CHOICES = ['privileged-pod', 'none'] as const;
-export type NodeAccessChoice = (typeof NODE_ACCESS_CHOICES)[number];
 
 /** The namespace of a run's node-access pods. Privileged, unlike every other namespace a run makes. */
 export const nodeAccessNamespace = (runId: string) => `node-access-${runId}`;
-
-/** --node-access as given (SVC_NODE_ACCESS), or undefined: the provider's own default. */
-export function nodeAccessChoice(env = process.env): NodeAccessChoice | undefined {
-  const asked = env.SVC_NODE_ACCESS;
-  if (!asked) return undefined;
-  if (!(NODE_ACCESS_CHOICES as readonly string[]).includes(asked)) {
-    throw new UsageError(`unknown --node-access "${asked}"; choose privileged-pod (one privileged pod per node, for the node-level checks) or none`);
-  }
-  return asked as NodeAccessChoice;
-}
 
 /**
  * Applies --node-access to a handle: `none` drops node access, `privileged-pod` starts the
  * pods and points every node at its pod. Without the flag the handle is left as it is.
  */
-export async function applyNodeAccess(handle: ClusterHandle, kube: Kube, runId: string, choice = nodeAccessChoice()): Promise<ClusterHandle> {
+export async function applyNodeAccess(handle: ClusterHandle, runId: string, settings: Settings): Promise<ClusterHandle> {
+  const choice = settings.run.nodeAccess;
   if (choice === 'none') return { ...handle, nodeAccess: 'none' };
   if (choice !== 'privileged-pod') return handle;
   const namespace = nodeAccessNamespace(runId);
+  const kube = new Kube(handle.kubeconfig);
   try {
     await kube.core.createNamespace({
       body: {
@@ -52,10 +42,12 @@ export async function applyNodeAccess(handle: ClusterHandle, kube: Kube, runId: 
         },
       },
     });
-    const pods = await Promise.all(handle.nodes.map((node, i) => startAccessPod(kube, namespace, runId, node.name, `node-${i + 1}`)));
-    const nodes = handle.nodes.map((node, i) => ({ ...node, target: `${namespace}/${pods[i]}` }));
-    const withAccess: ClusterHandle = { ...handle, nodeAccess: 'privileged-pod' as NodeAccess, nodes };
-    return { ...withAccess, capabilities: { ...handle.capabilities, proxyMode: await proxyModeOf(withAccess) } };
+    const pods = await Promise.all(
+      handle.nodes.map((node, i) => startAccessPod(kube, settings, { namespace, runId, nodeName: node.name, name: `node-${i + 1}` })),
+    );
+    const nodes = handle.nodes.map((node, i) => ({ ...node, shell: { via: 'privileged-pod' as const, namespace, pod: pods[i] } }));
+    const withAccess: ClusterHandle = { ...handle, nodeAccess: 'privileged-pod', nodes };
+    return { ...withAccess, capabilities: { ...handle.capabilities, proxyMode: await proxyModeOf(withAccess, runId, settings) } };
   } catch (error) {
     if (statusCode(error) === 403) {
       throw new UsageError(`--node-access privileged-pod: the cluster refused the node-access pods (${apiMessage(error)}); allow privileged pods in namespace ${namespace} (Pod Security "privileged"), or run without --node-access (node-level checks then skip)`);
@@ -64,7 +56,14 @@ export async function applyNodeAccess(handle: ClusterHandle, kube: Kube, runId: 
   }
 }
 
-async function startAccessPod(kube: Kube, namespace: string, runId: string, nodeName: string, name: string): Promise<string> {
+interface AccessPod {
+  namespace: string;
+  runId: string;
+  nodeName: string;
+  name: string;
+}
+
+async function startAccessPod(kube: Kube, settings: Settings, { namespace, runId, nodeName, name }: AccessPod): Promise<string> {
   const pod: k8s.V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -80,7 +79,7 @@ async function startAccessPod(kube: Kube, namespace: string, runId: string, node
       containers: [
         {
           name: 'node',
-          image: images.client,
+          image: settings.images.client,
           imagePullPolicy: 'IfNotPresent',
           securityContext: { privileged: true },
           volumeMounts: [{ name: 'host', mountPath: NODE_ROOT, readOnly: true }],
@@ -89,7 +88,7 @@ async function startAccessPod(kube: Kube, namespace: string, runId: string, node
     },
   };
   await kube.apply(pod);
-  await waitFor(`node-access pod ${namespace}/${name} running on ${nodeName}`, timeouts.podsReady, async () => {
+  await waitFor(`node-access pod ${namespace}/${name} running on ${nodeName}`, settings.timeouts.podsReady, async () => {
     const p = await kube.core.readNamespacedPod({ namespace, name });
     return { done: isPodReady(p), seen: describePod(p) };
   });
@@ -97,8 +96,8 @@ async function startAccessPod(kube: Kube, namespace: string, runId: string, node
 }
 
 /** The proxy mode kube-proxy reports on the first node, or unknown (no kube-proxy, or another proxy). */
-async function proxyModeOf(handle: ClusterHandle): Promise<ProxyMode | 'unknown'> {
+async function proxyModeOf(handle: ClusterHandle, runId: string, settings: Settings): Promise<ProxyMode | 'unknown'> {
   if (handle.capabilities.proxyMode !== 'unknown' || !handle.nodes[0]) return handle.capabilities.proxyMode;
-  const status = await kubeProxyStatus(handle, handle.nodes[0]).catch(() => undefined);
+  const status = await kubeProxyStatus(clusterFromHandle(handle, runId, settings), handle.nodes[0]).catch(() => undefined);
   return status?.mode === 'iptables' || status?.mode === 'nftables' || status?.mode === 'ipvs' ? status.mode : 'unknown';
 }

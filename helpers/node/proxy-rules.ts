@@ -1,13 +1,14 @@
 // Reads kube-proxy's rules for one Service port on a node, in whichever mode the node
 // runs: iptables-save, `nft -j list ruleset`, or `ipvsadm -Ln`, through the parsers.
-import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { NodeInfo } from '../cluster/provider.js';
 import { kubeProxyIptablesFrontends, kubeProxyIptablesRules, parseIptablesSave, type IptablesFrontends, type IptablesServiceRules, type ServicePortRef } from '../parse/iptables-save.js';
 import { parseIpvsadm, type IpvsVirtualServer } from '../parse/ipvsadm.js';
 import { kubeProxyNftFrontends, kubeProxyNftRules, type NftServicePortRef, type NftServiceRules } from '../parse/nft.js';
 import { waitFor } from '../kube/wait.js';
 import { runOnNode } from './run-on-node.js';
 
-export async function iptablesRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: ServicePortRef): Promise<IptablesServiceRules | undefined> {
+export async function iptablesRulesOnNode(cluster: Cluster, node: NodeInfo, service: ServicePortRef): Promise<IptablesServiceRules | undefined> {
   for (const save of iptablesSavers(cluster)) {
     const rules = kubeProxyIptablesRules(parseIptablesSave((await runOnNode(cluster, node, [save])).stdout), service);
     if (rules) return rules;
@@ -16,24 +17,24 @@ export async function iptablesRulesOnNode(cluster: ClusterHandle, node: NodeInfo
 }
 
 /** iptables-save, and ip6tables-save where the cluster serves IPv6 (first when IPv6 is its primary family). */
-function iptablesSavers(cluster: ClusterHandle): string[] {
+function iptablesSavers(cluster: Cluster): string[] {
   const families = cluster.capabilities.ipFamilies;
   if (!families.includes('IPv6')) return ['iptables-save'];
   return families[0] === 'IPv6' ? ['ip6tables-save', 'iptables-save'] : ['iptables-save', 'ip6tables-save'];
 }
 
-export async function nftRulesOnNode(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<NftServiceRules | undefined> {
+export async function nftRulesOnNode(cluster: Cluster, node: NodeInfo, service: NftServicePortRef): Promise<NftServiceRules | undefined> {
   const ruleset = JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown;
   return kubeProxyNftRules(ruleset, service);
 }
 
-export async function ipvsVirtualServerOnNode(cluster: ClusterHandle, node: NodeInfo, clusterIP: string, port: number): Promise<IpvsVirtualServer | undefined> {
+export async function ipvsVirtualServerOnNode(cluster: Cluster, node: NodeInfo, clusterIP: string, port: number): Promise<IpvsVirtualServer | undefined> {
   const servers = parseIpvsadm((await runOnNode(cluster, node, ['ipvsadm', '-Ln'])).stdout);
   return servers.find((s) => s.address === clusterIP && s.port === port);
 }
 
 /** The DNAT targets kube-proxy programmed for a Service port on a node, in its mode; undefined when the mode is unknown. */
-export async function programmedDestinations(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef & { clusterIP: string; port: number }): Promise<string[] | undefined> {
+export async function programmedDestinations(cluster: Cluster, node: NodeInfo, service: NftServicePortRef & { clusterIP: string; port: number }): Promise<string[] | undefined> {
   switch (cluster.capabilities.proxyMode) {
     case 'iptables':
       return sendsTo((await iptablesRulesOnNode(cluster, node, service))?.endpoints);
@@ -50,7 +51,7 @@ export async function programmedDestinations(cluster: ClusterHandle, node: NodeI
  * How a Service port is reached from outside on a node — NodePorts, externalIPs, and
  * whether that path masquerades — in the node's mode; undefined in a mode without a parser here (ipvs).
  */
-export async function programmedFrontends(cluster: ClusterHandle, node: NodeInfo, service: NftServicePortRef): Promise<IptablesFrontends | undefined> {
+export async function programmedFrontends(cluster: Cluster, node: NodeInfo, service: NftServicePortRef): Promise<IptablesFrontends | undefined> {
   switch (cluster.capabilities.proxyMode) {
     case 'iptables': {
       let frontends: IptablesFrontends | undefined;
@@ -77,7 +78,7 @@ function sendsTo(endpoints: { destination: string }[] | undefined): string[] {
  * exactly these destinations ("10.244.1.3:9376"): the Service is programmed, not just listed.
  */
 export async function waitForProgrammedService(
-  cluster: ClusterHandle,
+  cluster: Cluster,
   service: NftServicePortRef & { clusterIP: string; port: number },
   destinations: string[],
   budgetMs: number,

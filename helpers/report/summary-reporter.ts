@@ -7,17 +7,19 @@ import { basename, join } from 'node:path';
 import type { Reporter, TestModule, TestCase } from 'vitest/node';
 import type { SerializedError } from 'vitest';
 import type { ClusterHandle } from '../cluster/provider.js';
+import { readSettings, type Settings } from '../settings.js';
 import { markdownReport, toFailure, type ReportRow } from './markdown-report.js';
 
 export default class SummaryReporter implements Reporter {
   private started = Date.now();
+  private readonly settings: Settings = readSettings();
 
   onTestRunStart(): void {
     this.started = Date.now();
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
-    const results = process.env.SVC_RESULTS || 'test-results';
+    const results = this.settings.resultsDir;
     const rows = modules.map((m) => toRow(m, results));
     const total = (k: 'passed' | 'failed' | 'skipped') => rows.reduce((n, r) => n + r[k], 0);
     // A module that failed to load or whose hooks failed has no passing tests to show for it.
@@ -32,7 +34,7 @@ export default class SummaryReporter implements Reporter {
     mkdirSync(results, { recursive: true });
     const totals = { passed: total('passed'), failed, skipped: total('skipped') };
     writeFileSync(join(results, 'summary.json'), JSON.stringify({ ...totals, rows }, null, 2));
-    const meta = { ...runFacts(), totals, durationMs: Date.now() - this.started };
+    const meta = { ...runFacts(this.settings), totals, durationMs: Date.now() - this.started };
     writeFileSync(join(results, 'report.md'), markdownReport(rows, meta));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
@@ -71,13 +73,13 @@ function sectionOf(module: TestModule, tests: TestCase[]): string {
 }
 
 /** The cluster and run the CLI handed vitest, for the report's header line. */
-function runFacts(): { cluster?: string; runId?: string; preset?: string } {
-  const file = process.env.SVC_CLUSTER_HANDLE_FILE;
+function runFacts(settings: Settings): { cluster?: string; runId?: string; preset?: string } {
+  const file = settings.run.clusterHandleFile;
   let cluster: string | undefined;
   if (file && existsSync(file)) {
     const h = JSON.parse(readFileSync(file, 'utf8')) as ClusterHandle;
     const c = h.capabilities;
     cluster = `cluster \`${h.name}\` (${h.provider}) · Kubernetes ${c.kubernetesVersion} · kube-proxy ${c.proxyMode} · ${c.nodeCount} node(s)`;
   }
-  return { cluster, runId: process.env.SVC_RUN_ID, preset: process.env.SVC_PRESET };
+  return { cluster, runId: settings.run.runId, preset: settings.run.preset };
 }

@@ -1,36 +1,28 @@
-// What a spec stands on: useCluster() (the handle globalSetup injected, plus a client) and
-// useNamespace(prefix) (created before the file's tests, deleted after, labelled with the
-// run id so cleanup finds it even when the run is killed).
+// What a spec stands on: useCluster() (the handle globalSetup injected, with a client and the
+// run's settings) and useNamespace(prefix) (created before the file's tests, deleted after,
+// labelled with the run id so cleanup finds it even when the run is killed).
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest';
-import { isNotFound, Kube } from '../kube/client.js';
+import { deleteNamespaceNow } from '../cluster/cleanup.js';
+import { clusterFromHandle, createNamespace, namespaceName, type Cluster } from '../cluster/cluster.js';
+import { isNotFound } from '../kube/client.js';
+import { traceWaits } from '../kube/wait.js';
 import type { ClusterHandle } from '../cluster/provider.js';
-import { RESTRICTED_NAMESPACE_LABELS } from '../workloads/security.js';
-import { deleteNamespaceNow } from './cleanup.js';
-import { CREATED_AT_ANNOTATION, RUN_ID_LABEL } from './run-id.js';
+import type { Settings } from '../settings.js';
 
-export interface Cluster extends ClusterHandle {
-  kube: Kube;
-  runId: string;
-  /** The cluster's DNS domain (cluster.local unless the cluster says otherwise). */
-  domain: string;
-  /** Creates one more namespace of this run (deleted with the run). */
-  namespace(prefix: string): Promise<string>;
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cluster: ClusterHandle;
+    runId: string;
+    settings: Settings;
+  }
 }
+
+export type { Cluster };
 
 export function useCluster(): Cluster {
-  return clusterFromHandle(inject('cluster'), inject('runId'));
-}
-
-/** The same thing outside vitest (the CLI's diagnose): a handle and a run id. */
-export function clusterFromHandle(handle: ClusterHandle, runId: string): Cluster {
-  const kube = new Kube(handle.kubeconfig);
-  return {
-    ...handle,
-    kube,
-    runId,
-    domain: handle.capabilities.clusterDomain,
-    namespace: async (prefix) => createNamespace(kube, namespaceName(prefix, runId), runId),
-  };
+  const settings = inject('settings');
+  traceWaits(settings.trace);
+  return clusterFromHandle(inject('cluster'), inject('runId'), settings);
 }
 
 export function useNamespace(prefix: string): string {
@@ -39,8 +31,7 @@ export function useNamespace(prefix: string): string {
   beforeAll(() => createNamespace(cluster.kube, name, cluster.runId));
   // eslint-disable-next-line no-empty-pattern
   afterAll(async ({}, suite) => {
-    // A failed spec keeps its namespace until the run's teardown: the diagnosis (a file-level
-    // hook, after this one) must still find its pods.
+    // A failed spec keeps its namespace until the run's teardown: its diagnosis must still find its pods.
     if (hasFailure(suite as unknown as TaskLike)) return;
     await deleteNamespaceNow(cluster.kube, name).catch((error) => {
       if (!isNotFound(error)) throw error;
@@ -49,28 +40,16 @@ export function useNamespace(prefix: string): string {
   return name;
 }
 
-interface TaskLike {
+export interface TaskLike {
   type?: string;
   result?: { state?: string; errors?: unknown[] };
   tasks?: TaskLike[];
 }
 
-function hasFailure(task: TaskLike): boolean {
-  return (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure);
-}
-
-export function namespaceName(prefix: string, runId: string): string {
-  return `${prefix}-${runId}`;
-}
-
-export async function createNamespace(kube: Kube, name: string, runId: string): Promise<string> {
-  await kube.core.createNamespace({
-    body: {
-      // Pod Security restricted: what a locked-down cluster enforces; every pod of the suites passes it.
-      metadata: { name, labels: { [RUN_ID_LABEL]: runId, ...RESTRICTED_NAMESPACE_LABELS }, annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() } },
-    },
-  });
-  return name;
+export function hasFailure(task: TaskLike): boolean {
+  return (
+    (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure)
+  );
 }
 
 /** Skips every test of the enclosing describe with `reason` (which the reports show), when there is one. */

@@ -3,7 +3,7 @@
 // filter that leaves nothing to run ends with exit 2 instead of an empty, green run.
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { listSpecs } from '../report/spec-list.js';
+import { listSpecs } from './spec-list.js';
 import { DEFAULT_PRESET, presetSpecs, suitesDir } from './presets.js';
 
 export interface Selection {

@@ -2,47 +2,15 @@
 // (svcprobe: Go's resolver with the pod's search list and ndots; a new connection per
 // request). Every call returns a named outcome; the spec decides what it expects.
 import type * as k8s from '@kubernetes/client-node';
-import { images, timeouts } from '../config.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
+import { describePod, isPodReady } from '../kube/pods.js';
 import { waitFor } from '../kube/wait.js';
-import type { Cluster } from '../suite/fixtures.js';
-import { describePod, isPodReady } from './hostnames.js';
+import { parseProbeOutput, type DialResult, type FlowResult, type LookupResult, type Tally } from '../parse/svcprobe.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 
-export interface LookupResult {
-  name: string;
-  outcome: 'ok' | 'nxdomain' | 'dns-timeout' | 'dns-error';
-  addrs?: string[];
-  cname?: string;
-  error?: string;
-}
-
-export interface Tally {
-  target: string;
-  count: number;
-  ok: number;
-  /** Each answer (for hostnames: a pod name) and how often it came. */
-  answers: Record<string, number>;
-  errors?: Record<string, number>;
-  sampleError?: string;
-  durationMs: number;
-}
-
-/** One UDP flow (one source port, so one conntrack entry): each reply or failure kind, in order. */
-export interface FlowResult {
-  target: string;
-  local: string;
-  sequence: string[];
-  durationMs: number;
-}
-
-export interface DialResult {
-  target: string;
-  outcome: 'ok' | 'refused' | 'unreachable' | 'timeout' | 'reset' | 'error';
-  error?: string;
-  durationMs: number;
-}
+export type { DialResult, FlowResult, LookupResult, Tally };
 
 export interface ClientPodOptions {
   name?: string;
@@ -94,7 +62,7 @@ export class ClientPod {
   async dialUntil(address: string, expected: DialResult['outcome']): Promise<DialResult> {
     let last: DialResult | undefined;
     try {
-      await waitFor(`${address} giving ${expected} from pod ${this.name}`, timeouts.serviceSync, async () => {
+      await waitFor(`${address} giving ${expected} from pod ${this.name}`, this.cluster.settings.timeouts.serviceSync, async () => {
         last = await this.dial(address);
         return { done: last.outcome === expected, seen: `${last.outcome} ${last.error ?? ''}` };
       });
@@ -109,12 +77,11 @@ export class ClientPod {
   }
 
   private async probe<T>(args: string[]): Promise<T> {
-    const timeout = `${timeouts.probe}ms`;
+    const timeout = `${this.cluster.settings.timeouts.probe}ms`;
     const result = await execInPod(this.cluster.kube, { namespace: this.namespace, name: this.name }, ['/svcprobe', ...args, `--timeout=${timeout}`], {
       timeoutMs: 120_000,
     });
-    if (!result.stdout) throw new Error(`\`svcprobe ${args.join(' ')}\` in pod ${this.name} (ns ${this.namespace}) printed nothing (stderr: ${result.stderr})`);
-    return JSON.parse(result.stdout) as T;
+    return parseProbeOutput<T>(result.stdout, args.join(' '), `in pod ${this.name} (ns ${this.namespace})`, result.stderr);
   }
 }
 
@@ -128,11 +95,11 @@ export async function startClientPod(cluster: Cluster, namespace: string, option
       terminationGracePeriodSeconds: 1,
       nodeName: options.node,
       securityContext: RESTRICTED_POD,
-      containers: [{ name: 'client', image: images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER }],
+      containers: [{ name: 'client', image: cluster.settings.images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER }],
     },
   };
   await cluster.kube.apply(pod);
-  const ready = await waitFor(`client pod ${namespace}/${name} running`, timeouts.podsReady, async () => {
+  const ready = await waitFor(`client pod ${namespace}/${name} running`, cluster.settings.timeouts.podsReady, async () => {
     const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
     return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
   });

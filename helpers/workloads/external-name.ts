@@ -2,7 +2,7 @@
 // point one at an outside host (the network rule: CoreDNS does not forward here, and a
 // test must not depend on a resolver off the machine).
 import type * as k8s from '@kubernetes/client-node';
-import type { Cluster } from '../suite/fixtures.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { runLabels } from './labels.js';
 
 /** Throws unless `target` is a Service name under `.svc.<domain>`. */

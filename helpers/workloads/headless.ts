@@ -4,12 +4,11 @@
 // A second headless Service `web-fresh` over the same pods is asked only after that, so
 // its answer comes from the EndpointSlices, not from CoreDNS's cache (ttl 30, as kubeadm).
 import type * as k8s from '@kubernetes/client-node';
-import { images, timeouts } from '../config.js';
-import { waitFor } from '../kube/wait.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
-import type { Cluster } from '../suite/fixtures.js';
-import { setDiagnosisTarget } from '../suite/diagnosis-target.js';
-import { HOSTNAMES_PORT, waitForReadyBackends, type BackendPod } from './hostnames.js';
+import { waitFor } from '../kube/wait.js';
+import { waitForReadyBackends, type BackendPod } from './backends.js';
+import { HOSTNAMES_PORT } from './hostnames.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 import { endpointSliceAddresses } from '../kube/services.js';
@@ -49,7 +48,7 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
           containers: [
             {
               name,
-              image: images.agnhost,
+              image: cluster.settings.images.agnhost,
               imagePullPolicy: 'IfNotPresent',
               securityContext: RESTRICTED_CONTAINER,
               args: ['serve-hostname', `--port=${HOSTNAMES_PORT}`],
@@ -61,7 +60,6 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
       },
     },
   };
-  setDiagnosisTarget(namespace, name);
   await cluster.kube.apply(headless(name));
   await cluster.kube.apply(headless(FRESH_NAME));
   await cluster.kube.apply(statefulSet);
@@ -71,7 +69,7 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
 
 /** Waits until the EndpointSlices of `service` list `ip` as not ready. */
 export async function waitForNotReadyEndpoint(cluster: Cluster, namespace: string, service: string, ip: string): Promise<void> {
-  await waitFor(`${ip} not ready in the EndpointSlices of ${namespace}/${service}`, timeouts.podsReady, async () => {
+  await waitFor(`${ip} not ready in the EndpointSlices of ${namespace}/${service}`, cluster.settings.timeouts.podsReady, async () => {
     const endpoint = (await endpointSliceAddresses(cluster.kube, namespace, service)).find((e) => e.ip === ip);
     return { done: endpoint?.ready === false, seen: endpoint ? `ready=${endpoint.ready}` : 'not listed' };
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BackendPod } from './hostnames.js';
+import type { BackendPod } from './backends.js';
 import { groupByPath, pathVerdict } from './node-paths.js';
 
 const pod = (name: string, node: string): BackendPod => ({ name, node, ip: '10.244.0.1', uid: name });

@@ -1,6 +1,6 @@
 // Same-node and cross-node backends, seen from a client: on a cluster of several nodes a
 // broken CNI route shows as "only same-node backends answer".
-import type { BackendPod } from './hostnames.js';
+import type { BackendPod } from './backends.js';
 
 export interface PathGroups {
   sameNode: BackendPod[];

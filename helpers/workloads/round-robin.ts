@@ -2,7 +2,8 @@
 // ceil(N·(ln N + 3)) concurrent requests (the coupon-collector bound: a fair balancer
 // leaves a backend unseen after one burst with probability about e^-3) until every
 // backend has answered, at most MAX_BURSTS bursts (then about e^-15).
-import type { ClientPod, Tally } from './client-pod.js';
+import type { Tally } from '../parse/svcprobe.js';
+import type { ClientPod } from './client-pod.js';
 
 export const MAX_BURSTS = 5;
 

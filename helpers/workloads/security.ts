@@ -1,13 +1,7 @@
-// Every pod a run makes passes Pod Security "restricted" (non-root, no privilege
-// escalation, no capabilities, seccomp RuntimeDefault), and every namespace a run makes
-// enforces it: the suites run in a team's locked-down cluster as they run here.
+// Every pod a run makes passes Pod Security "restricted" (non-root, no privilege escalation,
+// no capabilities, seccomp RuntimeDefault), as every namespace a run makes enforces it
+// (cluster/cluster.ts): the suites run in a team's locked-down cluster as they run here.
 import type * as k8s from '@kubernetes/client-node';
-
-/** The labels that make a namespace enforce (and warn about) the restricted profile. */
-export const RESTRICTED_NAMESPACE_LABELS = {
-  'pod-security.kubernetes.io/enforce': 'restricted',
-  'pod-security.kubernetes.io/warn': 'restricted',
-};
 
 /** uid/gid 65534 (nobody): present in the suites' images, and above any system range. */
 export const RESTRICTED_POD: k8s.V1PodSecurityContext = {

@@ -5,10 +5,10 @@
 // until every backend has answered (one, with ClientIP affinity). The requests go through
 // busybox nc in the hostnames image (its wget crashes when given a timeout). With a single
 // backend, the answers are its own, through the VIP.
-import type { Cluster } from '../suite/fixtures.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
 import { waitFor } from '../kube/wait.js';
-import type { BackendPod } from './hostnames.js';
+import type { BackendPod } from './backends.js';
 
 export interface AnsweringService {
   namespace: string;

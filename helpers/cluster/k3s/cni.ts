@@ -4,7 +4,6 @@
 // from its podCIDR, hairpin on (what flannel's own config delegates to on one node). Written
 // through `docker exec` once the controller-manager gave the node its podCIDR; Ready follows.
 // An image says it needs this with the label below (setup/k3s/build-image.sh sets it).
-import { timeouts } from '../../config.js';
 import { run } from '../../host/run.js';
 import type { Kube } from '../../kube/client.js';
 import { waitFor } from '../../kube/wait.js';
@@ -43,8 +42,8 @@ export async function wantsBridgeNetwork(image: string): Promise<boolean> {
 }
 
 /** Writes the bridge config into the node container once the node has its podCIDR. */
-export async function installBridgeNetwork(kube: Kube, container: string): Promise<void> {
-  const podCIDR = await waitFor(`podCIDR on k3s node ${container}`, timeouts.clusterUp, async () => {
+export async function installBridgeNetwork(kube: Kube, container: string, budgetMs: number): Promise<void> {
+  const podCIDR = await waitFor(`podCIDR on k3s node ${container}`, budgetMs, async () => {
     const cidr = (await kube.core.listNode()).items[0]?.spec?.podCIDR;
     return { done: Boolean(cidr), seen: cidr ?? 'none yet', value: cidr };
   });

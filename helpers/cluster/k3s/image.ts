@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../../config.js';
 import { UsageError } from '../../errors.js';
 import { run } from '../../host/run.js';
+import type { Settings } from '../../settings.js';
 
 /** setup/k3s/k3s.json: the k3s release, the source commit and both image names, in one place. */
 export interface K3sPin {
@@ -20,14 +21,14 @@ export interface K3sPin {
 export const k3sPin: K3sPin = JSON.parse(readFileSync(join(repoRoot, 'setup', 'k3s', 'k3s.json'), 'utf8'));
 
 /** SVC_K3S_IMAGE, else the locally built image when Docker has it, else upstream's. */
-export async function k3sImage(env = process.env): Promise<string> {
-  if (env.SVC_K3S_IMAGE) return env.SVC_K3S_IMAGE;
+export async function k3sImage(settings: Settings): Promise<string> {
+  if (settings.k3s.image) return settings.k3s.image;
   return (await imagePresent(k3sPin.localImage)) ? k3sPin.localImage : k3sPin.upstreamImage;
 }
 
 /** The image to run, refused with one line (exit 2) when the Docker engine does not have it. */
-export async function requireK3sImage(env = process.env): Promise<string> {
-  const image = await k3sImage(env);
+export async function requireK3sImage(settings: Settings): Promise<string> {
+  const image = await k3sImage(settings);
   if (!(await imagePresent(image))) throw new UsageError(missingImageMessage(image));
   return image;
 }

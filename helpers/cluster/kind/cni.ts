@@ -4,9 +4,9 @@
 // node's podCIDR via that node's address. Written through `docker exec` once the
 // controller-manager has given every node its podCIDR; the nodes turn Ready then.
 import type * as k8s from '@kubernetes/client-node';
-import { timeouts } from '../../config.js';
 import { run } from '../../host/run.js';
 import type { Kube } from '../../kube/client.js';
+import { internalIPs } from '../../kube/nodes.js';
 import { waitFor } from '../../kube/wait.js';
 
 export const CNI_NAME = 'ptp (svc-conformance)';
@@ -36,8 +36,8 @@ interface NodeNet {
 }
 
 /** Installs the CNI config and the cross-node routes on every node (container = node name). */
-export async function installPodNetwork(kube: Kube, nodeCount: number): Promise<void> {
-  const nodes = await waitFor(`podCIDR on all ${nodeCount} kind nodes`, timeouts.clusterUp, async () => {
+export async function installPodNetwork(kube: Kube, nodeCount: number, budgetMs: number): Promise<void> {
+  const nodes = await waitFor(`podCIDR on all ${nodeCount} kind nodes`, budgetMs, async () => {
     const list = (await kube.core.listNode()).items.map(nodeNet);
     const ready = list.filter((n) => n.podCIDRs.length > 0);
     return { done: list.length === nodeCount && ready.length === nodeCount, seen: `${ready.length}/${list.length} with a podCIDR`, value: list };
@@ -57,6 +57,6 @@ function nodeNet(node: k8s.V1Node): NodeNet {
   return {
     name: node.metadata!.name!,
     podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
-    addresses: (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+    addresses: internalIPs(node),
   };
 }

@@ -3,7 +3,8 @@
 // to run setup.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, versions } from '../../config.js';
+import { versions } from '../../config.js';
+import type { Settings } from '../../settings.js';
 
 export const K8S_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl', 'agnhost'] as const;
 export const IMAGE_ARCHIVES = ['pause', 'agnhost', 'client', 'coredns'] as const;
@@ -17,13 +18,13 @@ export interface Artifacts {
 }
 
 export class SetupMissingError extends Error {
-  constructor(what: string) {
+  constructor(what: string, cacheDir: string) {
     super(`${what} is missing: run \`npm run setup\` first (it builds and caches everything the local cluster needs under ${cacheDir})`);
     this.name = 'SetupMissingError';
   }
 }
 
-export function findArtifacts(): Artifacts {
+export function findArtifacts({ cacheDir, searchPath }: Settings): Artifacts {
   const bin = join(cacheDir, 'bin');
   const k8sDir = join(bin, `k8s-${versions.kubernetes}`);
   const k8s = Object.fromEntries(K8S_COMMANDS.map((c) => [c, join(k8sDir, c)])) as Artifacts['k8s'];
@@ -31,11 +32,10 @@ export function findArtifacts(): Artifacts {
   const svcprobe = join(bin, 'svcprobe'); // setup links it to the build of the current sources
   const images = Object.fromEntries(IMAGE_ARCHIVES.map((i) => [i, join(cacheDir, 'images', `${i}.tar`)])) as Artifacts['images'];
   for (const [what, path] of [...Object.entries(k8s), ['etcd', etcd], ['svcprobe', svcprobe], ...Object.entries(images).map(([k, v]) => [`image ${k}`, v])]) {
-    if (!existsSync(path)) throw new SetupMissingError(`${what} (${path})`);
+    if (!existsSync(path)) throw new SetupMissingError(`${what} (${path})`, cacheDir);
   }
-  const path = (process.env.PATH ?? '').split(':');
   for (const tool of HOST_TOOLS) {
-    if (!path.some((dir) => existsSync(join(dir, tool)))) throw new SetupMissingError(`the ${tool} command`);
+    if (!searchPath.some((dir) => existsSync(join(dir, tool)))) throw new SetupMissingError(`the ${tool} command`, cacheDir);
   }
   return { k8s, etcd, svcprobe, images };
 }

@@ -1,7 +1,7 @@
 // The configuration files of the local cluster's components: kubeconfigs, containerd,
 // CNI, kubelet and kube-proxy. Each function returns the text of one file.
 import { stringify } from 'yaml';
-import { images, localNetwork } from '../../config.js';
+import type { Settings } from '../../settings.js';
 import type { ProxyMode } from '../provider.js';
 import type { NodeLayout } from './layout.js';
 import type { ClientCert } from './pki.js';
@@ -17,7 +17,7 @@ export function kubeconfig(server: string, ca: string, user: string, cert: Clien
   });
 }
 
-export function containerdConfig(node: NodeLayout, cniConfDir: string): string {
+export function containerdConfig(node: NodeLayout, cniConfDir: string, settings: Settings): string {
   const cri = 'io.containerd.grpc.v1.cri';
   return `version = 2
 root = "${node.stateDir}/containerd"
@@ -34,7 +34,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   path = "${node.stateDir}/containerd-opt"
 
 [plugins."${cri}"]
-  sandbox_image = "${images.pause}"
+  sandbox_image = "${settings.images.pause}"
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
   enable_selinux = false
@@ -87,7 +87,7 @@ export function cniConfig(node: NodeLayout): string {
   );
 }
 
-export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string): string {
+export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, settings: Settings): string {
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -104,8 +104,8 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string):
     enforceNodeAllocatable: ['pods'],
     failCgroupV1: false,
     failSwapOn: false,
-    clusterDNS: [localNetwork.dnsIP],
-    clusterDomain: localNetwork.clusterDomain,
+    clusterDNS: [settings.network.dnsIP],
+    clusterDomain: settings.network.clusterDomain,
     resolvConf,
     containerRuntimeEndpoint: `unix://${containerdSocket(node)}`,
     imageServiceEndpoint: `unix://${containerdSocket(node)}`,
@@ -124,14 +124,14 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string):
   });
 }
 
-export function kubeProxyConfig(node: NodeLayout, kubeconfigPath: string, mode: ProxyMode): string {
+export function kubeProxyConfig(node: NodeLayout, kubeconfigPath: string, mode: ProxyMode, settings: Settings): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: kubeconfigPath },
     hostnameOverride: node.name,
     bindAddress: '0.0.0.0',
-    clusterCIDR: localNetwork.podCIDR,
+    clusterCIDR: settings.network.podCIDR,
     mode,
     oomScoreAdj: 0,
     metricsBindAddress: '0.0.0.0:10249',

@@ -3,7 +3,7 @@
 // from the kubernetes plugin; every other name answers NXDOMAIN from a separate server
 // block (a `template` in the cluster block would shadow the kubernetes plugin).
 import type * as k8s from '@kubernetes/client-node';
-import { images, localNetwork } from '../../config.js';
+import type { Settings } from '../../settings.js';
 
 export const COREDNS_LABELS = { 'k8s-app': 'kube-dns' };
 
@@ -31,7 +31,8 @@ export function corefile(domain: string): string {
 `;
 }
 
-export function corednsObjects(): k8s.KubernetesObject[] {
+export function corednsObjects(settings: Settings): k8s.KubernetesObject[] {
+  const { images, network } = settings;
   const ns = 'kube-system';
   const meta = (name: string) => ({ name, namespace: ns, labels: COREDNS_LABELS });
   return [
@@ -52,7 +53,7 @@ export function corednsObjects(): k8s.KubernetesObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
       subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: ns }],
     } as k8s.V1ClusterRoleBinding,
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('coredns'), data: { Corefile: corefile(localNetwork.clusterDomain) } } as k8s.V1ConfigMap,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('coredns'), data: { Corefile: corefile(network.clusterDomain) } } as k8s.V1ConfigMap,
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -93,7 +94,7 @@ export function corednsObjects(): k8s.KubernetesObject[] {
       kind: 'Service',
       metadata: meta('kube-dns'),
       spec: {
-        clusterIP: localNetwork.dnsIP,
+        clusterIP: network.dnsIP,
         selector: COREDNS_LABELS,
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },

@@ -2,7 +2,7 @@
 // its addresses, directories and cgroups. Pure: computed from the name and node count,
 // so up(), down() and a later cleanup agree without reading any state.
 import { join } from 'node:path';
-import { localNetwork } from '../../config.js';
+import type { LocalNetwork, Settings } from '../../settings.js';
 
 export const STATE_ROOT = '/var/lib/svc-conformance';
 export const RUN_ROOT = '/run/svc-conformance';
@@ -39,11 +39,15 @@ export interface ClusterLayout {
   cgroup: string; // the daemons' cgroup, below CGROUP_PARENT
   apiserverURL: string;
   nodes: NodeLayout[];
+  /** The run's settings: addresses, images, cache and budgets. */
+  settings: Settings;
+  network: LocalNetwork;
 }
 
 const NAME = /^[a-z][a-z0-9]{0,7}$/;
 
-export function clusterLayout(name: string, nodeCount: number): ClusterLayout {
+export function clusterLayout(name: string, nodeCount: number, settings: Settings): ClusterLayout {
+  const localNetwork = settings.network;
   if (!NAME.test(name)) {
     throw new Error(`cluster name "${name}" must be 1-8 lowercase letters or digits, starting with a letter (it names network links)`);
   }
@@ -83,5 +87,7 @@ export function clusterLayout(name: string, nodeCount: number): ClusterLayout {
     cgroup: `/${CGROUP_PARENT}/${name}/system`,
     apiserverURL: `https://${nodes[0].ip}:${APISERVER_PORT}`,
     nodes,
+    settings,
+    network: localNetwork,
   };
 }

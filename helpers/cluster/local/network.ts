@@ -9,7 +9,6 @@
 // cluster dies on the machine with an ICMP error. The host's own leg carries only API and
 // node traffic; a host nft table counts and drops anything of the cluster's that would
 // leave through another interface (the "uplink" counter the guard test reads).
-import { localNetwork } from '../../config.js';
 import { run } from '../../host/run.js';
 import { GUARD_TARGETS, type ClusterLayout } from './layout.js';
 
@@ -38,7 +37,7 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await ip('addr', 'add', `${layout.hostIP}/${layout.prefixLength}`, 'dev', layout.hostLink);
   await ip('link', 'set', layout.hostLink, 'up');
   // replace: two local clusters (distinct ranges) may still share the external-IP test range.
-  for (const cidr of unroutedOnHost()) await ip('route', 'replace', 'unreachable', cidr);
+  for (const cidr of unroutedOnHost(layout)) await ip('route', 'replace', 'unreachable', cidr);
   await run('nft', ['-f', '-'], { input: hostGuardRules(layout) });
 
   for (const node of layout.nodes) {
@@ -64,13 +63,13 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
   await quiet(['netns', 'del', layout.fabricNetns]);
   await quiet(['link', 'del', layout.hostLink]);
-  for (const cidr of unroutedOnHost()) await quiet(['route', 'del', 'unreachable', cidr]);
+  for (const cidr of unroutedOnHost(layout)) await quiet(['route', 'del', 'unreachable', cidr]);
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
 }
 
 /** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs). */
-function unroutedOnHost(): string[] {
-  return [localNetwork.serviceCIDR, localNetwork.podCIDR, localNetwork.externalIPRange];
+function unroutedOnHost({ network }: ClusterLayout): string[] {
+  return [network.serviceCIDR, network.podCIDR, network.externalIPRange];
 }
 
 /** Netns names this cluster would use that exist now (for down() of a crashed run). */
@@ -110,7 +109,8 @@ function fabricGuardRules(): string {
 }
 
 function hostGuardRules(layout: ClusterLayout): string {
-  const ours = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR, localNetwork.externalIPRange];
+  const { nodeSubnet, podCIDR, serviceCIDR, externalIPRange } = layout.network;
+  const ours = [nodeSubnet, podCIDR, serviceCIDR, externalIPRange];
   const targets = Object.values(GUARD_TARGETS);
   return `table inet ${layout.guardTable} {
   counter uplink {}
@@ -131,7 +131,8 @@ function hostGuardRules(layout: ClusterLayout): string {
 async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
   const { stdout } = await run('ip', ['-j', 'route', 'show', 'table', 'all']);
   const routes = JSON.parse(stdout) as { dst: string; dev?: string; type?: string }[];
-  const ranges = [localNetwork.nodeSubnet, localNetwork.podCIDR, localNetwork.serviceCIDR, localNetwork.externalIPRange];
+  const { nodeSubnet, podCIDR, serviceCIDR, externalIPRange } = layout.network;
+  const ranges = [nodeSubnet, podCIDR, serviceCIDR, externalIPRange];
   for (const route of routes) {
     if (route.dst === 'default' || route.dev === layout.hostLink || route.type === 'unreachable' || route.type === 'local' || route.type === 'broadcast') continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;

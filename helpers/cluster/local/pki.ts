@@ -3,7 +3,6 @@
 // EC P-256 keys keep this under a second.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localNetwork } from '../../config.js';
 import { run } from '../../host/run.js';
 import type { ClusterLayout } from './layout.js';
 
@@ -48,8 +47,8 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     return { cert, key };
   };
 
-  const serviceIP = firstServiceIP(localNetwork.serviceCIDR);
-  const domain = localNetwork.clusterDomain;
+  const serviceIP = firstServiceIP(layout.network.serviceCIDR);
+  const domain = layout.network.clusterDomain;
   const apiserver = await sign('apiserver', '/CN=kube-apiserver', [
     'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:kubernetes.default.svc.${domain}`, 'DNS:localhost',
     'IP:127.0.0.1', `IP:${serviceIP}`, `IP:${layout.nodes[0].ip}`,

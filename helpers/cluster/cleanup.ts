@@ -12,7 +12,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { Kube, isNotFound, statusCode } from '../kube/client.js';
 import { waitFor } from '../kube/wait.js';
-import type { ClusterHandle } from '../cluster/provider.js';
+import type { ClusterHandle } from './provider.js';
 import { RUN_ID_LABEL } from './run-id.js';
 
 /** One labelled object: `Namespace/dns-rx1`, `ClusterRole/svc-rx1` (group/version/plural say how to delete it). */

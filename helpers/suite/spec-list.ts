@@ -4,7 +4,7 @@
 // tell the CLI, before any cluster exists, whether --focus/--skip leave anything to run.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { presetsOf, type Preset } from '../suite/presets.js';
+import { presetsOf, type Preset } from './presets.js';
 
 export interface SpecEntry {
   file: string;

@@ -1,0 +1,192 @@
+// Every setting a user may change, read once from the command line's flags and the SVC_*
+// variables into one typed object that is passed down (providers, the cluster a spec sees,
+// the reports). This is the only module that reads the environment; a child process (vitest,
+// the self-test's runs) gets its settings as SVC_* variables made by childEnv().
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, versions } from './config.js';
+import { UsageError } from './errors.js';
+
+export const PROVIDER_NAMES = ['local', 'kind', 'k3s', 'existing'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export const PROXY_MODES = ['iptables', 'nftables', 'ipvs'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+export const NODE_ACCESS_CHOICES = ['privileged-pod', 'none'] as const;
+export type NodeAccessChoice = (typeof NODE_ACCESS_CHOICES)[number];
+
+/** Addresses of the local cluster. All of them live only in network namespaces the provider makes. */
+export interface LocalNetwork {
+  /** The nodes' shared segment. */
+  nodeSubnet: string;
+  /** Node i gets 10.244.i.0/24 of it. */
+  podCIDR: string;
+  serviceCIDR: string;
+  dnsIP: string;
+  /** externalIPs tests take addresses from here; the fabric routes them to a node, nothing else does. */
+  externalIPRange: string;
+  clusterDomain: string;
+}
+
+/** Time budgets, in milliseconds. */
+export interface Timeouts {
+  clusterUp: number;
+  podsReady: number;
+  probe: number;
+  /** From a Service change to kube-proxy's rules answering for it. */
+  serviceSync: number;
+}
+
+/** What one run asks for: the cluster, which checks, and what happens to the cluster after. */
+export interface RunSettings {
+  provider?: ProviderName;
+  kubeconfig?: string;
+  context?: string;
+  clusterName?: string;
+  nodes?: number;
+  proxyMode?: ProxyMode;
+  kindConfig?: string;
+  nodeAccess?: NodeAccessChoice;
+  preset?: string;
+  keepCluster: boolean;
+  runId?: string;
+  /** Written by `svc-conformance run` for its vitest: the cluster it made or attached to. */
+  clusterHandleFile?: string;
+  /** Spec files at once (vitest workers). */
+  parallel: number;
+  /** JSON merge patches for the objects the workload helpers make (see docs/ARCHITECTURE.md). */
+  workloadPatchFile?: string;
+}
+
+export interface Settings {
+  /** Where setup keeps builds and image archives (SVC_CACHE). */
+  cacheDir: string;
+  /** Where reports go (SVC_RESULTS). */
+  resultsDir: string;
+  junitFile: string;
+  /** The images the suites and the local cluster run. Users with a registry may point these at upstream images. */
+  images: { agnhost: string; client: string; pause: string; coredns: string };
+  network: LocalNetwork;
+  timeouts: Timeouts;
+  run: RunSettings;
+  kind: { network: string; binary?: string; nodeImage?: string };
+  k3s: { image?: string };
+  /** Keep a kind or k3s cluster that failed to come up, for its logs. */
+  keepFailed: boolean;
+  /** Print each wait's duration. */
+  trace: boolean;
+  /** Print the cause of an exit-2 error. */
+  debug: boolean;
+  ci: boolean;
+  /** PATH, split: where host commands are looked for. */
+  searchPath: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readSettings(env: Env = process.env): Settings {
+  const get = (name: string, fallback: string): string => env[name] || fallback;
+  const cacheDir = get('SVC_CACHE', join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'svc-conformance'));
+  const resultsDir = get('SVC_RESULTS', join(repoRoot, 'test-results'));
+  return {
+    cacheDir,
+    resultsDir,
+    junitFile: get('SVC_JUNIT', join(resultsDir, 'junit.xml')),
+    images: {
+      agnhost: get('SVC_IMAGE_AGNHOST', `localhost/svc-conformance/agnhost:${versions.kubernetes}`),
+      client: get('SVC_IMAGE_CLIENT', `localhost/svc-conformance/client:${versions.kubernetes}`),
+      pause: get('SVC_IMAGE_PAUSE', `localhost/svc-conformance/pause:${versions.kubernetes}`),
+      coredns: get('SVC_IMAGE_COREDNS', `localhost/svc-conformance/coredns:${versions.coredns}`),
+    },
+    network: {
+      nodeSubnet: get('SVC_NODE_SUBNET', '10.250.0.0/24'),
+      podCIDR: get('SVC_POD_CIDR', '10.244.0.0/16'),
+      serviceCIDR: get('SVC_SERVICE_CIDR', '10.96.0.0/16'),
+      dnsIP: get('SVC_DNS_IP', '10.96.0.10'),
+      externalIPRange: get('SVC_EXTERNAL_IP_RANGE', '10.251.0.0/24'),
+      clusterDomain: get('SVC_CLUSTER_DOMAIN', 'cluster.local'),
+    },
+    timeouts: {
+      clusterUp: milliseconds(env, 'SVC_TIMEOUT_CLUSTER_UP', 180_000),
+      podsReady: milliseconds(env, 'SVC_TIMEOUT_PODS_READY', 90_000),
+      probe: milliseconds(env, 'SVC_TIMEOUT_PROBE', 3_000),
+      serviceSync: milliseconds(env, 'SVC_TIMEOUT_SERVICE_SYNC', 30_000),
+    },
+    run: {
+      provider: oneOf(env.SVC_PROVIDER, PROVIDER_NAMES, (v) => `unknown provider "${v}"; choose one of ${PROVIDER_NAMES.join(', ')}`),
+      kubeconfig: env.SVC_KUBECONFIG || undefined,
+      context: env.SVC_CONTEXT || undefined,
+      clusterName: env.SVC_CLUSTER_NAME || undefined,
+      nodes: nodeCount(env.SVC_NODES),
+      proxyMode: oneOf(env.SVC_PROXY_MODE, PROXY_MODES, (v) => `unknown --proxy-mode "${v}"; choose one of ${PROXY_MODES.join(', ')}`),
+      kindConfig: env.SVC_KIND_CONFIG || undefined,
+      nodeAccess: oneOf(
+        env.SVC_NODE_ACCESS,
+        NODE_ACCESS_CHOICES,
+        (v) =>
+          `unknown --node-access "${v}"; choose privileged-pod (one privileged pod per node, for the node-level checks) or none`,
+      ),
+      preset: env.SVC_PRESET || undefined,
+      keepCluster: env.SVC_KEEP_CLUSTER === '1',
+      runId: env.SVC_RUN_ID || undefined,
+      clusterHandleFile: env.SVC_CLUSTER_HANDLE_FILE || undefined,
+      parallel: Number(get('SVC_PARALLEL', '10')),
+      workloadPatchFile: env.SVC_WORKLOAD_PATCH || undefined,
+    },
+    kind: { network: get('SVC_KIND_NETWORK', 'svc-kind'), binary: env.SVC_KIND || undefined, nodeImage: env.SVC_KIND_NODE_IMAGE || undefined },
+    k3s: { image: env.SVC_K3S_IMAGE || undefined },
+    keepFailed: env.SVC_KEEP_FAILED === '1',
+    trace: !!env.SVC_TRACE,
+    debug: !!env.SVC_DEBUG,
+    ci: env.CI === 'true',
+    searchPath: (env.PATH ?? '').split(':').filter(Boolean),
+  };
+}
+
+/**
+ * The environment for a child process of this run: this one's, with the given SVC_* values
+ * set (undefined leaves a variable as it is). The child reads them back with readSettings().
+ */
+export function childEnv(overrides: Env = {}, base: Env = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...base, ...dropUndefined(overrides) })) if (value !== undefined) env[key] = value;
+  return env;
+}
+
+/** The same environment without any of this project's run settings: a clean slate for a child that sets its own. */
+export function envWithout(pattern: RegExp, base: Env = process.env): Record<string, string> {
+  return childEnv({}, Object.fromEntries(Object.entries(base).filter(([key]) => !pattern.test(key))));
+}
+
+/**
+ * testcontainers (the k3s provider) reads its own variables: its reaper is an image no one can
+ * pull here, and it must reach containers by address, not through Docker's default bridge.
+ */
+export function prepareTestcontainers(): void {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+}
+
+function dropUndefined(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+}
+
+function milliseconds(env: Env, name: string, fallback: number): number {
+  const value = env[name] ? Number(env[name]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name}="${env[name]}" is not a time in milliseconds; give a positive number`);
+  return value;
+}
+
+function nodeCount(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const nodes = Number(value);
+  if (!(Number.isInteger(nodes) && nodes >= 1 && nodes <= 8)) {
+    throw new UsageError(`--nodes "${value}" is not a node count; give a whole number from 1 to 8`);
+  }
+  return nodes;
+}
+
+function oneOf<T extends string>(value: string | undefined, choices: readonly T[], refuse: (v: string) => string): T | undefined {
+  if (!value) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(refuse(value));
+  return value as T;
+}
