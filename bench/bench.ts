@@ -55,13 +55,26 @@ async function main(): Promise<void> {
     if (i === 0) {
       await sleep(10_000); // let the cluster settle before measuring memory
       const mem = cgroupMemoryBytes(`/${CGROUP_PARENT}/${NAME}`);
-      figures.memory1Node = { usageGiB: +(mem.usage / GiB).toFixed(3), rssGiB: +(mem.rss / GiB).toFixed(3), targetGiB: 2.5 };
+      figures.memory1Node = {
+        usageGiB: +(mem.usage / GiB).toFixed(3),
+        rssGiB: +(mem.rss / GiB).toFixed(3),
+        targetGiB: 2.5,
+      };
     }
     const [, down] = await timed(() => local.down(NAME));
     downs.push(down);
   }
-  figures.clusterUpSeconds = { runs: ups.map((s) => +s.toFixed(1)), best: +Math.min(...ups).toFixed(1), target: 60, goal: 30 };
-  figures.clusterDownSeconds = { runs: downs.map((s) => +s.toFixed(1)), best: +Math.min(...downs).toFixed(1), target: 10 };
+  figures.clusterUpSeconds = {
+    runs: ups.map((s) => +s.toFixed(1)),
+    best: +Math.min(...ups).toFixed(1),
+    target: 60,
+    goal: 30,
+  };
+  figures.clusterDownSeconds = {
+    runs: downs.map((s) => +s.toFixed(1)),
+    best: +Math.min(...downs).toFixed(1),
+    target: 10,
+  };
 
   figures.iptablesSaveParse100k = { ...parse100k(), targetSeconds: 0.5 };
   Object.assign(figures, await onWarmCluster(local));
@@ -81,7 +94,8 @@ async function main(): Promise<void> {
 async function onWarmCluster(local: LocalProvider): Promise<Record<string, unknown>> {
   const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
-  const suite = (...args: string[]) => run(process.execPath, [cli, 'run', ...args], { env, allowFailure: true, timeoutMs: 900_000 });
+  const suite = (...args: string[]) =>
+    run(process.execPath, [cli, 'run', ...args], { env, allowFailure: true, timeoutMs: 900_000 });
   const last = (out: string) => out.trim().split('\n').at(-1) ?? '';
   const figures: Record<string, unknown> = {};
   try {
@@ -91,7 +105,10 @@ async function onWarmCluster(local: LocalProvider): Promise<Record<string, unkno
     const peak = watchPeakRss(process.pid);
     const [full, fullSeconds] = await timed(() => suite());
     figures.suiteWarmSeconds = { seconds: +fullSeconds.toFixed(1), summary: last(full.stdout), target: 60 };
-    figures.runMemory = { peakRssGiB: +(peak.stop() / GiB).toFixed(3), what: 'the CLI, vitest and its workers (descendants of the bench process outside the cluster cgroups), sampled every 200 ms' };
+    figures.runMemory = {
+      peakRssGiB: +(peak.stop() / GiB).toFixed(3),
+      what: 'the CLI, vitest and its workers (descendants of the bench process outside the cluster cgroups), sampled every 200 ms',
+    };
     // Three timed quick runs, judged by the slowest: a goal met once is not met.
     const quickRuns: { seconds: number; summary: string }[] = [];
     for (let i = 0; i < 3; i++) {
@@ -118,8 +135,10 @@ async function onWarmCluster(local: LocalProvider): Promise<Record<string, unkno
  */
 async function settled(handle: ClusterHandle): Promise<void> {
   const kube = new Kube(handle.kubeconfig);
-  await waitFor('the previous run\'s namespaces gone', 120_000, async () => {
-    const left = (await kube.core.listNamespace()).items.filter((n) => n.metadata?.deletionTimestamp).map((n) => n.metadata!.name!);
+  await waitFor("the previous run's namespaces gone", 120_000, async () => {
+    const left = (await kube.core.listNamespace()).items
+      .filter((n) => n.metadata?.deletionTimestamp)
+      .map((n) => n.metadata!.name!);
     return { done: left.length === 0, seen: left.join(', ') };
   });
 }
@@ -129,9 +148,26 @@ async function roundRobin50(handle: ClusterHandle): Promise<Record<string, unkno
   const cluster = clusterFromHandle(handle, newRunId(), settings);
   const ns = await createNamespace(cluster.kube, namespaceName('bench-rr', cluster.runId), cluster.runId);
   try {
-    const [app, client] = await Promise.all([deployHostnames(cluster, ns, { replicas: 50 }), startClientPod(cluster, ns)]);
-    const [rr, seconds] = await timed(() => roundRobin(client, `http://${hostPort(app.clusterIP, app.port)}/`, app.pods.map((p) => p.name)));
-    return { endpoints: 50, allAnswered: rr.missing.length === 0, requests: rr.requests, bursts: rr.bursts, burstSize: burstSize(50), seconds: +seconds.toFixed(2), failures: rr.failures };
+    const [app, client] = await Promise.all([
+      deployHostnames(cluster, ns, { replicas: 50 }),
+      startClientPod(cluster, ns),
+    ]);
+    const [rr, seconds] = await timed(() =>
+      roundRobin(
+        client,
+        `http://${hostPort(app.clusterIP, app.port)}/`,
+        app.pods.map((p) => p.name),
+      ),
+    );
+    return {
+      endpoints: 50,
+      allAnswered: rr.missing.length === 0,
+      requests: rr.requests,
+      bursts: rr.bursts,
+      burstSize: burstSize(50),
+      seconds: +seconds.toFixed(2),
+      failures: rr.failures,
+    };
   } finally {
     await cluster.kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   }
@@ -174,7 +210,10 @@ function parse100k(): { rules: number; bestSeconds: number; medianSeconds: numbe
   const recorded = readFileSync(join(repoRoot, 'helpers', 'parse', 'fixtures', 'iptables-save.hostnames.txt'), 'utf8');
   const sepRules = recorded.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-'));
   const lines: string[] = ['*nat', ':KUBE-SERVICES - [0:0]'];
-  for (let i = 0; lines.length < 100_000; i++) lines.push(...sepRules.map((l) => l.replace(/KUBE-SEP-\w+/, `KUBE-SEP-${i.toString(36).toUpperCase().padStart(16, 'X')}`)));
+  for (let i = 0; lines.length < 100_000; i++)
+    lines.push(
+      ...sepRules.map((l) => l.replace(/KUBE-SEP-\w+/, `KUBE-SEP-${i.toString(36).toUpperCase().padStart(16, 'X')}`)),
+    );
   lines.push('COMMIT');
   const text = lines.join('\n');
   const times: number[] = [];

@@ -31,7 +31,12 @@ try {
     const seconds = +((performance.now() - started) / 1000).toFixed(1);
     const summary = result.stdout.trim().split('\n').at(-1) ?? '';
     results.push({ run: i, seconds, summary, failures: failuresIn(join(out, 'results.json')) });
-    console.log(`run ${i}/${runs}: ${summary} (${seconds}s)${results.at(-1)!.failures.map((f) => `\n  ✗ ${f.check}: ${f.message}`).join('')}`);
+    console.log(
+      `run ${i}/${runs}: ${summary} (${seconds}s)${results
+        .at(-1)!
+        .failures.map((f) => `\n  ✗ ${f.check}: ${f.message}`)
+        .join('')}`,
+    );
   }
 } finally {
   await new LocalProvider(settings).down(name);
@@ -39,15 +44,26 @@ try {
 
 const failed = results.filter((r) => r.failures.length > 0 || !/ 0 failed/.test(r.summary));
 mkdirSync(resultsDir, { recursive: true });
-writeFileSync(join(resultsDir, 'flake.json'), `${JSON.stringify({ runs, failedRuns: failed.length, results }, null, 2)}\n`);
+writeFileSync(
+  join(resultsDir, 'flake.json'),
+  `${JSON.stringify({ runs, failedRuns: failed.length, results }, null, 2)}\n`,
+);
 console.log(`${runs - failed.length} of ${runs} runs green; ${failed.length} with failures (test-results/flake.json)`);
 
 /** The failed checks of one run, from vitest's JSON report. */
 function failuresIn(file: string): RunResult['failures'] {
   try {
-    const report = JSON.parse(readFileSync(file, 'utf8')) as { testResults: { assertionResults: { fullName: string; status: string; failureMessages: string[] }[]; message?: string; name: string }[] };
+    const report = JSON.parse(readFileSync(file, 'utf8')) as {
+      testResults: {
+        assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+        message?: string;
+        name: string;
+      }[];
+    };
     return report.testResults.flatMap((f) => [
-      ...f.assertionResults.filter((a) => a.status === 'failed').map((a) => ({ check: a.fullName, message: (a.failureMessages[0] ?? '').split('\n')[0] })),
+      ...f.assertionResults
+        .filter((a) => a.status === 'failed')
+        .map((a) => ({ check: a.fullName, message: (a.failureMessages[0] ?? '').split('\n')[0] })),
       ...(f.message ? [{ check: f.name, message: f.message.split('\n')[0] }] : []),
     ]);
   } catch {

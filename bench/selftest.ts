@@ -33,28 +33,48 @@ interface Fault {
   undo?: () => Promise<void>;
 }
 
-const state = () => JSON.parse(readFileSync(stateFile, 'utf8')) as { daemons: Daemon[]; handle: { kubeconfig: string } };
+const state = () =>
+  JSON.parse(readFileSync(stateFile, 'utf8')) as { daemons: Daemon[]; handle: { kubeconfig: string } };
 const kube = () => new Kube(state().handle.kubeconfig);
 const daemons = (prefix: string) => state().daemons.filter((d) => d.component.startsWith(prefix));
 const inNode = (i: number, ...cmd: string[]) => run('ip', ['netns', 'exec', `svc-${NAME}-n${i}`, ...cmd]);
 const conflist = (i: number) => `/var/lib/svc-conformance/${NAME}/${NAME}-node-${i}/cni/10-svc-conformance.conflist`;
 const kubeletConfig = (i: number) => `/var/lib/svc-conformance/${NAME}/${NAME}-node-${i}/kubelet.yaml`;
-const edit = (file: string, from: string, to: string) => writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+const edit = (file: string, from: string, to: string) =>
+  writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
 
 /** Restarts daemons from their recorded command and records the new pids. */
 async function restart(prefix: string): Promise<void> {
   const s = JSON.parse(readFileSync(stateFile, 'utf8'));
   await stopDaemons(daemons(prefix));
-  for (const d of s.daemons as Daemon[]) if (d.component.startsWith(prefix)) Object.assign(d, await startDaemon(d.start));
+  for (const d of s.daemons as Daemon[])
+    if (d.component.startsWith(prefix)) Object.assign(d, await startDaemon(d.start));
   writeFileSync(stateFile, JSON.stringify(s, null, 2));
 }
 
 const scaleCoreDNS = (replicas: number) =>
-  kube().apps.patchNamespacedDeploymentScale({ namespace: 'kube-system', name: 'coredns', body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  kube().apps.patchNamespacedDeploymentScale(
+    { namespace: 'kube-system', name: 'coredns', body: { spec: { replicas } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 
 const podRoutes = async (op: 'add' | 'del') => {
-  await run('ip', ['-n', `svc-${NAME}-n1`, 'route', op, '10.244.2.0/24', ...(op === 'add' ? ['via', '10.250.0.12'] : [])]);
-  await run('ip', ['-n', `svc-${NAME}-n2`, 'route', op, '10.244.1.0/24', ...(op === 'add' ? ['via', '10.250.0.11'] : [])]);
+  await run('ip', [
+    '-n',
+    `svc-${NAME}-n1`,
+    'route',
+    op,
+    '10.244.2.0/24',
+    ...(op === 'add' ? ['via', '10.250.0.12'] : []),
+  ]);
+  await run('ip', [
+    '-n',
+    `svc-${NAME}-n2`,
+    'route',
+    op,
+    '10.244.1.0/24',
+    ...(op === 'add' ? ['via', '10.250.0.11'] : []),
+  ]);
 };
 
 /**
@@ -70,7 +90,8 @@ async function deleteOneDnat(): Promise<void> {
     const m = /^-A KUBE-SEP-.*"(clusterip-[^/"]+)\/hostnames:default".*-j DNAT .*--to-destination (\S+)/.exec(rule);
     if (!m) continue;
     if (!victims.has(m[1])) victims.set(m[1], m[2]);
-    if (victims.get(m[1]) === m[2]) await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
+    if (victims.get(m[1]) === m[2])
+      await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
   }
 }
 
@@ -98,7 +119,10 @@ async function makeOnePodUnready(): Promise<void> {
     const started = pod.status?.containerStatuses?.[0]?.started;
     if (!namespace.startsWith('clusterip-') || madeUnready.has(namespace) || !started) continue;
     const name = pod.metadata!.name!;
-    const wrote = await execInPod(kube(), { namespace, name }, ['sh', '-c', 'echo x > /tmp/unready']).then(() => true, () => false);
+    const wrote = await execInPod(kube(), { namespace, name }, ['sh', '-c', 'echo x > /tmp/unready']).then(
+      () => true,
+      () => false,
+    );
     if (wrote) madeUnready.add(namespace);
   }
 }
@@ -134,7 +158,14 @@ const FAULTS: Fault[] = [
     inject: async () => void (unreadyLoop = setInterval(() => void makeOnePodUnready().catch(() => undefined), 300)),
     undo: async () => clearInterval(unreadyLoop),
   },
-  { name: 'CoreDNS scaled to 0', focus: 'DNS name', spec: 'dns', cause: /CoreDNS has no ready pods/, inject: () => scaleCoreDNS(0).then(() => undefined), undo: () => scaleCoreDNS(1).then(() => undefined) },
+  {
+    name: 'CoreDNS scaled to 0',
+    focus: 'DNS name',
+    spec: 'dns',
+    cause: /CoreDNS has no ready pods/,
+    inject: () => scaleCoreDNS(0).then(() => undefined),
+    undo: () => scaleCoreDNS(1).then(() => undefined),
+  },
   {
     name: 'kubelet clusterDNS wrong',
     focus: 'DNS name',
@@ -176,7 +207,14 @@ const FAULTS: Fault[] = [
     inject: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": true', '"hairpinMode": false')),
     undo: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": false', '"hairpinMode": true')),
   },
-  { name: 'pod routes between the two nodes removed', focus: 'Pods working', spec: 'pods', cause: /only same-node backends answer|no route to 10\.244/, inject: () => podRoutes('del'), undo: () => podRoutes('add') },
+  {
+    name: 'pod routes between the two nodes removed',
+    focus: 'Pods working',
+    spec: 'pods',
+    cause: /only same-node backends answer|no route to 10\.244/,
+    inject: () => podRoutes('del'),
+    undo: () => podRoutes('add'),
+  },
 ];
 
 interface Outcome {
@@ -204,13 +242,29 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
     allowFailure: true,
     timeoutMs: 600_000,
   });
-  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { testResults: { name: string; status: string; message?: string; assertionResults: { status: string; failureMessages: string[] }[] }[] };
+  const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+    testResults: {
+      name: string;
+      status: string;
+      message?: string;
+      assertionResults: { status: string; failureMessages: string[] }[];
+    }[];
+  };
   const failed = report.testResults.filter((f) => f.status === 'failed');
   // Verdicts: appended to failed checks' messages, and at the top of each failed spec's diagnostics file.
   const diagnostics = join(out, 'diagnostics');
-  const files = existsSync(diagnostics) ? readdirSync(diagnostics).map((f) => readFileSync(join(diagnostics, f), 'utf8').split('\n')[2] ?? '') : [];
-  const messages = [...failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]), ...files].filter(Boolean);
-  return { exitCode: r.exitCode, failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')), messages };
+  const files = existsSync(diagnostics)
+    ? readdirSync(diagnostics).map((f) => readFileSync(join(diagnostics, f), 'utf8').split('\n')[2] ?? '')
+    : [];
+  const messages = [
+    ...failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]),
+    ...files,
+  ].filter(Boolean);
+  return {
+    exitCode: r.exitCode,
+    failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')),
+    messages,
+  };
 }
 
 const outcomes: Outcome[] = [];
@@ -229,8 +283,25 @@ try {
     const green = await runSpecs(fault.focus, `${i + 1}-undone`);
     const detected = broken.failedSpecs.includes(fault.spec);
     const rightCause = broken.messages.some((m) => fault.cause.test(m));
-    outcomes.push({ fault: fault.name, detected, rightCause, greenAfterUndo: green.exitCode === 0, failures: broken.messages.map((m) => m.split('\n').filter((l) => /verdict|Error/.test(l)).join(' | ').slice(0, 500)).filter(Boolean).slice(0, 3) });
-    console.log(`${detected ? '✓' : '✗'} detected  ${rightCause ? '✓' : '✗'} cause  ${green.exitCode === 0 ? '✓' : '✗'} green after undo  — ${fault.name} (failed: ${broken.failedSpecs.join(', ') || 'nothing'})`);
+    outcomes.push({
+      fault: fault.name,
+      detected,
+      rightCause,
+      greenAfterUndo: green.exitCode === 0,
+      failures: broken.messages
+        .map((m) =>
+          m
+            .split('\n')
+            .filter((l) => /verdict|Error/.test(l))
+            .join(' | ')
+            .slice(0, 500),
+        )
+        .filter(Boolean)
+        .slice(0, 3),
+    });
+    console.log(
+      `${detected ? '✓' : '✗'} detected  ${rightCause ? '✓' : '✗'} cause  ${green.exitCode === 0 ? '✓' : '✗'} green after undo  — ${fault.name} (failed: ${broken.failedSpecs.join(', ') || 'nothing'})`,
+    );
   }
 } finally {
   clearInterval(dnatLoop);
@@ -239,8 +310,21 @@ try {
 }
 
 const count = (k: keyof Outcome) => outcomes.filter((o) => o[k]).length;
-const summary = { faults: outcomes.length, detected: count('detected'), rightCause: count('rightCause'), greenAfterUndo: count('greenAfterUndo'), outcomes };
+const summary = {
+  faults: outcomes.length,
+  detected: count('detected'),
+  rightCause: count('rightCause'),
+  greenAfterUndo: count('greenAfterUndo'),
+  outcomes,
+};
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(join(resultsDir, 'selftest.json'), `${JSON.stringify(summary, null, 2)}\n`);
-console.log(`${summary.detected}/${summary.faults} detected, ${summary.rightCause}/${summary.faults} with the right cause, ${summary.greenAfterUndo}/${summary.faults} green after undo`);
-process.exitCode = summary.detected === summary.faults && summary.rightCause === summary.faults && summary.greenAfterUndo === summary.faults ? 0 : 1;
+console.log(
+  `${summary.detected}/${summary.faults} detected, ${summary.rightCause}/${summary.faults} with the right cause, ${summary.greenAfterUndo}/${summary.faults} green after undo`,
+);
+process.exitCode =
+  summary.detected === summary.faults &&
+  summary.rightCause === summary.faults &&
+  summary.greenAfterUndo === summary.faults
+    ? 0
+    : 1;

@@ -15,12 +15,36 @@ const { cacheDir, resultsDir } = settings;
 
 /** Each upstream Conformance test of the overlap, and the spec of ours that covers the same ground. */
 export const OVERLAP: { upstream: string; ours: string; oursCheck: string }[] = [
-  { upstream: 'DNS should provide DNS for services [Conformance]', ours: 'Does the Service work by DNS name?', oursCheck: 'short, namespaced and FQDN names from pods and a node; resolv.conf' },
-  { upstream: 'DNS should provide DNS for the cluster [Conformance]', ours: 'Does any Service work by DNS name?', oursCheck: 'kubernetes.default; NXDOMAIN outside' },
-  { upstream: 'DNS should provide DNS for ExternalName services [Conformance]', ours: 'Beyond the guide: ExternalName', oursCheck: 'CNAME to an in-cluster name, resolution and HTTP through it' },
-  { upstream: 'DNS should provide DNS for pods for Subdomain [Conformance]', ours: 'Beyond the guide: headless Services', oursCheck: 'A records per ready pod, per-pod names, unready pod leaves' },
-  { upstream: 'Services should serve a basic endpoint from pods [Conformance]', ours: 'Does the Service have any Endpoints?', oursCheck: 'Endpoints and EndpointSlices list every ready pod' },
-  { upstream: 'Services should be able to create a functioning NodePort service [Conformance]', ours: 'Beyond the guide: NodePort', oursCheck: 'every node from outside, nodes and a pod; KUBE-NODEPORTS; SNAT' },
+  {
+    upstream: 'DNS should provide DNS for services [Conformance]',
+    ours: 'Does the Service work by DNS name?',
+    oursCheck: 'short, namespaced and FQDN names from pods and a node; resolv.conf',
+  },
+  {
+    upstream: 'DNS should provide DNS for the cluster [Conformance]',
+    ours: 'Does any Service work by DNS name?',
+    oursCheck: 'kubernetes.default; NXDOMAIN outside',
+  },
+  {
+    upstream: 'DNS should provide DNS for ExternalName services [Conformance]',
+    ours: 'Beyond the guide: ExternalName',
+    oursCheck: 'CNAME to an in-cluster name, resolution and HTTP through it',
+  },
+  {
+    upstream: 'DNS should provide DNS for pods for Subdomain [Conformance]',
+    ours: 'Beyond the guide: headless Services',
+    oursCheck: 'A records per ready pod, per-pod names, unready pod leaves',
+  },
+  {
+    upstream: 'Services should serve a basic endpoint from pods [Conformance]',
+    ours: 'Does the Service have any Endpoints?',
+    oursCheck: 'Endpoints and EndpointSlices list every ready pod',
+  },
+  {
+    upstream: 'Services should be able to create a functioning NodePort service [Conformance]',
+    ours: 'Beyond the guide: NodePort',
+    oursCheck: 'every node from outside, nodes and a pod; KUBE-NODEPORTS; SNAT',
+  },
   {
     upstream: 'Services should have session affinity work for service with type clusterIP [LinuxOnly] [Conformance]',
     ours: 'Beyond the guide: session affinity',
@@ -56,24 +80,42 @@ export async function prepareUpstream(clusterName: string, nodes: number): Promi
   const dir = join(cacheDir, 'images-e2e');
   for (const node of clusterLayout(clusterName, nodes, settings).nodes) {
     for (const archive of readdirSync(dir).filter((f) => f.endsWith('.tar'))) {
-      await run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', join(dir, archive)], { where: `for ${node.name}` });
+      await run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', join(dir, archive)], {
+        where: `for ${node.name}`,
+      });
     }
   }
   return join(cacheDir, 'bin', `e2e-${versions.kubernetes}`, 'e2e.test');
 }
 
-export async function sideBySide(binary: string, kubeconfig: string, env: Record<string, string>, settled: () => Promise<void>): Promise<SideBySide> {
+export async function sideBySide(
+  binary: string,
+  kubeconfig: string,
+  env: Record<string, string>,
+  settled: () => Promise<void>,
+): Promise<SideBySide> {
   const reportDir = join(resultsDir, 'bench-upstream');
   rmSync(reportDir, { recursive: true, force: true });
   mkdirSync(reportDir, { recursive: true });
   const focus = OVERLAP.map((o) => escapeRe(o.upstream)).join('|');
   await settled();
   const started = performance.now();
-  await run(binary, [`--kubeconfig=${kubeconfig}`, '--provider=skeleton', `--ginkgo.focus=${focus}`, '--ginkgo.no-color', `--report-dir=${reportDir}`, '--ginkgo.timeout=40m'], {
-    allowFailure: true,
-    timeoutMs: 2_700_000,
-    env: { KUBECONFIG: kubeconfig },
-  });
+  await run(
+    binary,
+    [
+      `--kubeconfig=${kubeconfig}`,
+      '--provider=skeleton',
+      `--ginkgo.focus=${focus}`,
+      '--ginkgo.no-color',
+      `--report-dir=${reportDir}`,
+      '--ginkgo.timeout=40m',
+    ],
+    {
+      allowFailure: true,
+      timeoutMs: 2_700_000,
+      env: { KUBECONFIG: kubeconfig },
+    },
+  );
   const upstreamSeconds = (performance.now() - started) / 1000;
   const upstream = readJunit(reportDir);
 
@@ -84,8 +126,15 @@ export async function sideBySide(binary: string, kubeconfig: string, env: Record
   for (let i = 0; i < 3; i++) {
     await settled();
     const oursStarted = performance.now();
-    const result = await run(process.execPath, [cli, 'run', '--focus', oursFocus], { env, allowFailure: true, timeoutMs: 900_000 });
-    runs.push({ seconds: +((performance.now() - oursStarted) / 1000).toFixed(1), summary: result.stdout.trim().split('\n').at(-1) ?? '' });
+    const result = await run(process.execPath, [cli, 'run', '--focus', oursFocus], {
+      env,
+      allowFailure: true,
+      timeoutMs: 900_000,
+    });
+    runs.push({
+      seconds: +((performance.now() - oursStarted) / 1000).toFixed(1),
+      summary: result.stdout.trim().split('\n').at(-1) ?? '',
+    });
   }
   const slowest = Math.max(...runs.map((r) => r.seconds));
   const ratio = +(upstreamSeconds / slowest).toFixed(2);
@@ -103,19 +152,29 @@ export async function sideBySide(binary: string, kubeconfig: string, env: Record
 /** Pass/fail counts and names from ginkgo's junit_01.xml. */
 function readJunit(dir: string): SideBySide['upstream'] extends infer U ? Omit<U & object, 'seconds'> : never {
   const file = join(dir, 'junit_01.xml');
-  if (!existsSync(file)) return { passed: 0, failed: 0, skipped: 0, tests: [], failures: [`no ${file}: the e2e binary did not finish`] };
+  if (!existsSync(file))
+    return { passed: 0, failed: 0, skipped: 0, tests: [], failures: [`no ${file}: the e2e binary did not finish`] };
   const xml = readFileSync(file, 'utf8');
   const cases = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
   // Only the specs themselves ("[It] …"), not ginkgo's suite-level nodes ([ReportBeforeSuite], …).
   const ran = cases.filter(([, name, , body]) => name.startsWith('[It]') && !/<skipped/.test(body ?? ''));
   const failed = ran.filter(([, , , body]) => /<failure|<error/.test(body ?? ''));
-  const unescape = (s: string) => s.replace(/&#34;/g, '"').replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  const unescape = (s: string) =>
+    s
+      .replace(/&#34;/g, '"')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
   const named = ran.map(([, name]) => unescape(name));
   return {
     passed: named.length - failed.length,
     failed: failed.length,
     skipped: cases.filter(([, name]) => name.startsWith('[It]')).length - ran.length,
     tests: named,
-    failures: failed.map(([, name, , body]) => `${unescape(name)}: ${unescape(/message="([^"]*)"/.exec(body ?? '')?.[1] ?? '').slice(0, 300)}`),
+    failures: failed.map(
+      ([, name, , body]) =>
+        `${unescape(name)}: ${unescape(/message="([^"]*)"/.exec(body ?? '')?.[1] ?? '').slice(0, 300)}`,
+    ),
   };
 }

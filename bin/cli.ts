@@ -70,7 +70,9 @@ function parse(argv: string[]) {
     return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   } catch (error) {
     const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message);
-    throw new UsageError(`${unknown ? `unknown option ${unknown[1]}` : (error as Error).message.split('\n')[0].replace(/\.$/, '')}; run svc-conformance --help`);
+    throw new UsageError(
+      `${unknown ? `unknown option ${unknown[1]}` : (error as Error).message.split('\n')[0].replace(/\.$/, '')}; run svc-conformance --help`,
+    );
   }
 }
 
@@ -129,11 +131,15 @@ function flagsAsEnv(values: Values): Record<string, string | undefined> {
 
 async function cluster(action: string | undefined, settings: Settings): Promise<number> {
   if (action !== 'up' && action !== 'down') {
-    throw new UsageError(`cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`);
+    throw new UsageError(
+      `cluster needs "up" or "down", not "${action ?? ''}"; e.g. svc-conformance cluster up --name dev`,
+    );
   }
   const name = settings.run.provider ?? 'local';
   if (name === 'existing') {
-    throw new UsageError('cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead');
+    throw new UsageError(
+      'cluster up/down makes and removes clusters; an existing cluster is yours: pass --kubeconfig FILE to run instead',
+    );
   }
   const provider = await providerNamed(name, settings);
   const clusterName = settings.run.clusterName ?? provider.defaultClusterName;
@@ -142,7 +148,9 @@ async function cluster(action: string | undefined, settings: Settings): Promise<
   if (action === 'up') {
     const handle = await wrapClusterError(provider.up({ ...clusterOptions(settings), name: clusterName }));
     const proxy = handle.capabilities.proxyMode;
-    console.error(`cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${took()} (kube-proxy ${proxy})`);
+    console.error(
+      `cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${took()} (kube-proxy ${proxy})`,
+    );
     console.log(handle.kubeconfig);
     return 0;
   }
@@ -170,7 +178,8 @@ async function runTests(
     const session = await wrapClusterError(openSession(runId, settings, (line) => console.log(line)));
     if (interrupt.signal) return await stopped(session, interrupt);
     mkdirSync(resultsDir, { recursive: true });
-    for (const old of ['summary.json', 'report.md', 'diagnostics']) rmSync(join(resultsDir, old), { recursive: true, force: true });
+    for (const old of ['summary.json', 'report.md', 'diagnostics'])
+      rmSync(join(resultsDir, old), { recursive: true, force: true });
     // Per run, outside the results dir: two runs from one checkout must not read each other's cluster.
     const handleFile = join(mkdtempSync(join(tmpdir(), `svc-conformance-${runId}-`)), 'cluster.json');
     writeFileSync(handleFile, JSON.stringify(session.handle, null, 2));
@@ -179,7 +188,12 @@ async function runTests(
       env,
     );
     const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
-    const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], { cwd: repoRoot, env: runEnv, stdio: 'inherit', detached: true });
+    const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], {
+      cwd: repoRoot,
+      env: runEnv,
+      stdio: 'inherit',
+      detached: true,
+    });
     const code = await interrupt.wait(child);
     rmSync(dirname(handleFile), { recursive: true, force: true });
     if (interrupt.signal) return await stopped(session, interrupt);
@@ -197,19 +211,30 @@ async function runTests(
 /** The end of a run stopped by a signal: what it made is removed, and the exit code says which signal. */
 async function stopped(session: Session, interrupt: Interrupt): Promise<number> {
   await closeQuietly(session);
-  const what = session.madeCluster ? `cluster ${session.handle.name} (made for this run)` : `the objects of run ${session.runId}`;
+  const what = session.madeCluster
+    ? `cluster ${session.handle.name} (made for this run)`
+    : `the objects of run ${session.runId}`;
   console.error(`svc-conformance: stopped by ${interrupt.signal}; removed ${what}`);
   return interrupt.exitCode;
 }
 
 /** npm run selftest, counted as one check per fault: detected, right cause, green after undo. */
-async function runSelftest(resultsDir: string, env: Record<string, string>): Promise<{ passed: number; failed: number }> {
+async function runSelftest(
+  resultsDir: string,
+  env: Record<string, string>,
+): Promise<{ passed: number; failed: number }> {
   rmSync(join(resultsDir, 'selftest.json'), { force: true }); // a crashed self-test must not read an old result
   const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], { cwd: repoRoot, env, stdio: 'inherit' });
+  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], {
+    cwd: repoRoot,
+    env,
+    stdio: 'inherit',
+  });
   await new Promise((resolve) => child.on('exit', resolve));
   try {
-    const { outcomes } = JSON.parse(readFileSync(join(resultsDir, 'selftest.json'), 'utf8')) as { outcomes: { detected: boolean; rightCause: boolean; greenAfterUndo: boolean }[] };
+    const { outcomes } = JSON.parse(readFileSync(join(resultsDir, 'selftest.json'), 'utf8')) as {
+      outcomes: { detected: boolean; rightCause: boolean; greenAfterUndo: boolean }[];
+    };
     const ok = outcomes.filter((o) => o.detected && o.rightCause && o.greenAfterUndo).length;
     return { passed: ok, failed: outcomes.length - ok };
   } catch {

@@ -17,20 +17,32 @@ import { startClientPod } from '../helpers/workloads/client-pod.js';
 export async function diagnoseService(target: string | undefined, settings: Settings): Promise<number> {
   const { kubeconfig, context } = settings.run;
   const [namespace, service, extra] = (target ?? '').split('/');
-  if (!namespace || !service || extra !== undefined) throw new UsageError('diagnose needs NAMESPACE/SERVICE; e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config');
-  if (!kubeconfig) throw new UsageError('diagnose needs a cluster; pass --kubeconfig FILE (a kubeconfig is never picked up implicitly)');
+  if (!namespace || !service || extra !== undefined)
+    throw new UsageError(
+      'diagnose needs NAMESPACE/SERVICE; e.g. svc-conformance diagnose default/hostnames --kubeconfig ~/.kube/config',
+    );
+  if (!kubeconfig)
+    throw new UsageError(
+      'diagnose needs a cluster; pass --kubeconfig FILE (a kubeconfig is never picked up implicitly)',
+    );
   const handle = await attachByKubeconfig(kubeconfig, context);
   const runId = newRunId();
   const cluster = clusterFromHandle(handle, runId, settings);
   const ev = await collectEvidence(cluster, namespace, service);
-  if (!ev.found) throw new UsageError(`Service ${namespace}/${service} does not exist; check the name and namespace (kubectl get svc -n ${namespace})`);
+  if (!ev.found)
+    throw new UsageError(
+      `Service ${namespace}/${service} does not exist; check the name and namespace (kubectl get svc -n ${namespace})`,
+    );
   try {
     const client = await startClientPod(cluster, await cluster.namespace('diagnose'));
     const { items, verdict, healthy } = await runChecklist(cluster, ev, client);
     console.log(`diagnose ${namespace}/${service} on ${handle.provider} cluster ${handle.name}\n`);
     console.log(formatChecklist(items, verdict, healthy));
     mkdirSync(join(settings.resultsDir, 'diagnostics'), { recursive: true });
-    writeFileSync(join(settings.resultsDir, 'diagnostics', `diagnose-${namespace}-${service}.md`), evidenceMarkdown(`diagnose ${namespace}/${service}`, ev, verdict));
+    writeFileSync(
+      join(settings.resultsDir, 'diagnostics', `diagnose-${namespace}-${service}.md`),
+      evidenceMarkdown(`diagnose ${namespace}/${service}`, ev, verdict),
+    );
     return healthy ? 0 : 1;
   } finally {
     await cleanupRun(handle, runId);

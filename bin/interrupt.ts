@@ -26,7 +26,9 @@ export class Interrupt {
   async wait(child: ChildProcess): Promise<number> {
     this.child = child;
     if (this.signal) void stopGroup(child.pid!);
-    const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 + (SIGNAL_NUMBER[s as keyof typeof SIGNAL_NUMBER] ?? 9) : 1))));
+    const code = await new Promise<number>((resolve) =>
+      child.on('exit', (c, s) => resolve(c ?? (s ? 128 + (SIGNAL_NUMBER[s as keyof typeof SIGNAL_NUMBER] ?? 9) : 1))),
+    );
     await stopGroup(child.pid!); // workers left behind by an ended vitest, if any
     this.child = undefined;
     return code;

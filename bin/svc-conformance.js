@@ -41,9 +41,19 @@ async function bundle() {
   }
   const { build } = await import('esbuild');
   mkdirSync(dir, { recursive: true });
-  for (const old of readdirSync(dir)) if (old.startsWith('cli-') && old.endsWith('.mjs')) rmSync(join(dir, old), { force: true });
+  for (const old of readdirSync(dir))
+    if (old.startsWith('cli-') && old.endsWith('.mjs')) rmSync(join(dir, old), { force: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await build({ entryPoints: [join(root, 'bin', 'cli.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
+  await build({
+    entryPoints: [join(root, 'bin', 'cli.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: tmp,
+    logLevel: 'error',
+  });
   const { renameSync } = await import('node:fs');
   renameSync(tmp, file);
   return file;

@@ -36,19 +36,59 @@ describe('bad input without a cluster: refused before anything is made', () => {
   // The real docker client, aimed where no engine listens (this machine may run one of its own).
   const noDocker = { ...env, DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` };
   const cases: [string, string[], RegExp][] = [
-    ['unknown provider', ['run', '--provider', 'nope'], /unknown provider "nope"; choose one of local, kind, k3s, existing/],
+    [
+      'unknown provider',
+      ['run', '--provider', 'nope'],
+      /unknown provider "nope"; choose one of local, kind, k3s, existing/,
+    ],
     // A fresh machine may have no docker command at all; this one has the client and no engine at DOCKER_HOST.
-    ['kind without a Docker engine', ['run', '--provider', 'kind'], /the kind provider needs (a running Docker engine, and none answers \(docker info: .+\); start Docker|Docker, and no docker command is installed; install Docker)/],
-    ['k3s without a Docker engine', ['cluster', 'up', '--provider', 'k3s', '--name', NONE.name], /the k3s provider needs (a running Docker engine|Docker, and no docker command is installed).*or use --provider local/],
+    [
+      'kind without a Docker engine',
+      ['run', '--provider', 'kind'],
+      /the kind provider needs (a running Docker engine, and none answers \(docker info: .+\); start Docker|Docker, and no docker command is installed; install Docker)/,
+    ],
+    [
+      'k3s without a Docker engine',
+      ['cluster', 'up', '--provider', 'k3s', '--name', NONE.name],
+      /the k3s provider needs (a running Docker engine|Docker, and no docker command is installed).*or use --provider local/,
+    ],
     ['unknown preset', ['run', '--preset', 'slow'], /unknown preset "slow"; choose one of quick, full/],
-    ['a focus that matches nothing', ['run', '--focus', 'no such check'], /--focus "no such check" leaves no check to run in preset full; svc-conformance list/],
-    ['a focus outside the preset', ['run', '--preset', 'quick', '--focus', 'hairpin'], /--focus "hairpin" leaves no check to run in preset quick/],
-    ['an invalid focus', ['run', '--focus', '('], /--focus "\(" is not a valid regular expression \(Unterminated group\); fix the pattern/],
+    [
+      'a focus that matches nothing',
+      ['run', '--focus', 'no such check'],
+      /--focus "no such check" leaves no check to run in preset full; svc-conformance list/,
+    ],
+    [
+      'a focus outside the preset',
+      ['run', '--preset', 'quick', '--focus', 'hairpin'],
+      /--focus "hairpin" leaves no check to run in preset quick/,
+    ],
+    [
+      'an invalid focus',
+      ['run', '--focus', '('],
+      /--focus "\(" is not a valid regular expression \(Unterminated group\); fix the pattern/,
+    ],
     ['an unknown option', ['run', '--bogus'], /unknown option --bogus; run svc-conformance --help/],
-    ['a run id unfit for namespace names', ['run', '--run-id', 'Bad_ID'], /run id "Bad_ID" must be 1-20 lowercase letters/],
-    ['a missing kubeconfig', ['run', '--kubeconfig', join(dir, 'nowhere')], /kubeconfig .*nowhere does not exist; pass the path of a kubeconfig file/],
-    ['a garbled kubeconfig', ['run', '--kubeconfig', file('garbled', 'clusters: [\n  {name: x\n')], /kubeconfig .*garbled cannot be read \(.+\); check that it is a valid kubeconfig/],
-    ['diagnose without a kubeconfig', ['diagnose', 'default/hostnames'], /diagnose needs a cluster; pass --kubeconfig FILE/],
+    [
+      'a run id unfit for namespace names',
+      ['run', '--run-id', 'Bad_ID'],
+      /run id "Bad_ID" must be 1-20 lowercase letters/,
+    ],
+    [
+      'a missing kubeconfig',
+      ['run', '--kubeconfig', join(dir, 'nowhere')],
+      /kubeconfig .*nowhere does not exist; pass the path of a kubeconfig file/,
+    ],
+    [
+      'a garbled kubeconfig',
+      ['run', '--kubeconfig', file('garbled', 'clusters: [\n  {name: x\n')],
+      /kubeconfig .*garbled cannot be read \(.+\); check that it is a valid kubeconfig/,
+    ],
+    [
+      'diagnose without a kubeconfig',
+      ['diagnose', 'default/hostnames'],
+      /diagnose needs a cluster; pass --kubeconfig FILE/,
+    ],
     ['cleanup without a kubeconfig', ['cleanup'], /cleanup needs the cluster to clean; pass --kubeconfig FILE/],
   ];
 
@@ -61,11 +101,17 @@ describe('bad input without a cluster: refused before anything is made', () => {
 
   // Needs an engine that answers (without one, the Docker case above is what a user sees).
   it('refuses k3s whose image is not in the Docker engine', async (ctx) => {
-    const docker = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { allowFailure: true, timeoutMs: 15_000 });
+    const docker = await run('docker', ['info', '--format', '{{.ServerVersion}}'], {
+      allowFailure: true,
+      timeoutMs: 15_000,
+    });
     if (docker.exitCode !== 0) ctx.skip('no Docker engine answers here, so the k3s image check is never reached');
     const image = 'localhost/svc-conformance/k3s:no-such-tag';
     const r = await runCli(['run', '--provider', 'k3s'], { ...env, SVC_K3S_IMAGE: image });
-    expectRefused(r, /^svc-conformance: image localhost\/svc-conformance\/k3s:no-such-tag not available locally; pull it or set SVC_K3S_IMAGE \(or build .+ with `npm run setup -- --k3s`\)$/);
+    expectRefused(
+      r,
+      /^svc-conformance: image localhost\/svc-conformance\/k3s:no-such-tag not available locally; pull it or set SVC_K3S_IMAGE \(or build .+ with `npm run setup -- --k3s`\)$/,
+    );
     const made = await run('docker', ['ps', '--all', '--quiet', '--filter', `name=^${containerName(NONE.name)}$`]);
     expect(made.stdout.trim(), 'a k3s container was made').toBe('');
   });
@@ -96,7 +142,10 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
     kc.loadFromFile(kubeconfig);
     kc.loadFromOptions({ ...kc, clusters: kc.clusters.map((c) => ({ ...c, server: 'https://127.0.0.1:1' })) });
     const closed = file('unreachable', kc.exportConfig());
-    expectRefused(await runCli(['run', '--kubeconfig', closed, '--context', contextOf(closed)], env), /the API server at https:\/\/127\.0\.0\.1:1 cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\); check the server address/);
+    expectRefused(
+      await runCli(['run', '--kubeconfig', closed, '--context', contextOf(closed)], env),
+      /the API server at https:\/\/127\.0\.0\.1:1 cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\); check the server address/,
+    );
     expectRefused(await runCli(['diagnose', 'default/kubernetes', '--kubeconfig', closed], env), /cannot be reached/);
   });
 
@@ -106,25 +155,45 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
     beforeAll(async () => {
       nobody = file('nobody.kubeconfig', await kubeconfigForServiceAccount(kube, 'nobody', []));
       // May list nodes and read Services, but not make namespaces: gets past attaching, not past the run's rights check.
-      viewer = file('viewer.kubeconfig', await kubeconfigForServiceAccount(kube, 'viewer', [
-        { apiGroups: [''], resources: ['nodes', 'namespaces', 'services'], verbs: ['get', 'list'] },
-      ]));
+      viewer = file(
+        'viewer.kubeconfig',
+        await kubeconfigForServiceAccount(kube, 'viewer', [
+          { apiGroups: [''], resources: ['nodes', 'namespaces', 'services'], verbs: ['get', 'list'] },
+        ]),
+      );
     });
 
     it('refuses a user with no rights at all, naming the user and what it may not do', async () => {
-      const says = /forbids these credentials: nodes is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody" cannot list resource "nodes".*\(HTTP 403\); bind the user to a role/;
-      expectRefused(await runCli(['run', '--kubeconfig', nobody, '--context', 'nobody', '--preset', 'quick'], env), says);
+      const says =
+        /forbids these credentials: nodes is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody" cannot list resource "nodes".*\(HTTP 403\); bind the user to a role/;
+      expectRefused(
+        await runCli(['run', '--kubeconfig', nobody, '--context', 'nobody', '--preset', 'quick'], env),
+        says,
+      );
       expectRefused(await runCli(['diagnose', 'default/kubernetes', '--kubeconfig', nobody], env), says);
-      expectRefused(await runCli(['cleanup', '--kubeconfig', nobody], env), /forbids these credentials: namespaces is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody"/);
+      expectRefused(
+        await runCli(['cleanup', '--kubeconfig', nobody], env),
+        /forbids these credentials: namespaces is forbidden: User "system:serviceaccount:svc-cli-rbac:nobody"/,
+      );
     });
 
     it('refuses a user who may look but not create namespaces, before the run makes anything', async () => {
-      expectRefused(await runCli(['run', '--kubeconfig', viewer, '--context', 'viewer', '--preset', 'quick'], env), new RegExp(`may not create namespaces on ${server.replace(/[.]/g, '\\.')} \\(each spec runs in its own namespace\\); bind the user`));
+      expectRefused(
+        await runCli(['run', '--kubeconfig', viewer, '--context', 'viewer', '--preset', 'quick'], env),
+        new RegExp(
+          `may not create namespaces on ${server.replace(/[.]/g, '\\.')} \\(each spec runs in its own namespace\\); bind the user`,
+        ),
+      );
     });
 
     afterAll(async () => {
       await kube.deleteIfPresent({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'svc-cli-rbac' } });
-      for (const kind of ['ClusterRole', 'ClusterRoleBinding']) await kube.deleteIfPresent({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name: 'svc-cli-rbac-viewer' } });
+      for (const kind of ['ClusterRole', 'ClusterRoleBinding'])
+        await kube.deleteIfPresent({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind,
+          metadata: { name: 'svc-cli-rbac-viewer' },
+        });
     });
   });
 
@@ -133,8 +202,16 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
     const taken = `leftover-${runId}`;
     await kube.core.createNamespace({ body: { metadata: { name: taken, labels: { [RUN_ID_LABEL]: runId } } } });
     try {
-      const r = await runCli(['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--run-id', runId, '--preset', 'quick'], env);
-      expectRefused(r, new RegExp(`run id ${runId} is in use on cluster ${KEPT.name}: namespace\\(s\\) ${taken} exist already; start without --run-id .* or remove .* svc-conformance cleanup --kubeconfig`));
+      const r = await runCli(
+        ['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--run-id', runId, '--preset', 'quick'],
+        env,
+      );
+      expectRefused(
+        r,
+        new RegExp(
+          `run id ${runId} is in use on cluster ${KEPT.name}: namespace\\(s\\) ${taken} exist already; start without --run-id .* or remove .* svc-conformance cleanup --kubeconfig`,
+        ),
+      );
       expect(await runObjects(kubeconfig, runId)).toEqual([`Namespace/${taken}`]);
       expect((await kube.core.readNamespace({ name: taken })).status?.phase).toBe('Active');
     } finally {
@@ -142,22 +219,36 @@ describe('bad input against a real cluster: refused, and the cluster left as it 
       // Gone before the next case compares the cluster with how it was.
       await waitFor(`namespace ${taken} deleted`, 60_000, async () => {
         const left = await kube.core.listNamespace({ labelSelector: `${RUN_ID_LABEL}=${runId}` });
-        return { done: left.items.length === 0, seen: left.items.map((n) => `${n.metadata?.name} (${n.status?.phase})`).join(', ') };
+        return {
+          done: left.items.length === 0,
+          seen: left.items.map((n) => `${n.metadata?.name} (${n.status?.phase})`).join(', '),
+        };
       });
     }
   });
 
   it('refuses to diagnose a Service that does not exist, and makes no namespace for it', async () => {
-    expectRefused(await runCli(['diagnose', 'default/no-such-service', '--kubeconfig', kubeconfig], env), /Service default\/no-such-service does not exist; check the name and namespace \(kubectl get svc -n default\)/);
+    expectRefused(
+      await runCli(['diagnose', 'default/no-such-service', '--kubeconfig', kubeconfig], env),
+      /Service default\/no-such-service does not exist; check the name and namespace \(kubectl get svc -n default\)/,
+    );
     expect(await runObjects(kubeconfig)).toEqual(before);
   });
 
   it("refuses to test through the kubeconfig's current context when no context is named", async () => {
-    expectRefused(await runCli(['run', '--kubeconfig', kubeconfig], env), new RegExp(`name the context to test with --context \\(or SVC_CONTEXT\\): an existing cluster is never tested through the kubeconfig's current context; contexts in .*: ${contextOf(kubeconfig)}`));
+    expectRefused(
+      await runCli(['run', '--kubeconfig', kubeconfig], env),
+      new RegExp(
+        `name the context to test with --context \\(or SVC_CONTEXT\\): an existing cluster is never tested through the kubeconfig's current context; contexts in .*: ${contextOf(kubeconfig)}`,
+      ),
+    );
   });
 
   it('refuses a kubeconfig context that does not exist', async () => {
-    expectRefused(await runCli(['run', '--kubeconfig', kubeconfig, '--context', 'nope'], env), /kubeconfig .* (has no cluster for context "nope"|cannot be read)/);
+    expectRefused(
+      await runCli(['run', '--kubeconfig', kubeconfig, '--context', 'nope'], env),
+      /kubeconfig .* (has no cluster for context "nope"|cannot be read)/,
+    );
   });
 
   it('makes no local cluster for a refused run', () => {

@@ -21,16 +21,38 @@ export interface TestClusterEnv {
 }
 
 /** The cluster the cli project keeps up for its files (cli-tests/global-setup.ts). */
-export const KEPT: TestClusterEnv = { name: 'clit', nodeSubnet: '10.249.0.0/24', podCIDR: '10.232.0.0/16', serviceCIDR: '10.112.0.0/16', dnsIP: '10.112.0.10' };
+export const KEPT: TestClusterEnv = {
+  name: 'clit',
+  nodeSubnet: '10.249.0.0/24',
+  podCIDR: '10.232.0.0/16',
+  serviceCIDR: '10.112.0.0/16',
+  dnsIP: '10.112.0.10',
+};
 /** A cluster a `run` makes for itself and must remove again. */
-export const THROWAWAY: TestClusterEnv = { name: 'clik', nodeSubnet: '10.248.0.0/24', podCIDR: '10.233.0.0/16', serviceCIDR: '10.113.0.0/16', dnsIP: '10.113.0.10' };
+export const THROWAWAY: TestClusterEnv = {
+  name: 'clik',
+  nodeSubnet: '10.248.0.0/24',
+  podCIDR: '10.233.0.0/16',
+  serviceCIDR: '10.113.0.0/16',
+  dnsIP: '10.113.0.10',
+};
 /** A name no cluster has: commands refused for bad input must not make it. */
-export const NONE: TestClusterEnv = { name: 'clix', nodeSubnet: '10.247.0.0/24', podCIDR: '10.234.0.0/16', serviceCIDR: '10.114.0.0/16', dnsIP: '10.114.0.10' };
+export const NONE: TestClusterEnv = {
+  name: 'clix',
+  nodeSubnet: '10.247.0.0/24',
+  podCIDR: '10.234.0.0/16',
+  serviceCIDR: '10.114.0.0/16',
+  dnsIP: '10.114.0.10',
+};
 
 /** The settings of a run in progress (an outer `npm test`) must not leak into the runs under test. */
-const RUN_SETTINGS = /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH))$/;
+const RUN_SETTINGS =
+  /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH))$/;
 
-export function cliEnv(cluster: TestClusterEnv, results = mkdtempSync(join(tmpdir(), 'svc-cli-results-'))): NodeJS.ProcessEnv {
+export function cliEnv(
+  cluster: TestClusterEnv,
+  results = mkdtempSync(join(tmpdir(), 'svc-cli-results-')),
+): NodeJS.ProcessEnv {
   return {
     ...envWithout(RUN_SETTINGS),
     SVC_CLUSTER_NAME: cluster.name,
@@ -60,7 +82,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr, durationMs: Date.now() - started })),
+    child.on('close', (exitCode, signal) =>
+      resolve({ exitCode, signal, stdout, stderr, durationMs: Date.now() - started }),
+    ),
   );
   return { child, done };
 }

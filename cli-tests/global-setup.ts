@@ -7,6 +7,7 @@ import { cliEnv, KEPT, runCli } from './cli.js';
 export default function setup() {
   return async () => {
     const down = await runCli(['cluster', 'down', '--name', KEPT.name], cliEnv(KEPT));
-    if (down.exitCode !== 0) throw new Error(`cluster down --name ${KEPT.name} exited ${down.exitCode}: ${down.stderr.trim()}`);
+    if (down.exitCode !== 0)
+      throw new Error(`cluster down --name ${KEPT.name} exited ${down.exitCode}: ${down.stderr.trim()}`);
   };
 }

@@ -14,9 +14,14 @@ import { leftAfterRun, localClusterLeftovers, nodeRulesOf, runProcesses } from '
 async function waitUntilMidSpec(kubeconfig: string, netns: string, runId: string): Promise<string> {
   return waitFor(`a namespace of run ${runId} with kube-proxy rules in ${netns}`, 240_000, async () => {
     if (!existsSync(kubeconfig)) return { done: false, seen: 'no kubeconfig yet' };
-    const namespaces = (await new Kube(kubeconfig).core.listNamespace({ labelSelector: `${RUN_ID_LABEL}=${runId}` })).items.map((n) => n.metadata!.name!);
+    const namespaces = (
+      await new Kube(kubeconfig).core.listNamespace({ labelSelector: `${RUN_ID_LABEL}=${runId}` })
+    ).items.map((n) => n.metadata!.name!);
     for (const ns of namespaces) if ((await nodeRulesOf(netns, ns)).length) return { done: true, seen: ns, value: ns };
-    return { done: false, seen: namespaces.length ? `namespaces ${namespaces.join(', ')}, no rules yet` : 'no namespace yet' };
+    return {
+      done: false,
+      seen: namespaces.length ? `namespaces ${namespaces.join(', ')}, no rules yet` : 'no namespace yet',
+    };
   });
 }
 
@@ -28,22 +33,32 @@ describe('a run stopped by a signal removes what it made', () => {
 
   it('SIGTERM: a run that made its own cluster removes the whole cluster', async () => {
     const runId = 'rsigterm1';
-    const { child, done } = startCli(['run', '--provider', 'local', '--preset', 'quick', '--run-id', runId], cliEnv(THROWAWAY));
+    const { child, done } = startCli(
+      ['run', '--provider', 'local', '--preset', 'quick', '--run-id', runId],
+      cliEnv(THROWAWAY),
+    );
     await waitUntilMidSpec(`/var/lib/svc-conformance/${THROWAWAY.name}/kubeconfig`, `svc-${THROWAWAY.name}-n1`, runId);
     child.kill('SIGTERM');
     const r = await done;
     expect(r.exitCode, r.stderr).toBe(143);
-    expect(r.stderr).toContain(`svc-conformance: stopped by SIGTERM; removed cluster ${THROWAWAY.name} (made for this run)`);
+    expect(r.stderr).toContain(
+      `svc-conformance: stopped by SIGTERM; removed cluster ${THROWAWAY.name} (made for this run)`,
+    );
     expect(await localClusterLeftovers(THROWAWAY)).toEqual([]);
     expect(runProcesses(runId)).toEqual([]);
   });
 
   it('SIGINT: a run on a kept cluster removes its namespaces, cluster-scoped objects and node rules', async () => {
-        const kube = new Kube(kubeconfig);
+    const kube = new Kube(kubeconfig);
     const runId = 'rsigint1';
     // Stands for a spec that makes a cluster-scoped object: labelled like everything a run makes.
-    await kube.rbac.createClusterRole({ body: { metadata: { name: `svc-conformance-${runId}`, labels: { [RUN_ID_LABEL]: runId } }, rules: [] } });
-    const { child, done } = startCli(['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--preset', 'quick', '--run-id', runId], cliEnv(KEPT));
+    await kube.rbac.createClusterRole({
+      body: { metadata: { name: `svc-conformance-${runId}`, labels: { [RUN_ID_LABEL]: runId } }, rules: [] },
+    });
+    const { child, done } = startCli(
+      ['run', '--kubeconfig', kubeconfig, '--context', contextOf(kubeconfig), '--preset', 'quick', '--run-id', runId],
+      cliEnv(KEPT),
+    );
     const ns = await waitUntilMidSpec(kubeconfig, `svc-${KEPT.name}-n1`, runId);
     child.kill('SIGINT');
     const r = await done;

@@ -10,17 +10,38 @@ import type { TestClusterEnv } from './cli.js';
 /** Everything of local cluster `c` that down() must remove: state, netns, links, routes, nft, cgroups, mounts, processes. */
 export async function localClusterLeftovers(c: TestClusterEnv): Promise<string[]> {
   const left: string[] = [];
-  for (const dir of [`/var/lib/svc-conformance/${c.name}`, `/run/svc-conformance/${c.name}`, `/sys/fs/cgroup/pids/svc-conformance/${c.name}`]) {
+  for (const dir of [
+    `/var/lib/svc-conformance/${c.name}`,
+    `/run/svc-conformance/${c.name}`,
+    `/sys/fs/cgroup/pids/svc-conformance/${c.name}`,
+  ]) {
     if (existsSync(dir)) left.push(`directory ${dir}`);
   }
   const netns = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]);
   left.push(...netns.filter((n) => n.startsWith(`svc-${c.name}-`)).map((n) => `netns ${n}`));
-  if ((await run('ip', ['link', 'show', `svc${c.name}-h`], { allowFailure: true })).exitCode === 0) left.push(`link svc${c.name}-h`);
-  if ((await run('nft', ['list', 'table', 'inet', `svc_conformance_${c.name}`], { allowFailure: true })).exitCode === 0) left.push(`nft table svc_conformance_${c.name}`);
+  if ((await run('ip', ['link', 'show', `svc${c.name}-h`], { allowFailure: true })).exitCode === 0)
+    left.push(`link svc${c.name}-h`);
+  if ((await run('nft', ['list', 'table', 'inet', `svc_conformance_${c.name}`], { allowFailure: true })).exitCode === 0)
+    left.push(`nft table svc_conformance_${c.name}`);
   const routes = (await run('ip', ['route', 'show'])).stdout.split('\n');
-  left.push(...routes.filter((r) => [c.nodeSubnet, c.podCIDR, c.serviceCIDR].some((cidr) => r.includes(cidr))).map((r) => `route ${r.trim()}`));
-  left.push(...readFileSync('/proc/mounts', 'utf8').split('\n').filter((m) => m.includes(`/svc-conformance/${c.name}/`)).map((m) => `mount ${m.split(' ')[1]}`));
-  left.push(...processesWhere((pid) => read(`/proc/${pid}/cgroup`).includes(`/svc-conformance/${c.name}/`) || read(`/proc/${pid}/cmdline`).includes(`/svc-conformance/${c.name}/`)));
+  left.push(
+    ...routes
+      .filter((r) => [c.nodeSubnet, c.podCIDR, c.serviceCIDR].some((cidr) => r.includes(cidr)))
+      .map((r) => `route ${r.trim()}`),
+  );
+  left.push(
+    ...readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .filter((m) => m.includes(`/svc-conformance/${c.name}/`))
+      .map((m) => `mount ${m.split(' ')[1]}`),
+  );
+  left.push(
+    ...processesWhere(
+      (pid) =>
+        read(`/proc/${pid}/cgroup`).includes(`/svc-conformance/${c.name}/`) ||
+        read(`/proc/${pid}/cmdline`).includes(`/svc-conformance/${c.name}/`),
+    ),
+  );
   return left;
 }
 
@@ -54,12 +75,20 @@ export async function leftAfterRun(kubeconfig: string, runId: string): Promise<s
   for (const ns of (await kube.core.listNamespace({ labelSelector })).items) {
     const namespace = ns.metadata!.name!;
     if (!ns.metadata?.deletionTimestamp) atExit.push(`Namespace/${namespace} (not deleted)`);
-    const held = [...(await kube.core.listNamespacedPod({ namespace })).items.map((p) => `Pod/${p.metadata?.name}`), ...(await kube.core.listNamespacedService({ namespace })).items.map((s) => `Service/${s.metadata?.name}`)];
+    const held = [
+      ...(await kube.core.listNamespacedPod({ namespace })).items.map((p) => `Pod/${p.metadata?.name}`),
+      ...(await kube.core.listNamespacedService({ namespace })).items.map((s) => `Service/${s.metadata?.name}`),
+    ];
     if (held.length) atExit.push(`Namespace/${namespace} still holds ${held.join(', ')}`);
   }
   atExit.push(...(await runObjects(kubeconfig, runId)).filter((o) => !o.startsWith('Namespace/')));
   let later = await runObjects(kubeconfig, runId);
-  for (const until = Date.now() + 20_000; later.length && Date.now() < until; later = await runObjects(kubeconfig, runId)) await new Promise((r) => setTimeout(r, 500));
+  for (
+    const until = Date.now() + 20_000;
+    later.length && Date.now() < until;
+    later = await runObjects(kubeconfig, runId)
+  )
+    await new Promise((r) => setTimeout(r, 500));
   return [...atExit.map((o) => `at exit: ${o}`), ...later.map((o) => `20 s later: ${o}`)];
 }
 

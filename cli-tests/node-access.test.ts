@@ -15,7 +15,10 @@ const FOCUS = ['--focus', 'kube-proxy'];
 /** The report's rows: section → result cell and notes cell. */
 function rows(resultsDir: string): Record<string, { result: string; checks: string; notes: string }> {
   const report = readFileSync(join(resultsDir, 'report.md'), 'utf8');
-  const table = report.split('\n').filter((l) => /^\| .* \| `.*\.spec\.ts` \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()));
+  const table = report
+    .split('\n')
+    .filter((l) => /^\| .* \| `.*\.spec\.ts` \|/.test(l))
+    .map((l) => l.split('|').map((c) => c.trim()));
   return Object.fromEntries(table.map((c) => [c[1], { result: c[3], checks: c[5], notes: c[6] }]));
 }
 
@@ -28,7 +31,21 @@ beforeAll(async () => {
 describe('run --kubeconfig --node-access', () => {
   it('privileged-pod: runs the node-level checks through one pod per node, then removes them', async () => {
     const env = cliEnv(KEPT);
-    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'privileged-pod', '--run-id', 'rnodepod1', ...FOCUS], env);
+    const r = await runCli(
+      [
+        'run',
+        '--kubeconfig',
+        limited,
+        '--context',
+        'svc-conformance',
+        '--node-access',
+        'privileged-pod',
+        '--run-id',
+        'rnodepod1',
+        ...FOCUS,
+      ],
+      env,
+    );
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/node access privileged-pod/);
     const report = rows(env.SVC_RESULTS!);
@@ -40,23 +57,53 @@ describe('run --kubeconfig --node-access', () => {
 
   it('none: skips the same checks, each with the reason; Services are still waited for, through the data path', async () => {
     const env: NodeJS.ProcessEnv = { ...cliEnv(KEPT), SVC_TRACE: '1' };
-    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'none', '--focus', 'kube-proxy|session affinity'], env);
+    const r = await runCli(
+      [
+        'run',
+        '--kubeconfig',
+        limited,
+        '--context',
+        'svc-conformance',
+        '--node-access',
+        'none',
+        '--focus',
+        'kube-proxy|session affinity',
+      ],
+      env,
+    );
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim().split('\n').pop()).toMatch(/^2 passed, 0 failed, \d+ skipped$/);
     const why = 'skipped: no node access on this cluster (pass --node-access privileged-pod to allow it)';
     const report = rows(env.SVC_RESULTS!);
-    for (const section of ['Is the kube-proxy working?', 'Is kube-proxy proxying?', 'Is kube-proxy writing iptables rules?']) {
+    for (const section of [
+      'Is the kube-proxy working?',
+      'Is kube-proxy proxying?',
+      'Is kube-proxy writing iptables rules?',
+    ]) {
       expect(report[section]).toMatchObject({ result: '⏭️ skip', notes: why });
     }
     // Its rules cannot be read, so a new Service counts as ready once every backend answered on it (one, for ClientIP affinity).
-    expect(report['Beyond the guide: session affinity']).toMatchObject({ result: '✅ pass', checks: '2/3', notes: why });
-    expect(r.stdout + r.stderr).toMatch(/\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames answering on its ClusterIP/);
-    expect(r.stdout + r.stderr).toMatch(/\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames-sticky answering on its ClusterIP/);
+    expect(report['Beyond the guide: session affinity']).toMatchObject({
+      result: '✅ pass',
+      checks: '2/3',
+      notes: why,
+    });
+    expect(r.stdout + r.stderr).toMatch(
+      /\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames answering on its ClusterIP/,
+    );
+    expect(r.stdout + r.stderr).toMatch(
+      /\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames-sticky answering on its ClusterIP/,
+    );
   });
 
   it('refuses an unknown kind of node access before touching the cluster', async () => {
-    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'root'], cliEnv(KEPT));
+    const r = await runCli(
+      ['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--node-access', 'root'],
+      cliEnv(KEPT),
+    );
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['svc-conformance: unknown --node-access "root"; choose privileged-pod (one privileged pod per node, for the node-level checks) or none']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'svc-conformance: unknown --node-access "root"; choose privileged-pod (one privileged pod per node, for the node-level checks) or none',
+    ]);
   });
 });

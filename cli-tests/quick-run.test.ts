@@ -20,14 +20,23 @@ beforeAll(async () => {
 describe('svc-conformance run --preset quick', () => {
   it('passes the five quick sections as a user bound to rbac/ only, writes report.md, and leaves nothing behind', async () => {
     const env = cliEnv(KEPT);
-    const r = await runCli(['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--preset', 'quick', '--run-id', 'rquick1'], env);
+    const r = await runCli(
+      ['run', '--kubeconfig', limited, '--context', 'svc-conformance', '--preset', 'quick', '--run-id', 'rquick1'],
+      env,
+    );
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim().split('\n').pop()).toMatch(/^\d+ passed, 0 failed, 0 skipped$/);
     const report = readFileSync(join(env.SVC_RESULTS!, 'report.md'), 'utf8');
     expect(report).toMatch(/^# svc-conformance: \d+ passed, 0 failed, 0 skipped\n/);
     expect(report).toContain(`run id \`rquick1\` · preset quick`);
     const rows = report.split('\n').filter((l) => /^\| .* \| `.*\.spec\.ts` \|/.test(l));
-    expect(rows.map((l) => l.split('|')[2].trim())).toEqual(['`clusterip.spec.ts`', '`dns.spec.ts`', '`endpoints.spec.ts`', '`service-exists.spec.ts`', '`setup.spec.ts`']);
+    expect(rows.map((l) => l.split('|')[2].trim())).toEqual([
+      '`clusterip.spec.ts`',
+      '`dns.spec.ts`',
+      '`endpoints.spec.ts`',
+      '`service-exists.spec.ts`',
+      '`setup.spec.ts`',
+    ]);
     expect(rows.every((l) => l.includes('✅ pass'))).toBe(true);
     expect(await leftAfterRun(kubeconfig, 'rquick1')).toEqual([]);
     console.log(`quick preset on warm cluster ${KEPT.name}: ${(r.durationMs / 1000).toFixed(1)}s end to end`);
@@ -35,13 +44,23 @@ describe('svc-conformance run --preset quick', () => {
 });
 
 describe('svc-conformance cleanup', () => {
-  it('removes a dead run\'s namespace and cluster-scoped object, sparing them while younger than --older-than', async () => {
-        const kube = new Kube(kubeconfig);
+  it("removes a dead run's namespace and cluster-scoped object, sparing them while younger than --older-than", async () => {
+    const kube = new Kube(kubeconfig);
     const env = cliEnv(KEPT);
     const runId = 'rdead1';
-    const metadata = (name: string) => ({ name, labels: { [RUN_ID_LABEL]: runId }, annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() } });
+    const metadata = (name: string) => ({
+      name,
+      labels: { [RUN_ID_LABEL]: runId },
+      annotations: { [CREATED_AT_ANNOTATION]: new Date().toISOString() },
+    });
     await kube.core.createNamespace({ body: { metadata: metadata(`dns-${runId}`) } });
-    await kube.rbac.createClusterRoleBinding({ body: { metadata: metadata(`svc-conformance-${runId}`), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [] } });
+    await kube.rbac.createClusterRoleBinding({
+      body: {
+        metadata: metadata(`svc-conformance-${runId}`),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [],
+      },
+    });
     const left = [`ClusterRoleBinding/svc-conformance-${runId}`, `Namespace/dns-${runId}`];
 
     const young = await runCli(['cleanup', '--kubeconfig', kubeconfig, '--older-than', '1h'], env);

@@ -11,7 +11,11 @@ import type { Kube } from '../helpers/kube/client.js';
 
 export const RBAC_NAMESPACE = 'svc-cli-rbac';
 
-export async function kubeconfigForServiceAccount(admin: Kube, name: string, rules: k8s.V1PolicyRule[]): Promise<string> {
+export async function kubeconfigForServiceAccount(
+  admin: Kube,
+  name: string,
+  rules: k8s.V1PolicyRule[],
+): Promise<string> {
   await admin.apply(
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: RBAC_NAMESPACE } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: RBAC_NAMESPACE } },
@@ -19,9 +23,16 @@ export async function kubeconfigForServiceAccount(admin: Kube, name: string, rul
   if (rules.length) {
     const role = `${RBAC_NAMESPACE}-${name}`;
     await admin.apply(
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role }, rules } as k8s.V1ClusterRole,
       {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: role },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: role },
+        rules,
+      } as k8s.V1ClusterRole,
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: role },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
         subjects: [{ kind: 'ServiceAccount', name, namespace: RBAC_NAMESPACE }],
       } as k8s.V1ClusterRoleBinding,
@@ -36,7 +47,9 @@ export async function kubeconfigForServiceAccount(admin: Kube, name: string, rul
  */
 export async function kubeconfigForShippedRole(admin: Kube): Promise<string> {
   for (const file of ['clusterrole.yaml', 'binding.yaml']) {
-    const docs = parseAllDocuments(readFileSync(join(repoRoot, 'rbac', file), 'utf8')).map((d) => d.toJSON() as k8s.KubernetesObject);
+    const docs = parseAllDocuments(readFileSync(join(repoRoot, 'rbac', file), 'utf8')).map(
+      (d) => d.toJSON() as k8s.KubernetesObject,
+    );
     await admin.apply(...docs);
   }
   return kubeconfigWithToken(admin, 'svc-conformance', 'svc-conformance');
@@ -50,7 +63,11 @@ export async function shippedRoleKubeconfigFile(admin: Kube): Promise<string> {
 }
 
 async function kubeconfigWithToken(admin: Kube, name: string, namespace: string): Promise<string> {
-  const request = await admin.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const request = await admin.core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   const cluster = admin.config.getCurrentCluster()!;
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({

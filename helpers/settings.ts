@@ -112,12 +112,20 @@ export function readSettings(env: Env = process.env): Settings {
       serviceSync: milliseconds(env, 'SVC_TIMEOUT_SERVICE_SYNC', 30_000),
     },
     run: {
-      provider: oneOf(env.SVC_PROVIDER, PROVIDER_NAMES, (v) => `unknown provider "${v}"; choose one of ${PROVIDER_NAMES.join(', ')}`),
+      provider: oneOf(
+        env.SVC_PROVIDER,
+        PROVIDER_NAMES,
+        (v) => `unknown provider "${v}"; choose one of ${PROVIDER_NAMES.join(', ')}`,
+      ),
       kubeconfig: env.SVC_KUBECONFIG || undefined,
       context: env.SVC_CONTEXT || undefined,
       clusterName: env.SVC_CLUSTER_NAME || undefined,
       nodes: nodeCount(env.SVC_NODES),
-      proxyMode: oneOf(env.SVC_PROXY_MODE, PROXY_MODES, (v) => `unknown --proxy-mode "${v}"; choose one of ${PROXY_MODES.join(', ')}`),
+      proxyMode: oneOf(
+        env.SVC_PROXY_MODE,
+        PROXY_MODES,
+        (v) => `unknown --proxy-mode "${v}"; choose one of ${PROXY_MODES.join(', ')}`,
+      ),
       kindConfig: env.SVC_KIND_CONFIG || undefined,
       nodeAccess: oneOf(
         env.SVC_NODE_ACCESS,
@@ -132,7 +140,11 @@ export function readSettings(env: Env = process.env): Settings {
       parallel: Number(get('SVC_PARALLEL', '10')),
       workloadPatchFile: env.SVC_WORKLOAD_PATCH || undefined,
     },
-    kind: { network: get('SVC_KIND_NETWORK', 'svc-kind'), binary: env.SVC_KIND || undefined, nodeImage: env.SVC_KIND_NODE_IMAGE || undefined },
+    kind: {
+      network: get('SVC_KIND_NETWORK', 'svc-kind'),
+      binary: env.SVC_KIND || undefined,
+      nodeImage: env.SVC_KIND_NODE_IMAGE || undefined,
+    },
     k3s: { image: env.SVC_K3S_IMAGE || undefined },
     keepFailed: env.SVC_KEEP_FAILED === '1',
     trace: !!env.SVC_TRACE,
@@ -148,7 +160,8 @@ export function readSettings(env: Env = process.env): Settings {
  */
 export function childEnv(overrides: Env = {}, base: Env = process.env): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...base, ...dropUndefined(overrides) })) if (value !== undefined) env[key] = value;
+  for (const [key, value] of Object.entries({ ...base, ...dropUndefined(overrides) }))
+    if (value !== undefined) env[key] = value;
   return env;
 }
 
@@ -172,7 +185,8 @@ function dropUndefined(env: Env): Env {
 
 function milliseconds(env: Env, name: string, fallback: number): number {
   const value = env[name] ? Number(env[name]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name}="${env[name]}" is not a time in milliseconds; give a positive number`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`${name}="${env[name]}" is not a time in milliseconds; give a positive number`);
   return value;
 }
 
@@ -185,7 +199,11 @@ function nodeCount(value: string | undefined): number | undefined {
   return nodes;
 }
 
-function oneOf<T extends string>(value: string | undefined, choices: readonly T[], refuse: (v: string) => string): T | undefined {
+function oneOf<T extends string>(
+  value: string | undefined,
+  choices: readonly T[],
+  refuse: (v: string) => string,
+): T | undefined {
   if (!value) return undefined;
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(refuse(value));
   return value as T;

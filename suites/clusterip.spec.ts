@@ -18,24 +18,46 @@ describe('Does the Service work by IP?', () => {
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns, { node: cluster.nodes[0].name })]);
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns),
+      startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+    ]);
   });
 
   it('answers on ClusterIP:80 from every backend pod', async () => {
-    const rr = await roundRobin(client, `http://${hostPort(app.clusterIP, app.port)}/`, app.pods.map((p) => p.name));
+    const rr = await roundRobin(
+      client,
+      `http://${hostPort(app.clusterIP, app.port)}/`,
+      app.pods.map((p) => p.name),
+    );
     const seen = describeDistribution(rr);
     const verdict = pathVerdict(groupByPath(app.pods, client.node), new Set(rr.missing));
-    expect(rr.missing, because('ip', `${verdict}; through ${hostPort(app.clusterIP, app.port)} from ${client.node}: ${seen}`)).toEqual([]);
+    expect(
+      rr.missing,
+      because('ip', `${verdict}; through ${hostPort(app.clusterIP, app.port)} from ${client.node}: ${seen}`),
+    ).toEqual([]);
     expect(rr.unexpected, because('ip', `answers from pods that are not backends: ${seen}`)).toEqual([]);
   });
 
   it('spreads requests across the backends (none grossly unbalanced)', async () => {
     const requests = 30 * app.pods.length;
-    const tally = await client.http(`http://${hostPort(app.clusterIP, app.port)}/`, { count: requests, concurrency: 16 });
+    const tally = await client.http(`http://${hostPort(app.clusterIP, app.port)}/`, {
+      count: requests,
+      concurrency: 16,
+    });
     const floor = requests / (4 * app.pods.length); // a fair balancer falls below this with probability < 1e-6
     const counts = app.pods.map((p) => tally.answers[p.name] ?? 0);
-    expect(tally.ok, because('ip', `only ${tally.ok} of ${requests} requests answered (${JSON.stringify(tally.errors)}: ${tally.sampleError})`)).toBe(requests);
-    expect(Math.min(...counts), because('ip', `distribution ${JSON.stringify(tally.answers)}: a backend got fewer than ${floor}`)).toBeGreaterThanOrEqual(floor);
+    expect(
+      tally.ok,
+      because(
+        'ip',
+        `only ${tally.ok} of ${requests} requests answered (${JSON.stringify(tally.errors)}: ${tally.sampleError})`,
+      ),
+    ).toBe(requests);
+    expect(
+      Math.min(...counts),
+      because('ip', `distribution ${JSON.stringify(tally.answers)}: a backend got fewer than ${floor}`),
+    ).toBeGreaterThanOrEqual(floor);
   });
 
   it('answers through the Service name too', async () => {

@@ -17,7 +17,8 @@ import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
  * its own section when that runs alone.
  */
 let anyClient: Promise<ClientPod> | undefined;
-const startAnyClient = (cluster: ReturnType<typeof useCluster>) => (anyClient ??= cluster.namespace('dns-any').then((ns) => startClientPod(cluster, ns)));
+const startAnyClient = (cluster: ReturnType<typeof useCluster>) =>
+  (anyClient ??= cluster.namespace('dns-any').then((ns) => startClientPod(cluster, ns)));
 
 describe('Does the Service work by DNS name?', () => {
   const cluster = useCluster();
@@ -39,7 +40,10 @@ describe('Does the Service work by DNS name?', () => {
   });
 
   it('resolves the namespaced name from another namespace', async () => {
-    expect(await other.lookup(`hostnames.${ns}`), because('dns', `hostnames.${ns} from namespace ${other.namespace}`)).toEqual([app.clusterIP]);
+    expect(
+      await other.lookup(`hostnames.${ns}`),
+      because('dns', `hostnames.${ns} from namespace ${other.namespace}`),
+    ).toEqual([app.clusterIP]);
   });
 
   it('resolves the fully qualified name from another namespace', async () => {
@@ -51,7 +55,11 @@ describe('Does the Service work by DNS name?', () => {
     const conf = parseResolvConf(await client.readFile('/etc/resolv.conf'));
     const what = `/etc/resolv.conf of pod ${client.name}`;
     expect(conf.nameservers, because('dns', `${what}: nameserver`)).toEqual([cluster.capabilities.dnsIP]);
-    expect(conf.search.slice(0, 3), because('dns', `${what}: search`)).toEqual([`${ns}.svc.${cluster.domain}`, `svc.${cluster.domain}`, cluster.domain]);
+    expect(conf.search.slice(0, 3), because('dns', `${what}: search`)).toEqual([
+      `${ns}.svc.${cluster.domain}`,
+      `svc.${cluster.domain}`,
+      cluster.domain,
+    ]);
     expect(conf.options.ndots, because('dns', `${what}: options ndots`)).toBe('5');
   });
 
@@ -59,7 +67,13 @@ describe('Does the Service work by DNS name?', () => {
     skipWithoutNodeAccess(cluster, skip);
     const fqdn = `hostnames.${ns}.svc.${cluster.domain}`;
     const answer = await nodeLookup(cluster, cluster.nodes[0], fqdn, cluster.capabilities.dnsIP);
-    expect(answer.addrs, because('dns', `${fqdn} asked of ${cluster.capabilities.dnsIP} from node ${cluster.nodes[0].name}: ${answer.outcome}`)).toEqual([app.clusterIP]);
+    expect(
+      answer.addrs,
+      because(
+        'dns',
+        `${fqdn} asked of ${cluster.capabilities.dnsIP} from node ${cluster.nodes[0].name}: ${answer.outcome}`,
+      ),
+    ).toEqual([app.clusterIP]);
   });
 });
 
@@ -73,7 +87,9 @@ describe('Does any Service work by DNS name?', () => {
 
   it('resolves kubernetes.default to the kubernetes Service ClusterIP', async () => {
     const svc = await cluster.kube.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' });
-    expect(await client.lookup('kubernetes.default'), because('anyDns', 'kubernetes.default')).toEqual([svc.spec!.clusterIP]);
+    expect(await client.lookup('kubernetes.default'), because('anyDns', 'kubernetes.default')).toEqual([
+      svc.spec!.clusterIP,
+    ]);
   });
 
   it('answers NXDOMAIN for a name outside the cluster (nothing is forwarded off the machine)', async () => {
@@ -81,4 +97,3 @@ describe('Does any Service work by DNS name?', () => {
     expect(answer.outcome, because('anyDns', 'a name outside the cluster')).toBe('nxdomain');
   });
 });
-

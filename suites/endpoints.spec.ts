@@ -14,32 +14,53 @@ import { deployHostnames, hostnamesObjects, HOSTNAMES_PORT, type Hostnames } fro
 import { hostPort } from '../helpers/address.js';
 
 /** Readiness that a test can flip: the pod is unready while /tmp/unready is non-empty. */
-const flippableReadiness = { exec: { command: ['sh', '-c', '[ ! -s /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1, successThreshold: 1 };
+const flippableReadiness = {
+  exec: { command: ['sh', '-c', '[ ! -s /tmp/unready ]'] },
+  periodSeconds: 1,
+  failureThreshold: 1,
+  successThreshold: 1,
+};
 
 describe('Does the Service have any Endpoints?', () => {
   const cluster = useCluster();
   const ns = useNamespace('endpoints');
   useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
-  const expected = () => app.pods.map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true })).sort(byAddress);
-  const listed = (list: { address: string; podUid?: string; ready: boolean }[]) => list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);
+  const expected = () =>
+    app.pods.map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true })).sort(byAddress);
+  const listed = (list: { address: string; podUid?: string; ready: boolean }[]) =>
+    list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);
 
   beforeAll(async () => {
-    app = await deployHostnames(cluster, ns, { tweak: { deployment: (d) => (d.spec!.template.spec!.containers[0].readinessProbe = flippableReadiness) } });
+    app = await deployHostnames(cluster, ns, {
+      tweak: { deployment: (d) => (d.spec!.template.spec!.containers[0].readinessProbe = flippableReadiness) },
+    });
   });
 
   it('lists exactly the ready pods in Endpoints', async () => {
-    expect(listed(await endpointsOf(cluster.kube, ns, 'hostnames')), because('endpoints', 'Endpoints hostnames')).toEqual(expected());
+    expect(
+      listed(await endpointsOf(cluster.kube, ns, 'hostnames')),
+      because('endpoints', 'Endpoints hostnames'),
+    ).toEqual(expected());
   });
 
   it('lists exactly the ready pods in EndpointSlices', async () => {
-    expect(listed(await endpointSliceAddresses(cluster.kube, ns, 'hostnames')), because('endpoints', 'EndpointSlices of hostnames')).toEqual(expected());
+    expect(
+      listed(await endpointSliceAddresses(cluster.kube, ns, 'hostnames')),
+      because('endpoints', 'EndpointSlices of hostnames'),
+    ).toEqual(expected());
   });
 
   it('has no endpoints when the selector has a typo, and says the selector matches no pods', async () => {
-    const { service } = hostnamesObjects(cluster, ns, { name: 'hostnames-typo', tweak: { service: (s) => (s.spec!.selector = { app: 'hostnamez' }) } });
+    const { service } = hostnamesObjects(cluster, ns, {
+      name: 'hostnames-typo',
+      tweak: { service: (s) => (s.spec!.selector = { app: 'hostnamez' }) },
+    });
     await cluster.kube.apply(service);
-    expect(await endpointsOf(cluster.kube, ns, 'hostnames-typo'), because('endpoints', 'Endpoints of a Service whose selector matches nothing')).toEqual([]);
+    expect(
+      await endpointsOf(cluster.kube, ns, 'hostnames-typo'),
+      because('endpoints', 'Endpoints of a Service whose selector matches nothing'),
+    ).toEqual([]);
     const why = await explainNoEndpoints(cluster.kube, await getService(cluster.kube, ns, 'hostnames-typo'));
     expect(why).toContain('its selector app=hostnamez matches no pods');
     expect(why).toContain('app=hostnames');
@@ -47,15 +68,22 @@ describe('Does the Service have any Endpoints?', () => {
 
   it('drops a pod whose readiness probe fails, and takes it back when it passes', async () => {
     const [victim, ...others] = app.pods;
-    const flip = (content: string) => execInPod(cluster.kube, { namespace: ns, name: victim.name }, ['sh', '-c', `printf '${content}' > /tmp/unready`]);
-    const readyAddresses = async () => (await endpointSliceAddresses(cluster.kube, ns, 'hostnames')).filter((e) => e.ready).map((e) => e.ip).sort();
+    const flip = (content: string) =>
+      execInPod(cluster.kube, { namespace: ns, name: victim.name }, ['sh', '-c', `printf '${content}' > /tmp/unready`]);
+    const readyAddresses = async () =>
+      (await endpointSliceAddresses(cluster.kube, ns, 'hostnames'))
+        .filter((e) => e.ready)
+        .map((e) => e.ip)
+        .sort();
 
     await flip('x');
     const without = await waitFor(`pod ${victim.name} gone from the ready endpoints`, 30_000, async () => {
       const ready = await readyAddresses();
       return { done: !ready.includes(victim.ip), seen: ready.join(', '), value: ready };
     });
-    expect(without, because('endpoints', `ready endpoints after ${victim.name} failed readiness`)).toEqual(others.map((p) => p.ip).sort());
+    expect(without, because('endpoints', `ready endpoints after ${victim.name} failed readiness`)).toEqual(
+      others.map((p) => p.ip).sort(),
+    );
     const notReady = (await endpointsOf(cluster.kube, ns, 'hostnames')).filter((e) => !e.ready).map((e) => e.ip);
     expect(notReady, because('endpoints', 'Endpoints notReadyAddresses')).toEqual([victim.ip]);
 

@@ -1,4 +1,4 @@
-// suites/external-ips.spec.ts — beyond the guide: externalIPs (GUIDE-MAP row 13)
+// suites/external-ips.spec.ts — beyond the guide: externalIPs
 // Proves: a Service with an externalIP from the provider's test range (local: 10.251.0.0/24, routed to the
 // first node only inside the cluster's own namespaces) is answered by its backends when the outside client
 // sends to that address via the node, and from a pod; kube-proxy writes the "external IP" rule on every node;
@@ -43,30 +43,56 @@ describe('Beyond the guide: externalIPs', () => {
     if (reason) skip(reason);
     const url = `http://${hostPort(externalIP, app.port)}/`;
     const tally = await externalHttp(cluster, url, TRIES);
-    expect(tally.ok, because('externalIPs', `${url} from outside via ${node.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
-    expect(Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)), because('externalIPs', `answers ${JSON.stringify(tally.answers)}`)).toBe(true);
+    expect(
+      tally.ok,
+      because(
+        'externalIPs',
+        `${url} from outside via ${node.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toBe(TRIES);
+    expect(
+      Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)),
+      because('externalIPs', `answers ${JSON.stringify(tally.answers)}`),
+    ).toBe(true);
   });
 
   it('is answered from a pod', async ({ skip }) => {
     if (reason) skip(reason);
     const url = `http://${hostPort(externalIP, app.port)}/`;
     const tally = await client.http(url, { count: TRIES });
-    expect(tally.ok, because('externalIPs', `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`)).toBe(TRIES);
+    expect(
+      tally.ok,
+      because(
+        'externalIPs',
+        `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`,
+      ),
+    ).toBe(TRIES);
   });
 
   it('kube-proxy writes the external IP rule on every node', async ({ skip }) => {
     if (reason) skip(reason);
     skipWithoutNodeAccess(cluster, skip);
     for (const n of cluster.nodes) {
-      const frontends = await programmedFrontends(cluster, n, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
+      const frontends = await programmedFrontends(cluster, n, {
+        namespace: ns,
+        name: app.name,
+        portName: 'default',
+        protocol: 'tcp',
+      });
       if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
-      expect(frontends!.externalIPs.map((e) => hostPort(e.ip, e.port ?? '?')), because('externalIPs', `"external IP" rules on ${n.name}`)).toEqual([hostPort(externalIP, app.port)]);
+      expect(
+        frontends!.externalIPs.map((e) => hostPort(e.ip, e.port ?? '?')),
+        because('externalIPs', `"external IP" rules on ${n.name}`),
+      ).toEqual([hostPort(externalIP, app.port)]);
     }
   });
 
   it('the host never routes the test address off the machine', async ({ skip }) => {
     if (cluster.provider !== 'local') skip('only the local provider owns the host routes');
     const { stdout, exitCode, stderr } = await run('ip', ['route', 'get', externalIP], { allowFailure: true });
-    expect(exitCode !== 0 || /unreachable/.test(stdout), `ip route get ${externalIP} on the host: ${stdout}${stderr}`).toBe(true);
+    expect(
+      exitCode !== 0 || /unreachable/.test(stdout),
+      `ip route get ${externalIP} on the host: ${stdout}${stderr}`,
+    ).toBe(true);
   });
 });

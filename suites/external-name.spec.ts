@@ -1,4 +1,4 @@
-// suites/external-name.spec.ts — beyond the guide: ExternalName (GUIDE-MAP row 13)
+// suites/external-name.spec.ts — beyond the guide: ExternalName
 // Proves: an ExternalName Service `hostnames-alias` pointing at hostnames.<ns>.svc.<domain> (an in-cluster
 // name: never an outside host) answers a CNAME to it, resolves through it to the hostnames ClusterIP, and
 // an HTTP client that dials the alias reaches the backends.
@@ -27,18 +27,33 @@ describe('Beyond the guide: ExternalName', () => {
 
   it('answers a CNAME to the in-cluster target name', async () => {
     const result = await client.resolve(ALIAS, { cname: true });
-    expect(result.cname, because('externalName', `CNAME of "${ALIAS}" from pod ${client.name}: ${result.outcome} ${result.error ?? ''}`)).toBe(`${target}.`);
+    expect(
+      result.cname,
+      because('externalName', `CNAME of "${ALIAS}" from pod ${client.name}: ${result.outcome} ${result.error ?? ''}`),
+    ).toBe(`${target}.`);
   });
 
   it("resolves through the CNAME to the target Service's ClusterIP", async () => {
     const result = await client.resolve(ALIAS);
-    expect(result.addrs, because('externalName', `"${ALIAS}" → ${target}: ${result.outcome} ${result.error ?? ''}`)).toEqual([app.clusterIP]);
+    expect(
+      result.addrs,
+      because('externalName', `"${ALIAS}" → ${target}: ${result.outcome} ${result.error ?? ''}`),
+    ).toEqual([app.clusterIP]);
   });
 
   it('carries HTTP through the alias to the backends', async () => {
     const url = `http://${ALIAS}:${app.port}/`;
     const tally = await client.http(url, { count: 6 });
-    expect(tally.ok, because('externalName', `${url}: ${tally.ok}/6 answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(6);
-    expect(Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)), because('externalName', `answers ${JSON.stringify(tally.answers)}`)).toBe(true);
+    expect(
+      tally.ok,
+      because(
+        'externalName',
+        `${url}: ${tally.ok}/6 answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toBe(6);
+    expect(
+      Object.keys(tally.answers).every((a) => app.pods.some((p) => p.name === a)),
+      because('externalName', `answers ${JSON.stringify(tally.answers)}`),
+    ).toBe(true);
   });
 });

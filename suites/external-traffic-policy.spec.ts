@@ -1,4 +1,4 @@
-// suites/external-traffic-policy.spec.ts — beyond the guide: externalTrafficPolicy: Local (GUIDE-MAP row 13)
+// suites/external-traffic-policy.spec.ts — beyond the guide: externalTrafficPolicy: Local
 // Proves: with one backend, on the first node, a NodePort Service with externalTrafficPolicy: Local answers
 // on that node from outside with the client's own address as the source (no SNAT), and a node without a local
 // endpoint does not answer at all; kube-proxy's external chain does not masquerade outside traffic.
@@ -46,27 +46,54 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
     const url = `http://${hostPort(withBackend.internalIP, nodePort)}/clientip`;
     const tally = await externalHttp(cluster, url, TRIES);
     const sources = [...new Set(Object.keys(tally.answers).map(hostOf))];
-    expect(tally.ok, because('trafficPolicy', `${url} from outside: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
-    expect(sources, because('trafficPolicy', `the backend on ${withBackend.name} saw ${sources.join(', ')}; the client is ${cluster.external!.address} (SNAT happened)`)).toEqual([
-      cluster.external!.address,
-    ]);
+    expect(
+      tally.ok,
+      because(
+        'trafficPolicy',
+        `${url} from outside: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toBe(TRIES);
+    expect(
+      sources,
+      because(
+        'trafficPolicy',
+        `the backend on ${withBackend.name} saw ${sources.join(', ')}; the client is ${cluster.external!.address} (SNAT happened)`,
+      ),
+    ).toEqual([cluster.external!.address]);
   });
 
   it('Local: a node without a local endpoint does not answer', async ({ skip }) => {
     if (reason) skip(reason);
     const url = `http://${hostPort(without.internalIP, nodePort)}/hostname`;
     const tally = await externalHttp(cluster, url, TRIES);
-    expect(tally.ok, because('trafficPolicy', `${url} (no backend on ${without.name}) answered ${tally.ok}/${TRIES}: ${JSON.stringify(tally.answers)}: traffic was forwarded to another node`)).toBe(0);
+    expect(
+      tally.ok,
+      because(
+        'trafficPolicy',
+        `${url} (no backend on ${without.name}) answered ${tally.ok}/${TRIES}: ${JSON.stringify(tally.answers)}: traffic was forwarded to another node`,
+      ),
+    ).toBe(0);
   });
 
   it('Local: kube-proxy does not masquerade outside traffic for the Service', async ({ skip }) => {
     if (reason) skip(reason);
     skipWithoutNodeAccess(cluster, skip);
     for (const node of cluster.nodes) {
-      const frontends = await programmedFrontends(cluster, node, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
+      const frontends = await programmedFrontends(cluster, node, {
+        namespace: ns,
+        name: app.name,
+        portName: 'default',
+        protocol: 'tcp',
+      });
       if (!frontends) skip(`no rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
-      expect(frontends!.nodePorts.map((p) => p.port), because('trafficPolicy', `NodePort rules on ${node.name}`)).toEqual([nodePort]);
-      expect(frontends!.masqueradesExternal, because('trafficPolicy', `the external chain on ${node.name} masquerades every packet`)).toBe(false);
+      expect(
+        frontends!.nodePorts.map((p) => p.port),
+        because('trafficPolicy', `NodePort rules on ${node.name}`),
+      ).toEqual([nodePort]);
+      expect(
+        frontends!.masqueradesExternal,
+        because('trafficPolicy', `the external chain on ${node.name} masquerades every packet`),
+      ).toBe(false);
     }
   });
 });

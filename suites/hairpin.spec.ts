@@ -16,22 +16,41 @@ import { RESTRICTED_CONTAINER } from '../helpers/workloads/security.js';
 import { hostPort } from '../helpers/address.js';
 
 /** A sidecar with the probe, so the pod can call its own Service from inside itself. */
-const probeSidecar = (image: string): k8s.V1Container => ({ name: 'probe', image, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER });
+const probeSidecar = (image: string): k8s.V1Container => ({
+  name: 'probe',
+  image,
+  imagePullPolicy: 'IfNotPresent',
+  securityContext: RESTRICTED_CONTAINER,
+});
 
 describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   const cluster = useCluster();
   const ns = useNamespace('hairpin');
   useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
-  const inPod = (command: string[]) => execInPod(cluster.kube, { namespace: ns, name: app.pods[0].name, container: 'probe' }, command);
+  const inPod = (command: string[]) =>
+    execInPod(cluster.kube, { namespace: ns, name: app.pods[0].name, container: 'probe' }, command);
 
   beforeAll(async () => {
-    app = await deployHostnames(cluster, ns, { replicas: 1, tweak: { deployment: (d) => d.spec!.template.spec!.containers.push(probeSidecar(cluster.settings.images.client)) } });
+    app = await deployHostnames(cluster, ns, {
+      replicas: 1,
+      tweak: {
+        deployment: (d) => d.spec!.template.spec!.containers.push(probeSidecar(cluster.settings.images.client)),
+      },
+    });
   });
 
   it('reaches itself through its own ClusterIP', async () => {
-    const tally = JSON.parse((await inPod(['/svcprobe', 'http', `http://${hostPort(app.clusterIP, app.port)}/`, '--count=5'])).stdout) as Tally;
-    expect(tally.answers, because('hairpin', `pod ${app.pods[0].name} → its own Service ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`)).toEqual({
+    const tally = JSON.parse(
+      (await inPod(['/svcprobe', 'http', `http://${hostPort(app.clusterIP, app.port)}/`, '--count=5'])).stdout,
+    ) as Tally;
+    expect(
+      tally.answers,
+      because(
+        'hairpin',
+        `pod ${app.pods[0].name} → its own Service ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`,
+      ),
+    ).toEqual({
       [app.pods[0].name]: 5,
     });
   });

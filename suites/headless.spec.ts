@@ -1,4 +1,4 @@
-// suites/headless.spec.ts — beyond the guide: headless Services (GUIDE-MAP row 13)
+// suites/headless.spec.ts — beyond the guide: headless Services
 // Proves: a headless Service (clusterIP: None) over a StatefulSet answers one A record per ready pod, each
 // pod's own name (hostname web-N + subdomain web → web-N.web.<ns>.svc.<domain>) resolves to that pod, and a
 // pod that fails readiness leaves the A records (asked of a second headless Service, web-fresh, so CoreDNS's
@@ -11,7 +11,13 @@ import { waitFor } from '../helpers/kube/wait.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
-import { deployHeadless, FRESH_NAME, setUnready, waitForNotReadyEndpoint, type Headless } from '../helpers/workloads/headless.js';
+import {
+  deployHeadless,
+  FRESH_NAME,
+  setUnready,
+  waitForNotReadyEndpoint,
+  type Headless,
+} from '../helpers/workloads/headless.js';
 
 describe('Beyond the guide: headless Services', () => {
   const cluster = useCluster();
@@ -26,7 +32,13 @@ describe('Beyond the guide: headless Services', () => {
 
   it('answers one A record per ready pod for the Service name', async () => {
     const result = await client.resolve(web.name);
-    expect([...(result.addrs ?? [])].sort(), because('headless', `"${web.name}" from pod ${client.name}: ${result.outcome} ${result.error ?? ''}; pods: ${web.pods.map((p) => `${p.name}=${p.ip}`).join(', ')}`)).toEqual(ips());
+    expect(
+      [...(result.addrs ?? [])].sort(),
+      because(
+        'headless',
+        `"${web.name}" from pod ${client.name}: ${result.outcome} ${result.error ?? ''}; pods: ${web.pods.map((p) => `${p.name}=${p.ip}`).join(', ')}`,
+      ),
+    ).toEqual(ips());
   });
 
   it("resolves each pod's own name (hostname.subdomain) to that pod", async () => {
@@ -44,10 +56,20 @@ describe('Beyond the guide: headless Services', () => {
     // Asked of a Service name no one asked before, so no cached answer stands in for CoreDNS's view.
     const want = rest.map((p) => p.ip).sort();
     let seen: string[] = [];
-    const left = await waitFor(`"${FRESH_NAME}" answering without ${gone.name}`, cluster.settings.timeouts.serviceSync, async () => {
-      seen = [...((await client.resolve(FRESH_NAME)).addrs ?? [])].sort();
-      return { done: seen.join() === want.join(), seen: seen.join(', '), value: true };
-    }).catch(() => false);
-    expect(left, because('headless', `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ')} after ${cluster.settings.timeouts.serviceSync} ms`)).toBe(true);
+    const left = await waitFor(
+      `"${FRESH_NAME}" answering without ${gone.name}`,
+      cluster.settings.timeouts.serviceSync,
+      async () => {
+        seen = [...((await client.resolve(FRESH_NAME)).addrs ?? [])].sort();
+        return { done: seen.join() === want.join(), seen: seen.join(', '), value: true };
+      },
+    ).catch(() => false);
+    expect(
+      left,
+      because(
+        'headless',
+        `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ')} after ${cluster.settings.timeouts.serviceSync} ms`,
+      ),
+    ).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-// suites/ip-families.spec.ts — beyond the guide: IPv6 and dual-stack (GUIDE-MAP row 13)
+// suites/ip-families.spec.ts — beyond the guide: IPv6 and dual-stack
 // Proves: on a cluster that serves IPv6, a PreferDualStack Service gets a ClusterIP of each family the
 // cluster has, and its IPv6 ClusterIP reaches every backend; on an IPv4-only cluster it skips with the reason.
 // A failure usually means: kube-proxy does not program the IPv6 family (ip6tables / ip6 kube-proxy table), or
@@ -32,14 +32,26 @@ describe('Beyond the guide: IPv6 and dual-stack', () => {
   it("gets a ClusterIP of each of the cluster's families", async ({ skip }) => {
     if (reason) skip(reason);
     const got = app.service.spec!.ipFamilies ?? [];
-    expect([...got].sort(), because('ip', `Service ${ns}/${app.name} ipFamilies ${got.join(', ')}, clusterIPs ${app.service.spec!.clusterIPs?.join(', ')}`)).toEqual([...families].sort());
+    expect(
+      [...got].sort(),
+      because(
+        'ip',
+        `Service ${ns}/${app.name} ipFamilies ${got.join(', ')}, clusterIPs ${app.service.spec!.clusterIPs?.join(', ')}`,
+      ),
+    ).toEqual([...families].sort());
   });
 
   it('reaches every backend through the IPv6 ClusterIP', async ({ skip }) => {
     if (reason) skip(reason);
     const v6 = app.service.spec!.clusterIPs?.find((ip) => ip.includes(':'));
     expect(v6, because('ip', `no IPv6 ClusterIP on ${ns}/${app.name}`)).toBeDefined();
-    const rr = await roundRobin(client, `http://[${v6}]:${app.port}/`, app.pods.map((p) => p.name));
-    expect(rr.missing, because('ip', `[${v6}]:${app.port} from ${client.node}: ${describeDistribution(rr)}`)).toEqual([]);
+    const rr = await roundRobin(
+      client,
+      `http://[${v6}]:${app.port}/`,
+      app.pods.map((p) => p.name),
+    );
+    expect(rr.missing, because('ip', `[${v6}]:${app.port} from ${client.node}: ${describeDistribution(rr)}`)).toEqual(
+      [],
+    );
   });
 });

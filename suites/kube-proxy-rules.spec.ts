@@ -36,17 +36,31 @@ describe('Is kube-proxy writing iptables rules?', () => {
       const rules = await iptablesRulesOnNode(cluster, node, service());
       const where = `iptables on ${node.name}`;
       expect(rules, because('rules', `${where}: no rules mention ${ns}/hostnames:default`)).toBeDefined();
-      expect(rules!.serviceJumps.length, because('rules', `${where}: KUBE-SERVICES jumps for ${app.clusterIP}:80`)).toBe(1);
+      expect(
+        rules!.serviceJumps.length,
+        because('rules', `${where}: KUBE-SERVICES jumps for ${app.clusterIP}:80`),
+      ).toBe(1);
       expect(rules!.clusterIP).toBe(app.clusterIP);
       expect(rules!.svcChain, because('rules', `${where}: KUBE-SVC chain`)).toMatch(/^KUBE-SVC-/);
-      expect(rules!.endpoints.map((e) => e.destination).sort(), because('rules', `${where}: KUBE-SEP DNAT targets`)).toEqual(destinations());
-      expect(rules!.endpoints.every((e) => e.masqueradesSelf), because('rules', `${where}: each KUBE-SEP marks its own pod's traffic for masquerade (hairpin)`)).toBe(true);
+      expect(
+        rules!.endpoints.map((e) => e.destination).sort(),
+        because('rules', `${where}: KUBE-SEP DNAT targets`),
+      ).toEqual(destinations());
+      expect(
+        rules!.endpoints.every((e) => e.masqueradesSelf),
+        because('rules', `${where}: each KUBE-SEP marks its own pod's traffic for masquerade (hairpin)`),
+      ).toBe(true);
       expect(rules!.masqueradeMark, because('rules', `${where}: KUBE-MARK-MASQ mark`)).toBe(MASQ_MARK);
       const n = rules!.endpoints.length;
       const expected = rules!.endpoints.map((_, i) => (i === n - 1 ? undefined : 1 / (n - i)));
       rules!.endpoints.forEach((e, i) => {
-        if (expected[i] === undefined) expect(e.probability, because('rules', `${where}: the last endpoint takes the rest`)).toBeUndefined();
-        else expect(e.probability, because('rules', `${where}: statistic probability of endpoint ${i + 1} of ${n}`)).toBeCloseTo(expected[i]!, 6);
+        if (expected[i] === undefined)
+          expect(e.probability, because('rules', `${where}: the last endpoint takes the rest`)).toBeUndefined();
+        else
+          expect(
+            e.probability,
+            because('rules', `${where}: statistic probability of endpoint ${i + 1} of ${n}`),
+          ).toBeCloseTo(expected[i]!, 6);
       });
     });
 
@@ -57,16 +71,32 @@ describe('Is kube-proxy writing iptables rules?', () => {
       expect(rules, because('rules', `${where}: no service chain for ${ns}/hostnames/tcp/default`)).toBeDefined();
       expect(rules!.mapEntry, because('rules', `${where}: service-ips element ${app.clusterIP} . tcp . 80`)).toBe(true);
       expect(rules!.clusterIP).toBe(app.clusterIP);
-      expect(rules!.numgenMod, because('rules', `${where}: numgen random mod N over the endpoints`)).toBe(app.pods.length);
-      expect(rules!.endpoints.map((e) => e.destination).sort(), because('rules', `${where}: endpoint dnat targets`)).toEqual(destinations());
-      expect(rules!.endpoints.every((e) => e.masqueradesSelf), because('rules', `${where}: each endpoint chain marks its own pod's traffic for masquerade`)).toBe(true);
+      expect(rules!.numgenMod, because('rules', `${where}: numgen random mod N over the endpoints`)).toBe(
+        app.pods.length,
+      );
+      expect(
+        rules!.endpoints.map((e) => e.destination).sort(),
+        because('rules', `${where}: endpoint dnat targets`),
+      ).toEqual(destinations());
+      expect(
+        rules!.endpoints.every((e) => e.masqueradesSelf),
+        because('rules', `${where}: each endpoint chain marks its own pod's traffic for masquerade`),
+      ).toBe(true);
     });
 
     it(`ipvs mode: has one virtual server with a real server per endpoint on ${node.name}`, async ({ skip }) => {
-      if (mode !== 'ipvs') skip(`kube-proxy mode is ${mode}, not ipvs${cluster.provider === 'local' ? ' (this kernel has no IP_VS)' : ''}`);
+      if (mode !== 'ipvs')
+        skip(
+          `kube-proxy mode is ${mode}, not ipvs${cluster.provider === 'local' ? ' (this kernel has no IP_VS)' : ''}`,
+        );
       const server = await ipvsVirtualServerOnNode(cluster, node, app.clusterIP, app.port);
-      expect(server, because('rules', `ipvsadm -Ln on ${node.name}: virtual server ${hostPort(app.clusterIP, app.port)}`)).toBeDefined();
-      expect(server!.realServers.map((r) => `${r.address}:${r.port}`).sort(), because('rules', 'real servers')).toEqual(destinations());
+      expect(
+        server,
+        because('rules', `ipvsadm -Ln on ${node.name}: virtual server ${hostPort(app.clusterIP, app.port)}`),
+      ).toBeDefined();
+      expect(server!.realServers.map((r) => `${r.address}:${r.port}`).sort(), because('rules', 'real servers')).toEqual(
+        destinations(),
+      );
     });
   }
 });

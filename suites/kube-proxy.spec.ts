@@ -14,10 +14,20 @@ describe('Is the kube-proxy working?', () => {
     it(`runs kube-proxy on node ${node.name} and reports its mode`, async ({ annotate, skip }) => {
       skipWithoutNodeAccess(cluster, skip);
       const status = await kubeProxyStatus(cluster, node);
-      expect(status.running, because('kubeProxy', `kube-proxy on ${node.name}: ${status.problem ?? 'running'}`)).toBe(true);
-      expect(['iptables', 'nftables', 'ipvs'], because('kubeProxy', `mode reported by :10249/proxyMode on ${node.name}`)).toContain(status.mode);
-      if (cluster.capabilities.proxyMode !== 'unknown') expect(status.mode, because('kubeProxy', 'the mode the cluster was made with')).toBe(cluster.capabilities.proxyMode);
-      await annotate(`kube-proxy on ${node.name}: mode ${status.mode}, last sync ${new Date((status.lastSync ?? 0) * 1000).toISOString()}`);
+      expect(status.running, because('kubeProxy', `kube-proxy on ${node.name}: ${status.problem ?? 'running'}`)).toBe(
+        true,
+      );
+      expect(
+        ['iptables', 'nftables', 'ipvs'],
+        because('kubeProxy', `mode reported by :10249/proxyMode on ${node.name}`),
+      ).toContain(status.mode);
+      if (cluster.capabilities.proxyMode !== 'unknown')
+        expect(status.mode, because('kubeProxy', 'the mode the cluster was made with')).toBe(
+          cluster.capabilities.proxyMode,
+        );
+      await annotate(
+        `kube-proxy on ${node.name}: mode ${status.mode}, last sync ${new Date((status.lastSync ?? 0) * 1000).toISOString()}`,
+      );
     });
   }
 });

@@ -28,14 +28,29 @@ describe('Is kube-proxy proxying?', () => {
     it(`answers ClusterIP:80 from node ${node.name} with a backend's name`, async () => {
       const tally = await nodeHttp(cluster, node, `http://${hostPort(app.clusterIP, app.port)}/`, 6);
       const names = app.pods.map((p) => p.name);
-      expect(tally.ok, because('proxying', `from ${node.name} to ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''}`)).toBe(6);
-      expect(Object.keys(tally.answers).filter((a) => !names.includes(a)), because('proxying', 'answers that are not backend pod names')).toEqual([]);
+      expect(
+        tally.ok,
+        because(
+          'proxying',
+          `from ${node.name} to ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''}`,
+        ),
+      ).toBe(6);
+      expect(
+        Object.keys(tally.answers).filter((a) => !names.includes(a)),
+        because('proxying', 'answers that are not backend pod names'),
+      ).toEqual([]);
     });
 
     it(`shows kube-proxy on ${node.name} synced its rules after the Service was created`, async () => {
       const created = new Date(app.service.metadata!.creationTimestamp!).getTime() / 1000;
       const status = await kubeProxyStatus(cluster, node);
-      expect(status.lastSync, because('proxying', `kubeproxy_sync_proxy_rules_last_timestamp_seconds on ${node.name} vs Service created at ${created}`)).toBeGreaterThanOrEqual(Math.floor(created));
+      expect(
+        status.lastSync,
+        because(
+          'proxying',
+          `kubeproxy_sync_proxy_rules_last_timestamp_seconds on ${node.name} vs Service created at ${created}`,
+        ),
+      ).toBeGreaterThanOrEqual(Math.floor(created));
     });
   }
 });

@@ -1,4 +1,4 @@
-// suites/nodeport.spec.ts — beyond the guide: NodePort (GUIDE-MAP row 13)
+// suites/nodeport.spec.ts — beyond the guide: NodePort
 // Proves: a NodePort Service answers on every node's address — from outside the cluster, from every node and
 // from a pod; kube-proxy holds the port on every node (KUBE-NODEPORTS, or nft's service-nodeports map); with
 // externalTrafficPolicy: Cluster the backend sees the receiving node's address as the source (SNAT), not the client's.
@@ -28,7 +28,10 @@ describe('Beyond the guide: NodePort', () => {
 
   beforeAll(async () => {
     [app, client] = await Promise.all([
-      deployHostnames(cluster, ns, { args: netexecArgs(), tweak: { service: (s) => void (s.spec!.type = 'NodePort') } }),
+      deployHostnames(cluster, ns, {
+        args: netexecArgs(),
+        tweak: { service: (s) => void (s.spec!.type = 'NodePort') },
+      }),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
     ]);
     nodePort = app.service.spec!.ports![0].nodePort!;
@@ -40,8 +43,17 @@ describe('Beyond the guide: NodePort', () => {
       if (reason) skip(reason);
       const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       const tally = await externalHttp(cluster, url, TRIES);
-      expect(tally.ok, because('nodePort', `${url} from outside (${cluster.external!.address}): ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
-      expect(Object.keys(tally.answers).every((a) => names().includes(a)), because('nodePort', `answers from pods that are not backends: ${JSON.stringify(tally.answers)}`)).toBe(true);
+      expect(
+        tally.ok,
+        because(
+          'nodePort',
+          `${url} from outside (${cluster.external!.address}): ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+        ),
+      ).toBe(TRIES);
+      expect(
+        Object.keys(tally.answers).every((a) => names().includes(a)),
+        because('nodePort', `answers from pods that are not backends: ${JSON.stringify(tally.answers)}`),
+      ).toBe(true);
     });
 
     it(`answers on ${node.name}'s address from every node`, async ({ skip }) => {
@@ -49,35 +61,70 @@ describe('Beyond the guide: NodePort', () => {
       const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       for (const from of cluster.nodes) {
         const tally = await nodeHttp(cluster, from, url, TRIES);
-        expect(tally.ok, because('nodePort', `${url} from node ${from.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
+        expect(
+          tally.ok,
+          because(
+            'nodePort',
+            `${url} from node ${from.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+          ),
+        ).toBe(TRIES);
       }
     });
 
     it(`answers on ${node.name}'s address from a pod`, async () => {
       const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
       const tally = await client.http(url, { count: TRIES });
-      expect(tally.ok, because('nodePort', `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`)).toBe(TRIES);
+      expect(
+        tally.ok,
+        because(
+          'nodePort',
+          `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+        ),
+      ).toBe(TRIES);
     });
 
     it(`kube-proxy holds the NodePort on ${node.name}`, async ({ skip }) => {
       skipWithoutNodeAccess(cluster, skip);
-      const frontends = await programmedFrontends(cluster, node, { namespace: ns, name: app.name, portName: 'default', protocol: 'tcp' });
+      const frontends = await programmedFrontends(cluster, node, {
+        namespace: ns,
+        name: app.name,
+        portName: 'default',
+        protocol: 'tcp',
+      });
       if (!frontends) skip(`no NodePort rule parser for kube-proxy mode ${cluster.capabilities.proxyMode}`);
       const where = cluster.capabilities.proxyMode === 'nftables' ? 'the service-nodeports map' : 'KUBE-NODEPORTS';
-      expect(frontends!.nodePorts.map((p) => p.port), because('nodePort', `${where} on ${node.name} for ${ns}/${app.name}`)).toEqual([nodePort]);
-      expect(frontends!.masqueradesExternal, because('nodePort', `the external chain on ${node.name} must mark packets for SNAT (externalTrafficPolicy: Cluster)`)).toBe(true);
+      expect(
+        frontends!.nodePorts.map((p) => p.port),
+        because('nodePort', `${where} on ${node.name} for ${ns}/${app.name}`),
+      ).toEqual([nodePort]);
+      expect(
+        frontends!.masqueradesExternal,
+        because(
+          'nodePort',
+          `the external chain on ${node.name} must mark packets for SNAT (externalTrafficPolicy: Cluster)`,
+        ),
+      ).toBe(true);
     });
 
-    it(`externalTrafficPolicy Cluster: the backend sees ${node.name}'s address as the source (SNAT)`, async ({ skip }) => {
+    it(`externalTrafficPolicy Cluster: the backend sees ${node.name}'s address as the source (SNAT)`, async ({
+      skip,
+    }) => {
       const reason = externalSkipReason(cluster);
       if (reason) skip(reason);
       const url = `http://${hostPort(node.internalIP, nodePort)}/clientip`;
       const [tally, addresses] = await Promise.all([externalHttp(cluster, url, TRIES), nodeAddresses(cluster.kube)]);
       const sources = Object.keys(tally.answers).map(hostOf);
       const mine = addresses.get(node.name) ?? [];
-      expect(tally.ok, because('nodePort', `${url}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`)).toBe(TRIES);
-      expect(sources.filter((s) => !mine.includes(s)), because('nodePort', `sources the backend saw: ${sources.join(', ')}; ${node.name}'s addresses: ${mine.join(', ')} (the client is ${cluster.external!.address}: no SNAT)`)).toEqual([]);
+      expect(tally.ok, because('nodePort', `${url}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`)).toBe(
+        TRIES,
+      );
+      expect(
+        sources.filter((s) => !mine.includes(s)),
+        because(
+          'nodePort',
+          `sources the backend saw: ${sources.join(', ')}; ${node.name}'s addresses: ${mine.join(', ')} (the client is ${cluster.external!.address}: no SNAT)`,
+        ),
+      ).toEqual([]);
     });
   }
 });
-

@@ -21,7 +21,10 @@ describe('Are the Pods working?', () => {
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns, { node: cluster.nodes[0].name })]);
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns),
+      startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+    ]);
   });
 
   /** Asks each pod directly; returns the pods that did not answer their own name. */
@@ -33,21 +36,36 @@ describe('Are the Pods working?', () => {
 
   it(`answers on podIP:${HOSTNAMES_PORT} from a client pod, same-node and cross-node`, async () => {
     const groups = groupByPath(app.pods, client.node);
-    const silent = await silentPods(async (pod) => (await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);
-    expect([...silent], because('pods', `${pathVerdict(groups, silent)} (client on ${client.node}; same-node ${groups.sameNode.length}, cross-node ${groups.crossNode.length})`)).toEqual([]);
+    const silent = await silentPods(
+      async (pod) => (await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers,
+    );
+    expect(
+      [...silent],
+      because(
+        'pods',
+        `${pathVerdict(groups, silent)} (client on ${client.node}; same-node ${groups.sameNode.length}, cross-node ${groups.crossNode.length})`,
+      ),
+    ).toEqual([]);
   });
 
   it(`answers on podIP:${HOSTNAMES_PORT} from a node`, async ({ skip }) => {
     skipWithoutNodeAccess(cluster, skip);
     const node = cluster.nodes[0];
     const groups = groupByPath(app.pods, node.name);
-    const silent = await silentPods(async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers);
+    const silent = await silentPods(
+      async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers,
+    );
     expect([...silent], because('pods', `from node ${node.name}: ${pathVerdict(groups, silent)}`)).toEqual([]);
   });
 
   it('has not restarted any container', async () => {
     const pods = await cluster.kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=hostnames' });
-    const restarts = pods.items.map((p) => `${p.metadata?.name}: ${p.status?.containerStatuses?.[0]?.restartCount ?? '?'}`);
-    expect(restarts.filter((r) => !r.endsWith(': 0')), because('pods', 'container restarts')).toEqual([]);
+    const restarts = pods.items.map(
+      (p) => `${p.metadata?.name}: ${p.status?.containerStatuses?.[0]?.restartCount ?? '?'}`,
+    );
+    expect(
+      restarts.filter((r) => !r.endsWith(': 0')),
+      because('pods', 'container restarts'),
+    ).toEqual([]);
   });
 });

@@ -21,7 +21,13 @@ describe('Does the Service exist?', () => {
 
   it('finds Service hostnames by name, with a ClusterIP', async () => {
     const service = await getService(cluster.kube, ns, 'hostnames');
-    expect(isIP(service.spec?.clusterIP ?? ''), because('exists', `ClusterIP of ${ns}/hostnames: "${service.spec?.clusterIP ?? ''}" is not an IPv4 or IPv6 address`)).not.toBe(0);
+    expect(
+      isIP(service.spec?.clusterIP ?? ''),
+      because(
+        'exists',
+        `ClusterIP of ${ns}/hostnames: "${service.spec?.clusterIP ?? ''}" is not an IPv4 or IPv6 address`,
+      ),
+    ).not.toBe(0);
   });
 
   it('finds the kubernetes Service in the default namespace', async () => {
@@ -30,6 +36,8 @@ describe('Does the Service exist?', () => {
   });
 
   it('names the missing object when a Service does not exist', async () => {
-    await expect(getService(cluster.kube, ns, 'hostnamez')).rejects.toThrow(`Service ${ns}/hostnamez does not exist (Services in ${ns}: hostnames)`);
+    await expect(getService(cluster.kube, ns, 'hostnamez')).rejects.toThrow(
+      `Service ${ns}/hostnamez does not exist (Services in ${ns}: hostnames)`,
+    );
   });
 });

@@ -28,7 +28,10 @@ describe('Running commands in a Pod', () => {
   it(`answers each pod's own name on podIP:${HOSTNAMES_PORT}`, async () => {
     for (const pod of app.pods) {
       const tally = await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`);
-      expect(tally.answers, because('setup', `pod ${pod.name} at ${hostPort(pod.ip, HOSTNAMES_PORT)}: ${tally.sampleError ?? ''}`)).toEqual({ [pod.name]: 1 });
+      expect(
+        tally.answers,
+        because('setup', `pod ${pod.name} at ${hostPort(pod.ip, HOSTNAMES_PORT)}: ${tally.sampleError ?? ''}`),
+      ).toEqual({ [pod.name]: 1 });
     }
   });
 });

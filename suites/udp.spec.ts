@@ -1,4 +1,4 @@
-// suites/udp.spec.ts — beyond the guide: UDP Services (GUIDE-MAP row 13)
+// suites/udp.spec.ts — beyond the guide: UDP Services
 // Proves: a UDP Service (80/UDP → 9376, agnhost serve-hostname --udp) reaches every backend, a new source port
 // per datagram; and when the backend of a running flow goes away, kube-proxy clears that flow's conntrack
 // entry, so the same flow (same source port) is answered by a live backend instead of being black-holed.
@@ -29,7 +29,12 @@ describe('Beyond the guide: UDP', () => {
         // Raw TCP too, so the TCP readiness probe still tells whether the server is up.
         args: ['serve-hostname', '--udp', '--tcp', '--http=false', `--port=${HOSTNAMES_PORT}`],
         tweak: {
-          deployment: (d) => d.spec!.template.spec!.containers[0].ports!.push({ name: 'serve-udp', containerPort: HOSTNAMES_PORT, protocol: 'UDP' }),
+          deployment: (d) =>
+            d.spec!.template.spec!.containers[0].ports!.push({
+              name: 'serve-udp',
+              containerPort: HOSTNAMES_PORT,
+              protocol: 'UDP',
+            }),
           service: (s) => void (s.spec!.ports![0].protocol = 'UDP'),
         },
       }),
@@ -38,35 +43,56 @@ describe('Beyond the guide: UDP', () => {
   });
 
   it('answers on ClusterIP:80/UDP from every backend pod', async () => {
-    const rr = await roundRobinWith(address(), app.pods.map((p) => p.name), (count) => client.udp(address(), { count }));
+    const rr = await roundRobinWith(
+      address(),
+      app.pods.map((p) => p.name),
+      (count) => client.udp(address(), { count }),
+    );
     expect(rr.missing, because('udp', `${address()}/UDP from ${client.node}: ${describeDistribution(rr)}`)).toEqual([]);
-    expect(rr.unexpected, because('udp', `answers from pods that are not backends: ${describeDistribution(rr)}`)).toEqual([]);
+    expect(
+      rr.unexpected,
+      because('udp', `answers from pods that are not backends: ${describeDistribution(rr)}`),
+    ).toEqual([]);
   });
 
-  it("moves a running flow to a live backend when its backend goes away (conntrack cleared)", async () => {
+  it('moves a running flow to a live backend when its backend goes away (conntrack cleared)', async () => {
     const localPort = randomInt(20_000, 30_000);
     const flow = (count: number) => client.udpFlow(address(), { count, intervalMs: 200, localPort });
     const first = await flow(3);
     const backend = first.sequence.at(-1)!;
     const pod = app.pods.find((p) => p.name === backend);
-    expect(pod, because('udp', `the flow from port ${localPort} was answered by ${describeFlow(first)}, not by one backend`)).toBeDefined();
+    expect(
+      pod,
+      because('udp', `the flow from port ${localPort} was answered by ${describeFlow(first)}, not by one backend`),
+    ).toBeDefined();
 
     await cluster.kube.core.deleteNamespacedPod({ namespace: ns, name: pod!.name, gracePeriodSeconds: 0 });
-    await waitFor(`${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`, cluster.settings.timeouts.podsReady, async () => {
-      const ips = (await endpointSliceAddresses(cluster.kube, ns, app.name)).filter((e) => e.ready).map((e) => e.ip);
-      return { done: !ips.includes(pod!.ip), seen: ips.join(', ') };
-    });
+    await waitFor(
+      `${pod!.name} (${pod!.ip}) gone from the EndpointSlices of ${ns}/${app.name}`,
+      cluster.settings.timeouts.podsReady,
+      async () => {
+        const ips = (await endpointSliceAddresses(cluster.kube, ns, app.name)).filter((e) => e.ready).map((e) => e.ip);
+        return { done: !ips.includes(pod!.ip), seen: ips.join(', ') };
+      },
+    );
 
     // The same source port again: while kube-proxy keeps the old entry, every datagram goes to the dead pod.
     const live = app.pods.filter((p) => p !== pod).map((p) => p.name);
     let last: FlowResult | undefined;
-    const moved = await waitFor(`the flow from port ${localPort} answered by a live backend`, cluster.settings.timeouts.serviceSync, async () => {
-      last = await flow(3);
-      return { done: live.includes(last.sequence.at(-1) ?? ''), seen: describeFlow(last), value: true };
-    }).catch(() => false);
+    const moved = await waitFor(
+      `the flow from port ${localPort} answered by a live backend`,
+      cluster.settings.timeouts.serviceSync,
+      async () => {
+        last = await flow(3);
+        return { done: live.includes(last.sequence.at(-1) ?? ''), seen: describeFlow(last), value: true };
+      },
+    ).catch(() => false);
     expect(
       moved,
-      because('udp', `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${cluster.settings.timeouts.serviceSync} ms: its conntrack entry was not cleared`),
+      because(
+        'udp',
+        `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${cluster.settings.timeouts.serviceSync} ms: its conntrack entry was not cleared`,
+      ),
     ).toBe(true);
   });
 });

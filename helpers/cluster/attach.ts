@@ -20,7 +20,9 @@ export async function attachByKubeconfig(kubeconfig: string, context?: string): 
   const nodes = (await reachApi(kube, server, (k) => k.core.listNode())).items;
   const local = localHandleFor(server);
   if (local) return { ...local, kubeconfig };
-  const dns = await kube.core.readNamespacedService({ namespace: 'kube-system', name: 'kube-dns' }).catch(() => undefined);
+  const dns = await kube.core
+    .readNamespacedService({ namespace: 'kube-system', name: 'kube-dns' })
+    .catch(() => undefined);
   return {
     provider: 'existing',
     name: kube.config.getCurrentContext(),
@@ -41,17 +43,24 @@ export async function attachByKubeconfig(kubeconfig: string, context?: string): 
 
 /** A client for the kubeconfig's context, or a UsageError saying what is wrong with the file. */
 export function openKubeconfig(kubeconfig: string, context?: string): Kube {
-  if (!existsSync(kubeconfig)) throw new UsageError(`kubeconfig ${kubeconfig} does not exist; pass the path of a kubeconfig file with --kubeconfig`);
+  if (!existsSync(kubeconfig))
+    throw new UsageError(
+      `kubeconfig ${kubeconfig} does not exist; pass the path of a kubeconfig file with --kubeconfig`,
+    );
   let kube: Kube;
   try {
     kube = new Kube(kubeconfig, context);
   } catch (error) {
-    throw new UsageError(`kubeconfig ${kubeconfig} cannot be read (${(error as Error).message.split('\n')[0]}); check that it is a valid kubeconfig`);
+    throw new UsageError(
+      `kubeconfig ${kubeconfig} cannot be read (${(error as Error).message.split('\n')[0]}); check that it is a valid kubeconfig`,
+    );
   }
   const cluster = kube.config.getCurrentCluster();
   if (!cluster?.server) {
     const contexts = kube.config.getContexts().map((c) => c.name);
-    throw new UsageError(`kubeconfig ${kubeconfig} has no cluster for context "${context ?? kube.config.getCurrentContext()}"${contexts.length ? ` (contexts: ${contexts.join(', ')})` : ''}; name one with --context or check the file`);
+    throw new UsageError(
+      `kubeconfig ${kubeconfig} has no cluster for context "${context ?? kube.config.getCurrentContext()}"${contexts.length ? ` (contexts: ${contexts.join(', ')})` : ''}; name one with --context or check the file`,
+    );
   }
   return kube;
 }
@@ -66,13 +75,23 @@ export async function reachApi<T>(kube: Kube, server: string, request: (kube: Ku
     return await Promise.race([request(kube), timeout]);
   } catch (error) {
     const code = statusCode(error);
-    if (code === 401) throw new UsageError(`the API server at ${server} does not accept these credentials (HTTP 401: token or certificate unknown or expired); get a fresh kubeconfig for this cluster`);
-    if (code === 403) throw new UsageError(`the API server at ${server} forbids these credentials: ${apiMessage(error)} (HTTP 403); bind the user to a role that grants it (e.g. cluster-admin) or use another kubeconfig`);
+    if (code === 401)
+      throw new UsageError(
+        `the API server at ${server} does not accept these credentials (HTTP 401: token or certificate unknown or expired); get a fresh kubeconfig for this cluster`,
+      );
+    if (code === 403)
+      throw new UsageError(
+        `the API server at ${server} forbids these credentials: ${apiMessage(error)} (HTTP 403); bind the user to a role that grants it (e.g. cluster-admin) or use another kubeconfig`,
+      );
     const cause = rootCause(error);
     if (/certificate|self[- ]signed|x509/i.test(cause)) {
-      throw new UsageError(`the API server at ${server} answers with a certificate this kubeconfig does not trust (${cause}); set the cluster's certificate-authority(-data) in the kubeconfig`);
+      throw new UsageError(
+        `the API server at ${server} answers with a certificate this kubeconfig does not trust (${cause}); set the cluster's certificate-authority(-data) in the kubeconfig`,
+      );
     }
-    throw new UsageError(`the API server at ${server} cannot be reached (${cause}); check the server address in the kubeconfig and that the cluster is up`);
+    throw new UsageError(
+      `the API server at ${server} cannot be reached (${cause}); check the server address in the kubeconfig and that the cluster is up`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -89,7 +108,9 @@ export async function requireRunRights(kube: Kube, server: string): Promise<void
       authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource: 'namespaces' } } } }),
     );
     if (!review.status?.allowed) {
-      throw new UsageError(`the credentials in this kubeconfig may not ${verb} namespaces on ${server} (each spec runs in its own namespace); bind the user to a role that grants it (e.g. cluster-admin) or use another kubeconfig`);
+      throw new UsageError(
+        `the credentials in this kubeconfig may not ${verb} namespaces on ${server} (each spec runs in its own namespace); bind the user to a role that grants it (e.g. cluster-admin) or use another kubeconfig`,
+      );
     }
   }
 }
@@ -112,7 +133,6 @@ function rootCause(error: unknown): string {
   while (e?.cause) e = e.cause as typeof e;
   const line = (e?.message ?? String(e)).split('\n')[0];
   return /reason: (.*)$/.exec(line)?.[1] ?? line; // node-fetch: "request to URL failed, reason: connect ECONNREFUSED ..."
-
 }
 
 /** The handle of a local cluster on this machine whose API server is `server`, if there is one. */

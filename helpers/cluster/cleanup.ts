@@ -37,7 +37,13 @@ export interface Leftovers {
 
 export async function cleanupRun(handle: ClusterHandle, runId: string, budgetMs = 60_000): Promise<void> {
   const kube = new Kube(handle.kubeconfig);
-  await deleteUntil(kube, `${RUN_ID_LABEL}=${runId}`, `objects of run ${runId} deleted (namespaces terminating and empty)`, budgetMs, 'emptied');
+  await deleteUntil(
+    kube,
+    `${RUN_ID_LABEL}=${runId}`,
+    `objects of run ${runId} deleted (namespaces terminating and empty)`,
+    budgetMs,
+    'emptied',
+  );
 }
 
 /** Every run's labelled objects, grouped by run id; with olderThanMs, only runs whose every object is that old. */
@@ -45,13 +51,18 @@ export async function findLeftovers(kube: Kube, olderThanMs = 0, now = Date.now(
   const byRun = new Map<string, RunObject[]>();
   for (const o of await listRunObjects(kube, RUN_ID_LABEL)) byRun.set(o.runId, [...(byRun.get(o.runId) ?? []), o]);
   return [...byRun.entries()]
-    .map(([runId, objects]) => ({ runId, objects, createdAt: new Date(Math.min(...objects.map((o) => o.createdAt.getTime()))) }))
+    .map(([runId, objects]) => ({
+      runId,
+      objects,
+      createdAt: new Date(Math.min(...objects.map((o) => o.createdAt.getTime()))),
+    }))
     .filter((l) => l.objects.every((o) => now - o.createdAt.getTime() >= olderThanMs))
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
 }
 
 export async function cleanupLeftovers(kube: Kube, leftovers: Leftovers[], budgetMs = 120_000): Promise<void> {
-  for (const l of leftovers) await deleteUntil(kube, `${RUN_ID_LABEL}=${l.runId}`, `objects of run ${l.runId} deleted`, budgetMs, 'gone');
+  for (const l of leftovers)
+    await deleteUntil(kube, `${RUN_ID_LABEL}=${l.runId}`, `objects of run ${l.runId} deleted`, budgetMs, 'gone');
 }
 
 /**
@@ -59,12 +70,27 @@ export async function cleanupLeftovers(kube: Kube, leftovers: Leftovers[], budge
  * or only terminating namespaces with nothing in them ('emptied'): an object whose create
  * was still in flight when the run was stopped is caught on a later look.
  */
-async function deleteUntil(kube: Kube, selector: string, what: string, budgetMs: number, until: 'gone' | 'emptied'): Promise<void> {
+async function deleteUntil(
+  kube: Kube,
+  selector: string,
+  what: string,
+  budgetMs: number,
+  until: 'gone' | 'emptied',
+): Promise<void> {
   await waitFor(what, budgetMs, async () => {
     const listed = await listRunObjects(kube, selector);
-    const left = until === 'gone' ? listed : await asyncFilter(listed, async (o) => !(o.kind === 'Namespace' && o.terminating && (await isEmptyNamespace(kube, o.name))));
+    const left =
+      until === 'gone'
+        ? listed
+        : await asyncFilter(
+            listed,
+            async (o) => !(o.kind === 'Namespace' && o.terminating && (await isEmptyNamespace(kube, o.name))),
+          );
     await Promise.all(left.map((o) => deleteObject(kube, o))); // again: a create in flight when the run stopped lands late
-    return { done: left.length === 0, seen: left.map((o) => `${o.kind}/${o.name}${o.terminating ? ' (terminating)' : ''}`).join(', ') };
+    return {
+      done: left.length === 0,
+      seen: left.map((o) => `${o.kind}/${o.name}${o.terminating ? ' (terminating)' : ''}`).join(', '),
+    };
   });
 }
 
@@ -75,15 +101,26 @@ async function asyncFilter<T>(items: T[], keep: (item: T) => Promise<boolean>): 
 
 /** No pods and no Services left in it: nothing of it runs, and kube-proxy has dropped its rules. */
 async function isEmptyNamespace(kube: Kube, namespace: string): Promise<boolean> {
-  const [pods, services] = await Promise.all([kube.core.listNamespacedPod({ namespace, limit: 1 }), kube.core.listNamespacedService({ namespace, limit: 1 })]);
+  const [pods, services] = await Promise.all([
+    kube.core.listNamespacedPod({ namespace, limit: 1 }),
+    kube.core.listNamespacedService({ namespace, limit: 1 }),
+  ]);
   return pods.items.length === 0 && services.items.length === 0;
 }
 
 async function deleteObject(kube: Kube, o: RunObject): Promise<void> {
   try {
     if (o.kind === 'Namespace') await deleteNamespaceNow(kube, o.name);
-    else if (o.group === '') await kube.deleteIfPresent({ apiVersion: o.version, kind: o.kind, metadata: { name: o.name } });
-    else await kube.config.makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({ group: o.group, version: o.version, plural: o.plural, name: o.name, propagationPolicy: 'Background' });
+    else if (o.group === '')
+      await kube.deleteIfPresent({ apiVersion: o.version, kind: o.kind, metadata: { name: o.name } });
+    else
+      await kube.config.makeApiClient(k8s.CustomObjectsApi).deleteClusterCustomObject({
+        group: o.group,
+        version: o.version,
+        plural: o.plural,
+        name: o.name,
+        propagationPolicy: 'Background',
+      });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -111,11 +148,21 @@ export async function deleteNamespaceNow(kube: Kube, namespace: string): Promise
 
 /** Namespaces and cluster-scoped objects matching a label selector. */
 async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]> {
-  const toObject = (kind: string, group: string, version: string, plural: string) => (m: k8s.V1ObjectMeta | undefined): RunObject => ({
-    kind, group, version, plural, name: m?.name ?? '', runId: m?.labels?.[RUN_ID_LABEL] ?? '', createdAt: new Date(m?.creationTimestamp ?? Date.now()),
-    terminating: !!m?.deletionTimestamp,
-  });
-  const namespaces = (await kube.core.listNamespace({ labelSelector: selector })).items.map((n) => toObject('Namespace', '', 'v1', 'namespaces')(n.metadata));
+  const toObject =
+    (kind: string, group: string, version: string, plural: string) =>
+    (m: k8s.V1ObjectMeta | undefined): RunObject => ({
+      kind,
+      group,
+      version,
+      plural,
+      name: m?.name ?? '',
+      runId: m?.labels?.[RUN_ID_LABEL] ?? '',
+      createdAt: new Date(m?.creationTimestamp ?? Date.now()),
+      terminating: !!m?.deletionTimestamp,
+    });
+  const namespaces = (await kube.core.listNamespace({ labelSelector: selector })).items.map((n) =>
+    toObject('Namespace', '', 'v1', 'namespaces')(n.metadata),
+  );
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
   const others = await Promise.all(
     (await clusterScopedKinds(kube)).map(async (r) => {
@@ -125,10 +172,14 @@ async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]
         throw error;
       };
       if (r.group === '') {
-        const list = await kube.objects.list(r.version, r.kind, undefined, undefined, undefined, undefined, undefined, selector).catch(forbidden);
+        const list = await kube.objects
+          .list(r.version, r.kind, undefined, undefined, undefined, undefined, undefined, selector)
+          .catch(forbidden);
         return 'items' in list ? list.items.map((i) => toObject(r.kind, '', r.version, r.plural)(i.metadata)) : [];
       }
-      const list = (await custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: selector }).catch(forbidden)) as { items?: k8s.KubernetesObject[] };
+      const list = (await custom
+        .listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: selector })
+        .catch(forbidden)) as { items?: k8s.KubernetesObject[] };
       return (list.items ?? []).map((i) => toObject(r.kind, r.group, r.version, r.plural)(i.metadata));
     }),
   );
@@ -144,15 +195,24 @@ interface Kind {
 
 /** Cluster-scoped kinds that can be listed and deleted (Namespaces and Nodes aside), by discovery. */
 async function clusterScopedKinds(kube: Kube): Promise<Kind[]> {
-  const usable = (r: k8s.V1APIResource) => !r.namespaced && !r.name.includes('/') && r.verbs.includes('list') && r.verbs.includes('delete') && !['namespaces', 'nodes'].includes(r.name);
-  const core = (await kube.core.getAPIResources()).resources.filter(usable).map((r) => ({ group: '', version: 'v1', kind: r.kind, plural: r.name }));
+  const usable = (r: k8s.V1APIResource) =>
+    !r.namespaced &&
+    !r.name.includes('/') &&
+    r.verbs.includes('list') &&
+    r.verbs.includes('delete') &&
+    !['namespaces', 'nodes'].includes(r.name);
+  const core = (await kube.core.getAPIResources()).resources
+    .filter(usable)
+    .map((r) => ({ group: '', version: 'v1', kind: r.kind, plural: r.name }));
   const groups = (await kube.config.makeApiClient(k8s.ApisApi).getAPIVersions()).groups;
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
   const perGroup = await Promise.all(
     groups.map(async (g) => {
       const version = g.preferredVersion?.version ?? g.versions[0].version;
       const list = await custom.getAPIResources({ group: g.name, version }).catch(() => undefined);
-      return (list?.resources ?? []).filter(usable).map((r) => ({ group: g.name, version, kind: r.kind, plural: r.name }));
+      return (list?.resources ?? [])
+        .filter(usable)
+        .map((r) => ({ group: g.name, version, kind: r.kind, plural: r.name }));
     }),
   );
   return [...core, ...perGroup.flat()];

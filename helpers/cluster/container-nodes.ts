@@ -13,7 +13,6 @@ import { corefile } from './local/coredns.js';
 import { IMAGE_PROBE } from './node-shell.js';
 import type { NodeInfo } from './provider.js';
 
-
 /** Nodes on a missing or masquerading network could reach outside: refused before anything is made. */
 export async function requireNetwork(provider: string, setupFlag: string, settings: Settings): Promise<void> {
   const KIND_NETWORK = settings.kind.network;
@@ -40,9 +39,10 @@ export async function withoutForwarding(kube: Kube, provider: string, settings: 
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const notFound = (error: Error) => /HTTP-Code: 404|not found/i.test(String(error));
   await waitFor(`${provider} to deploy the coredns ConfigMap`, settings.timeouts.clusterUp, async () => {
-    const patched = await kube.core
-      .patchNamespacedConfigMap({ ...configMap, body }, mergePatch)
-      .then(() => true, (error: Error) => (notFound(error) ? false : Promise.reject(error)));
+    const patched = await kube.core.patchNamespacedConfigMap({ ...configMap, body }, mergePatch).then(
+      () => true,
+      (error: Error) => (notFound(error) ? false : Promise.reject(error)),
+    );
     return { done: patched, seen: patched ? 'patched' : 'not there yet' };
   });
   const corefileNow = (await kube.core.readNamespacedConfigMap(configMap)).data?.Corefile ?? '';
@@ -90,7 +90,10 @@ export const KIND_GUARD_TABLE = 'svc_conformance_kind';
 
 /** kind and k3s run their nodes as containers: a Docker engine must answer `docker info`. */
 export async function requireDocker(provider: string): Promise<void> {
-  const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { allowFailure: true, timeoutMs: 15_000 });
+  const info = await run('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
   if (info.exitCode === 0 && info.stdout.trim()) return;
   const lines = (info.stderr || info.stdout).split('\n').map((l) => l.trim());
   const said = lines.find((l) => l && !l.startsWith('Client')) ?? `exit ${info.exitCode}`;

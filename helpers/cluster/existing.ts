@@ -29,7 +29,9 @@ export class ExistingProvider implements ClusterProvider {
   async up(): Promise<ClusterHandle> {
     if (!this.context) {
       // Never the file's current context by default: a run deploys and deletes, so the user names where.
-      const contexts = openKubeconfig(this.kubeconfig).config.getContexts().map((c) => c.name);
+      const contexts = openKubeconfig(this.kubeconfig)
+        .config.getContexts()
+        .map((c) => c.name);
       throw new UsageError(
         `name the context to test with --context (or SVC_CONTEXT): an existing cluster is never tested through the kubeconfig's current context; contexts in ${this.kubeconfig}: ${contexts.join(', ') || 'none'}`,
       );

@@ -36,7 +36,9 @@ export async function readGuard(cluster: Cluster): Promise<GuardCounters | undef
 
 /** Why guard checks cannot run on this cluster; undefined when they can. */
 export function guardSkipReason(cluster: ClusterHandle): string | undefined {
-  return cluster.guard ? undefined : `the ${cluster.provider} provider's network is not this project's: it has no guard of ours to check`;
+  return cluster.guard
+    ? undefined
+    : `the ${cluster.provider} provider's network is not this project's: it has no guard of ours to check`;
 }
 
 /**
@@ -46,9 +48,13 @@ export function guardSkipReason(cluster: ClusterHandle): string | undefined {
  * (postrouting, both families), which must not grow while a cluster runs.
  */
 export function hostTableCounters(nftJson: string): GuardCounters {
-  const doc = JSON.parse(nftJson) as { nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[] };
+  const doc = JSON.parse(nftJson) as {
+    nftables: { rule?: { chain: string; expr: { counter?: { packets: number } }[] } }[];
+  };
   const packets = (chain: string) =>
-    doc.nftables.flatMap((o) => (o.rule?.chain === chain ? o.rule.expr : [])).reduce((n, e) => n + (e.counter?.packets ?? 0), 0);
+    doc.nftables
+      .flatMap((o) => (o.rule?.chain === chain ? o.rule.expr : []))
+      .reduce((n, e) => n + (e.counter?.packets ?? 0), 0);
   return { fabricRejected: packets('prerouting') + packets('forward'), uplinkStopped: packets('postrouting') };
 }
 

@@ -34,7 +34,6 @@ export const DEFAULT_K3S_NAME = 'svc';
 export const containerName = (name: string) => `svc-k3s-${name}`;
 const STATE_ROOT = '/var/lib/svc-conformance/k3s';
 
-
 export class K3sProvider implements ClusterProvider {
   readonly name = 'k3s' as const;
   readonly defaultClusterName = DEFAULT_K3S_NAME;
@@ -57,10 +56,14 @@ export class K3sProvider implements ClusterProvider {
   private async shape(options: ClusterOptions) {
     const name = options.name ?? DEFAULT_K3S_NAME;
     if ((options.nodes ?? 1) !== 1) {
-      throw new UsageError(`the k3s provider makes one node, not ${options.nodes}; drop --nodes, or use --provider local or kind for more`);
+      throw new UsageError(
+        `the k3s provider makes one node, not ${options.nodes}; drop --nodes, or use --provider local or kind for more`,
+      );
     }
     if (options.proxyMode === 'ipvs') {
-      throw new UsageError('the k3s provider runs kube-proxy in iptables or nftables mode (this machine has no IP_VS); choose --proxy-mode iptables or nftables');
+      throw new UsageError(
+        'the k3s provider runs kube-proxy in iptables or nftables mode (this machine has no IP_VS); choose --proxy-mode iptables or nftables',
+      );
     }
     const proxyMode = options.proxyMode ?? 'iptables';
     const image = await requireK3sImage(this.settings);
@@ -109,10 +112,15 @@ export class K3sProvider implements ClusterProvider {
       return handle;
     } catch (error) {
       const logs = join(dir, 'k3s.log');
-      await run('docker', ['logs', '--tail', '400', containerName(name)], { allowFailure: true }).then((r) => writeFileSync(logs, r.stdout + r.stderr));
+      await run('docker', ['logs', '--tail', '400', containerName(name)], { allowFailure: true }).then((r) =>
+        writeFileSync(logs, r.stdout + r.stderr),
+      );
       const kept = this.settings.keepFailed;
       if (!kept) await this.down(name).catch(() => undefined);
-      throw new Error(`k3s cluster "${name}" (${image}) did not come up: ${(error as Error).message} (k3s log: ${kept ? logs : `docker logs ${containerName(name)}, last lines kept in ${logs}`})`, { cause: error });
+      throw new Error(
+        `k3s cluster "${name}" (${image}) did not come up: ${(error as Error).message} (k3s log: ${kept ? logs : `docker logs ${containerName(name)}, last lines kept in ${logs}`})`,
+        { cause: error },
+      );
     }
   }
 
@@ -121,7 +129,11 @@ export class K3sProvider implements ClusterProvider {
     const container = this.started.get(name);
     this.started.delete(name);
     if (container) await container.stop({ remove: true, removeVolumes: true });
-    else await run('docker', ['rm', '--force', '--volumes', containerName(name)], { allowFailure: true, timeoutMs: 120_000 });
+    else
+      await run('docker', ['rm', '--force', '--volumes', containerName(name)], {
+        allowFailure: true,
+        timeoutMs: 120_000,
+      });
     rmSync(join(STATE_ROOT, name), { recursive: true, force: true }); // state and kubeconfig: nothing of it is left
   }
 }
@@ -140,7 +152,8 @@ async function finish(
   await withoutForwarding(kube, 'k3s', settings);
   const [node] = await waitForReadyNodes(kube, 1, `k3s node ${containerName(name)} Ready`, budget);
   await copyProbeInto([containerName(name)], settings);
-  const dnsIP = (await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!.clusterIP!;
+  const dnsIP = (await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!
+    .clusterIP!;
   await waitForDns(containerName(name), dnsIP, settings);
   return {
     provider: 'k3s',

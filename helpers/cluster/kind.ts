@@ -22,7 +22,16 @@ import {
   withoutForwarding,
 } from './container-nodes.js';
 import { CNI_NAME, installPodNetwork } from './kind/cni.js';
-import { forLocalImage, ipFamiliesOf, LOCAL_IMAGE_REPO, proxyModeOf, readKindConfig, toYaml, withOptions, type KindCluster } from './kind/config.js';
+import {
+  forLocalImage,
+  ipFamiliesOf,
+  LOCAL_IMAGE_REPO,
+  proxyModeOf,
+  readKindConfig,
+  toYaml,
+  withOptions,
+  type KindCluster,
+} from './kind/config.js';
 import type { Settings } from '../settings.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
 import { keepHandle, reusableHandle } from './reuse.js';
@@ -34,7 +43,6 @@ const STATE_ROOT = '/var/lib/svc-conformance/kind';
 const FAILED_LOGS = '/var/lib/svc-conformance/kind-logs';
 const LOCAL_NODE_IMAGE = `${LOCAL_IMAGE_REPO}/kind-node:${versions.kubernetes}`;
 const UPSTREAM_NODE_IMAGE = `kindest/node:${versions.kubernetes}`;
-
 
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
@@ -75,14 +83,33 @@ export class KindProvider implements ClusterProvider {
     const dir = join(STATE_ROOT, name);
     mkdirSync(dir, { recursive: true });
     const configFile = join(dir, 'kind.yaml');
-    writeFileSync(configFile, `# ${this.configName}, as given to kind (provider additions included)\n${toYaml(config)}`);
+    writeFileSync(
+      configFile,
+      `# ${this.configName}, as given to kind (provider additions included)\n${toYaml(config)}`,
+    );
     const kubeconfig = join(dir, 'kubeconfig');
     try {
-      await run(kind, ['create', 'cluster', '--name', name, '--config', configFile, '--image', image, '--kubeconfig', kubeconfig, '--retain'], {
-        env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: this.settings.kind.network },
-        timeoutMs: 10 * 60_000,
-        where: `(kind create cluster ${name}; node logs: ${kind} export logs --name ${name})`,
-      });
+      await run(
+        kind,
+        [
+          'create',
+          'cluster',
+          '--name',
+          name,
+          '--config',
+          configFile,
+          '--image',
+          image,
+          '--kubeconfig',
+          kubeconfig,
+          '--retain',
+        ],
+        {
+          env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: this.settings.kind.network },
+          timeoutMs: 10 * 60_000,
+          where: `(kind create cluster ${name}; node logs: ${kind} export logs --name ${name})`,
+        },
+      );
       const handle = await this.finish(name, kubeconfig, config);
       keepHandle(STATE_ROOT, name, handle, fingerprint);
       return handle;
@@ -90,12 +117,15 @@ export class KindProvider implements ClusterProvider {
       const logs = join(FAILED_LOGS, name);
       await run(kind, ['export', 'logs', logs, '--name', name], { allowFailure: true, timeoutMs: 120_000 });
       if (!this.settings.keepFailed) await this.down(name).catch(() => undefined);
-      throw new Error(`kind cluster "${name}" did not come up: ${(error as Error).message} (node logs in ${logs})`, { cause: error });
+      throw new Error(`kind cluster "${name}" did not come up: ${(error as Error).message} (node logs in ${logs})`, {
+        cause: error,
+      });
     }
   }
 
   async down(name = DEFAULT_KIND_NAME): Promise<void> {
-    if (existsSync(kindCommand(this.settings, false))) await run(kindCommand(this.settings), ['delete', 'cluster', '--name', name], { timeoutMs: 180_000 });
+    if (existsSync(kindCommand(this.settings, false)))
+      await run(kindCommand(this.settings), ['delete', 'cluster', '--name', name], { timeoutMs: 180_000 });
     rmSync(join(STATE_ROOT, name), { recursive: true, force: true });
   }
 
@@ -110,11 +140,24 @@ export class KindProvider implements ClusterProvider {
     if (config.networking?.disableDefaultCNI) await installPodNetwork(kube, nodeCount, budget);
     // Both nodes of a two-node cluster take pods, as the local provider's do: the
     // cross-node checks need backends on each.
-    if (nodeCount > 1) await run('docker', ['exec', controlPlane, 'kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'taint', 'nodes', controlPlane, 'node-role.kubernetes.io/control-plane:NoSchedule-']);
+    if (nodeCount > 1)
+      await run('docker', [
+        'exec',
+        controlPlane,
+        'kubectl',
+        '--kubeconfig=/etc/kubernetes/admin.conf',
+        'taint',
+        'nodes',
+        controlPlane,
+        'node-role.kubernetes.io/control-plane:NoSchedule-',
+      ]);
     await withoutForwarding(kube, 'kind', this.settings);
     const nodes = await waitForReadyNodes(kube, nodeCount, `all ${nodeCount} kind nodes Ready`, budget);
     // kind names each node container after its node.
-    await copyProbeInto(nodes.map((n) => n.metadata!.name!), this.settings);
+    await copyProbeInto(
+      nodes.map((n) => n.metadata!.name!),
+      this.settings,
+    );
     const dns = await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
     const dnsIP = dns.spec!.clusterIP!;
     await waitForDns(controlPlane, dnsIP, this.settings);
@@ -143,7 +186,9 @@ function kindCommand(settings: Settings, required = true): string {
   const built = join(settings.cacheDir, 'bin', `kind-${versions.kind}`, 'kind');
   const chosen = settings.kind.binary || (existsSync(built) ? built : 'kind');
   if (required && chosen === 'kind' && !settings.searchPath.some((d) => existsSync(join(d, 'kind')))) {
-    throw new UsageError(`the kind provider needs the kind CLI ${versions.kind}: run \`npm run setup -- --kind\` (builds it into ${built})`);
+    throw new UsageError(
+      `the kind provider needs the kind CLI ${versions.kind}: run \`npm run setup -- --kind\` (builds it into ${built})`,
+    );
   }
   return chosen;
 }
@@ -157,7 +202,12 @@ async function nodeImage(settings: Settings): Promise<string> {
 
 async function containerAddress(container: string, family: 'IPv4' | 'IPv6', network: string): Promise<string> {
   const field = family === 'IPv6' ? 'GlobalIPv6Address' : 'IPAddress';
-  const out = await run('docker', ['inspect', '-f', `{{range .NetworkSettings.Networks}}{{.${field}}} {{end}}`, container]);
+  const out = await run('docker', [
+    'inspect',
+    '-f',
+    `{{range .NetworkSettings.Networks}}{{.${field}}} {{end}}`,
+    container,
+  ]);
   const address = out.stdout.trim().split(/\s+/)[0];
   if (!address) throw new Error(`kind node ${container} has no ${family} address on ${network}`);
   return address;
@@ -169,5 +219,3 @@ function pointKubeconfigAt(file: string, server: string): void {
   for (const c of config.clusters) c.cluster.server = server;
   writeFileSync(file, toYaml(config), { mode: 0o600 });
 }
-
-

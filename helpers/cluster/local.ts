@@ -12,11 +12,25 @@ import { Kube } from '../kube/client.js';
 import { waitForReadyNodes } from '../kube/nodes.js';
 import { waitFor } from '../kube/wait.js';
 import { findArtifacts, type Artifacts } from './local/artifacts.js';
-import { containerdConfig, containerdSocket, cniConfig, kubeconfig, kubeletConfig, kubeProxyConfig } from './local/configs.js';
+import {
+  containerdConfig,
+  containerdSocket,
+  cniConfig,
+  kubeconfig,
+  kubeletConfig,
+  kubeProxyConfig,
+} from './local/configs.js';
 import { apiserverArgs, importImages, unmountBelow, waitForDns } from './local/bootstrap.js';
 import { corednsObjects } from './local/coredns.js';
 import { createCgroup, killCgroupTree, startDaemon, stopDaemons, type Daemon } from './local/daemons.js';
-import { APISERVER_PORT, CGROUP_PARENT, clusterLayout, STATE_ROOT, type ClusterLayout, type NodeLayout } from './local/layout.js';
+import {
+  APISERVER_PORT,
+  CGROUP_PARENT,
+  clusterLayout,
+  STATE_ROOT,
+  type ClusterLayout,
+  type NodeLayout,
+} from './local/layout.js';
 import { createNetwork, destroyNetwork } from './local/network.js';
 import { createPki, type Pki } from './local/pki.js';
 import type { Settings } from '../settings.js';
@@ -59,7 +73,10 @@ export class LocalProvider implements ClusterProvider {
     } catch (error) {
       const logs = layout.logDir;
       await this.down(name).catch(() => undefined);
-      throw new Error(`local cluster "${name}" did not come up: ${error instanceof Error ? error.message : error} (component logs were in ${logs})`, { cause: error });
+      throw new Error(
+        `local cluster "${name}" did not come up: ${error instanceof Error ? error.message : error} (component logs were in ${logs})`,
+        { cause: error },
+      );
     }
   }
 
@@ -87,12 +104,17 @@ export class LocalProvider implements ClusterProvider {
   }
 
   private async create(layout: ClusterLayout, mode: ProxyMode, artifacts: Artifacts): Promise<ClusterHandle> {
-    for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])]) await mkdir(dir, { recursive: true });
+    for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])])
+      await mkdir(dir, { recursive: true });
     await createCgroup(layout.cgroup);
     for (const node of layout.nodes) await createCgroup(node.cgroup);
     await createNetwork(layout);
     const pki = await createPki(layout);
-    await writeFile(layout.kubeconfig, kubeconfig(layout.apiserverURL, pki.ca, 'svc-conformance-admin', pki.admin, `svc-${layout.name}`), { mode: 0o600 });
+    await writeFile(
+      layout.kubeconfig,
+      kubeconfig(layout.apiserverURL, pki.ca, 'svc-conformance-admin', pki.admin, `svc-${layout.name}`),
+      { mode: 0o600 },
+    );
 
     const control = layout.nodes[0];
     const imports = layout.nodes.map(async (node) => {
@@ -100,14 +122,22 @@ export class LocalProvider implements ClusterProvider {
       await importImages(node, artifacts);
     });
     await this.start(layout, control, 'etcd', artifacts.etcd, [
-      `--data-dir=${join(layout.stateDir, 'etcd')}`, '--listen-client-urls=http://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379',
-      '--listen-peer-urls=http://127.0.0.1:2380', '--unsafe-no-fsync', '--log-level=warn', `--name=${layout.name}`,
+      `--data-dir=${join(layout.stateDir, 'etcd')}`,
+      '--listen-client-urls=http://127.0.0.1:2379',
+      '--advertise-client-urls=http://127.0.0.1:2379',
+      '--listen-peer-urls=http://127.0.0.1:2380',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+      `--name=${layout.name}`,
     ]);
     await this.start(layout, control, 'kube-apiserver', artifacts.k8s['kube-apiserver'], apiserverArgs(layout, pki));
     const kube = new Kube(layout.kubeconfig);
     const budget = this.settings.timeouts.clusterUp;
     await waitFor('kube-apiserver answering /readyz', budget, async () => {
-      const res = await kube.core.listNamespace().then(() => 'ok', (e: Error) => e.message.split('\n')[0]);
+      const res = await kube.core.listNamespace().then(
+        () => 'ok',
+        (e: Error) => e.message.split('\n')[0],
+      );
       return { done: res === 'ok', seen: res };
     });
     const local = `https://127.0.0.1:${APISERVER_PORT}`;
@@ -118,19 +148,30 @@ export class LocalProvider implements ClusterProvider {
     };
     await this.start(layout, control, 'kube-controller-manager', artifacts.k8s['kube-controller-manager'], [
       `--kubeconfig=${await componentConfig('controller-manager.kubeconfig', 'system:kube-controller-manager', pki.controllerManager, local)}`,
-      `--service-account-private-key-file=${pki.serviceAccountKey}`, `--root-ca-file=${pki.ca}`, '--use-service-account-credentials=true',
-      `--cluster-name=svc-${layout.name}`, `--service-cluster-ip-range=${layout.network.serviceCIDR}`, '--leader-elect=false', '--v=1',
-      '--bind-address=127.0.0.1', '--controllers=*,-cloud-node-lifecycle,-nodeipam',
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.ca}`,
+      '--use-service-account-credentials=true',
+      `--cluster-name=svc-${layout.name}`,
+      `--service-cluster-ip-range=${layout.network.serviceCIDR}`,
+      '--leader-elect=false',
+      '--v=1',
+      '--bind-address=127.0.0.1',
+      '--controllers=*,-cloud-node-lifecycle,-nodeipam',
     ]);
     await this.start(layout, control, 'kube-scheduler', artifacts.k8s['kube-scheduler'], [
       `--kubeconfig=${await componentConfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler, local)}`,
-      '--leader-elect=false', '--bind-address=127.0.0.1', '--v=1',
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      '--v=1',
     ]);
     await Promise.all(imports);
 
     const proxyKubeconfig = await componentConfig('kube-proxy.kubeconfig', 'system:kube-proxy', pki.kubeProxy);
     const resolvConf = join(layout.stateDir, 'node-resolv.conf');
-    await writeFile(resolvConf, '# Pods with dnsPolicy Default get this: no resolver outside the cluster.\nnameserver 127.0.0.1\n');
+    await writeFile(
+      resolvConf,
+      '# Pods with dnsPolicy Default get this: no resolver outside the cluster.\nnameserver 127.0.0.1\n',
+    );
     for (const node of layout.nodes) {
       await this.startKubelet(layout, node, pki, resolvConf, artifacts, componentConfig);
       const proxyConfig = join(node.stateDir, 'kube-proxy.yaml');
@@ -140,7 +181,10 @@ export class LocalProvider implements ClusterProvider {
 
     await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
     for (const node of layout.nodes) {
-      await kube.core.patchNode({ name: node.name, body: { spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await kube.core.patchNode(
+        { name: node.name, body: { spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     }
     await kube.apply(...corednsObjects(this.settings));
     await waitForDns(layout, artifacts);
@@ -172,9 +216,25 @@ export class LocalProvider implements ClusterProvider {
     return handle;
   }
 
-  private async start(layout: ClusterLayout, node: NodeLayout, component: string, command: string, args: string[]): Promise<Daemon> {
-    const label = node === layout.nodes[0] && !['containerd', 'kubelet', 'kube-proxy'].includes(component) ? component : `${component}-${node.index}`;
-    const daemon = await startDaemon({ component: label, netns: node.netns, cgroup: layout.cgroup, logDir: layout.logDir, command, args });
+  private async start(
+    layout: ClusterLayout,
+    node: NodeLayout,
+    component: string,
+    command: string,
+    args: string[],
+  ): Promise<Daemon> {
+    const label =
+      node === layout.nodes[0] && !['containerd', 'kubelet', 'kube-proxy'].includes(component)
+        ? component
+        : `${component}-${node.index}`;
+    const daemon = await startDaemon({
+      component: label,
+      netns: node.netns,
+      cgroup: layout.cgroup,
+      logDir: layout.logDir,
+      command,
+      args,
+    });
     this.daemons.push(daemon);
     return daemon;
   }
@@ -202,10 +262,19 @@ export class LocalProvider implements ClusterProvider {
   ): Promise<void> {
     const config = join(node.stateDir, 'kubelet.yaml');
     await writeFile(config, kubeletConfig(node, pki.ca, resolvConf, this.settings));
-    const kubeconfigPath = await componentConfig(`kubelet-${node.index}.kubeconfig`, `system:node:${node.name}`, pki.kubelets[node.name]);
+    const kubeconfigPath = await componentConfig(
+      `kubelet-${node.index}.kubeconfig`,
+      `system:node:${node.name}`,
+      pki.kubelets[node.name],
+    );
     await this.start(layout, node, 'kubelet', artifacts.k8s.kubelet, [
-      `--config=${config}`, `--kubeconfig=${kubeconfigPath}`, `--hostname-override=${node.name}`, `--node-ip=${node.ip}`,
-      `--root-dir=${join(node.stateDir, 'kubelet')}`, `--cert-dir=${join(node.stateDir, 'kubelet-pki')}`, '--v=1',
+      `--config=${config}`,
+      `--kubeconfig=${kubeconfigPath}`,
+      `--hostname-override=${node.name}`,
+      `--node-ip=${node.ip}`,
+      `--root-dir=${join(node.stateDir, 'kubelet')}`,
+      `--cert-dir=${join(node.stateDir, 'kubelet-pki')}`,
+      '--v=1',
     ]);
   }
 
@@ -219,7 +288,6 @@ export class LocalProvider implements ClusterProvider {
     const nodes = await kube.core.listNode().catch(() => undefined);
     return !!nodes && nodes.items.length === state.handle.nodes.length;
   }
-
 }
 
 function readState(name: string): LocalState | undefined {
@@ -243,10 +311,15 @@ function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode): boole
 
 /** The local provider needs Linux, root, and a kernel that can run the asked proxy mode. */
 function requireLocalHost(mode: ProxyMode): void {
-  if (process.platform !== 'linux') throw new Error('the local provider runs on Linux only; use --provider kind or --kubeconfig');
-  if (process.getuid?.() !== 0) throw new Error('the local provider needs root (it creates network namespaces and runs kubelet); run as root or use --kubeconfig');
+  if (process.platform !== 'linux')
+    throw new Error('the local provider runs on Linux only; use --provider kind or --kubeconfig');
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'the local provider needs root (it creates network namespaces and runs kubelet); run as root or use --kubeconfig',
+    );
   if (mode === 'ipvs' && !existsSync('/proc/net/ip_vs')) {
-    throw new Error('kube-proxy ipvs mode needs the kernel IP_VS module, which this machine does not have; use --proxy-mode iptables or nftables');
+    throw new Error(
+      'kube-proxy ipvs mode needs the kernel IP_VS module, which this machine does not have; use --proxy-mode iptables or nftables',
+    );
   }
 }
-

@@ -25,8 +25,12 @@ export interface NodeShell {
 }
 
 /** The shell of a node (or the external client); throws where the cluster gives no node access. */
-export function nodeShell(cluster: Pick<ClusterHandle, 'kubeconfig' | 'nodeAccess'>, node: Pick<NodeInfo, 'name' | 'shell'>): NodeShell {
-  if (!node.shell) throw new Error(`node commands are not available on this cluster (node access: ${cluster.nodeAccess})`);
+export function nodeShell(
+  cluster: Pick<ClusterHandle, 'kubeconfig' | 'nodeAccess'>,
+  node: Pick<NodeInfo, 'name' | 'shell'>,
+): NodeShell {
+  if (!node.shell)
+    throw new Error(`node commands are not available on this cluster (node access: ${cluster.nodeAccess})`);
   return shellFor(node.shell, `on node ${node.name}`, cluster.kubeconfig);
 }
 

@@ -16,7 +16,8 @@ const PROVIDERS: Record<ProviderName, (settings: Settings) => ClusterProvider> =
   kind: (settings) => new KindProvider(settings),
   k3s: (settings) => new K3sProvider(settings),
   existing: (settings) => {
-    if (!settings.run.kubeconfig) throw new UsageError("--provider existing needs the cluster's kubeconfig; pass --kubeconfig FILE");
+    if (!settings.run.kubeconfig)
+      throw new UsageError("--provider existing needs the cluster's kubeconfig; pass --kubeconfig FILE");
     return new ExistingProvider(settings.run.kubeconfig, settings.run.context);
   },
 };
@@ -48,7 +49,9 @@ export async function chooseProvider(settings: Settings): Promise<ProviderChoice
   const options = clusterOptions(settings);
   const asked = run.provider;
   if (run.kubeconfig && asked && asked !== 'existing') {
-    throw new UsageError(`--kubeconfig names an existing cluster, so --provider ${asked} does not apply; drop one of the two`);
+    throw new UsageError(
+      `--kubeconfig names an existing cluster, so --provider ${asked} does not apply; drop one of the two`,
+    );
   }
   const name: ProviderName = run.kubeconfig ? 'existing' : (asked ?? 'local');
   let provider: ClusterProvider;

@@ -12,7 +12,11 @@ interface ClusterState {
 }
 
 /** The kept handle of cluster `name` if it was made from the same `fingerprint` and answers. */
-export async function reusableHandle(stateRoot: string, name: string, fingerprint: string): Promise<ClusterHandle | undefined> {
+export async function reusableHandle(
+  stateRoot: string,
+  name: string,
+  fingerprint: string,
+): Promise<ClusterHandle | undefined> {
   const file = join(stateRoot, name, 'state.json');
   let state: ClusterState | undefined;
   try {
@@ -29,5 +33,8 @@ export async function reusableHandle(stateRoot: string, name: string, fingerprin
 }
 
 export function keepHandle(stateRoot: string, name: string, handle: ClusterHandle, fingerprint: string): void {
-  writeFileSync(join(stateRoot, name, 'state.json'), JSON.stringify({ handle, fingerprint } satisfies ClusterState, null, 2));
+  writeFileSync(
+    join(stateRoot, name, 'state.json'),
+    JSON.stringify({ handle, fingerprint } satisfies ClusterState, null, 2),
+  );
 }

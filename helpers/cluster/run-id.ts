@@ -18,7 +18,10 @@ export function newRunId(): string {
 
 /** A run id given by the user (--run-id, SVC_RUN_ID) must fit in namespace names and label values. */
 export function checkRunId(runId: string): string {
-  if (!RUN_ID.test(runId)) throw new UsageError(`run id "${runId}" must be 1-20 lowercase letters, digits or '-', starting and ending with a letter or digit; pick another --run-id`);
+  if (!RUN_ID.test(runId))
+    throw new UsageError(
+      `run id "${runId}" must be 1-20 lowercase letters, digits or '-', starting and ending with a letter or digit; pick another --run-id`,
+    );
   return runId;
 }
 

@@ -36,7 +36,15 @@ export interface Evidence {
   service: string;
   found: boolean;
   serviceSpec?: k8s.V1ServiceSpec;
-  pods: { name: string; container: string; node?: string; ip?: string; ready: boolean; restarts: number; summary: string }[];
+  pods: {
+    name: string;
+    container: string;
+    node?: string;
+    ip?: string;
+    ready: boolean;
+    restarts: number;
+    summary: string;
+  }[];
   selectorExplanation?: string;
   definitionProblems: string[];
   endpoints: EndpointAddress[];
@@ -50,7 +58,19 @@ export interface Evidence {
 
 export async function collectEvidence(cluster: Cluster, namespace: string, service: string): Promise<Evidence> {
   const kube = new Kube(cluster.kubeconfig);
-  const ev: Evidence = { namespace, service, found: false, pods: [], definitionProblems: [], endpoints: [], slices: [], events: [], nodes: [], coredns: { readyPods: 0, pods: [] }, errors: [] };
+  const ev: Evidence = {
+    namespace,
+    service,
+    found: false,
+    pods: [],
+    definitionProblems: [],
+    endpoints: [],
+    slices: [],
+    events: [],
+    nodes: [],
+    coredns: { readyPods: 0, pods: [] },
+    errors: [],
+  };
   const attempt = async (what: string, fn: () => Promise<void>, into: string[] = ev.errors) => {
     try {
       await fn();
@@ -81,11 +101,17 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
       if (!ev.pods.some((p) => p.ready)) ev.selectorExplanation = await explainNoEndpoints(kube, svc!);
     });
     await attempt('Endpoints', async () => void (ev.endpoints = await endpointsOf(kube, namespace, service)));
-    await attempt('EndpointSlices', async () => void (ev.slices = await endpointSliceAddresses(kube, namespace, service)));
+    await attempt(
+      'EndpointSlices',
+      async () => void (ev.slices = await endpointSliceAddresses(kube, namespace, service)),
+    );
   }
   await attempt('events', async () => {
     const events = await kube.core.listNamespacedEvent({ namespace });
-    ev.events = events.items.filter((e) => e.type !== 'Normal').slice(-15).map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason}: ${e.message}`);
+    ev.events = events.items
+      .filter((e) => e.type !== 'Normal')
+      .slice(-15)
+      .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason}: ${e.message}`);
   });
   await attempt('CoreDNS', async () => {
     const pods = await kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
@@ -93,45 +119,90 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
     ev.coredns.readyPods = pods.items.filter(isPodReady).length;
   });
   await attempt('resolv.conf', async () => {
-    const client = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'role=client' })).items.find(isPodReady);
+    const client = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'role=client' })).items.find(
+      isPodReady,
+    );
     if (!client) return;
-    const text = (await execInPod(kube, { namespace, name: client.metadata!.name! }, ['cat', '/etc/resolv.conf'])).stdout;
+    const text = (await execInPod(kube, { namespace, name: client.metadata!.name! }, ['cat', '/etc/resolv.conf']))
+      .stdout;
     ev.resolvConf = { pod: client.metadata!.name!, conf: parseResolvConf(text) };
   });
-  if (!nodeAccessSkipReason(cluster)) ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, kube, node, svc, ev)));
+  if (!nodeAccessSkipReason(cluster))
+    ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, kube, node, svc, ev)));
   return ev;
 }
 
-async function nodeEvidence(cluster: Cluster, kube: Kube, node: NodeInfo, svc: k8s.V1Service | undefined, ev: Evidence): Promise<NodeEvidence> {
+async function nodeEvidence(
+  cluster: Cluster,
+  kube: Kube,
+  node: NodeInfo,
+  svc: k8s.V1Service | undefined,
+  ev: Evidence,
+): Promise<NodeEvidence> {
   const out: NodeEvidence = { node: node.name, errors: [] };
-  const attempt = async (what: string, fn: () => Promise<void>) => fn().catch((e: Error) => void out.errors.push(`${what}: ${e.message.split('\n')[0]}`));
+  const attempt = async (what: string, fn: () => Promise<void>) =>
+    fn().catch((e: Error) => void out.errors.push(`${what}: ${e.message.split('\n')[0]}`));
   await attempt('kube-proxy', async () => void (out.kubeProxy = await kubeProxyStatus(cluster, node)));
   const port = svc?.spec?.ports?.[0];
   if (svc?.spec?.clusterIP && port) {
-    const ref = { namespace: ev.namespace, name: ev.service, portName: port.name, protocol: port.protocol, clusterIP: svc.spec.clusterIP, port: port.port };
+    const ref = {
+      namespace: ev.namespace,
+      name: ev.service,
+      portName: port.name,
+      protocol: port.protocol,
+      clusterIP: svc.spec.clusterIP,
+      port: port.port,
+    };
     await attempt('rules', async () => void (out.programmed = await programmedDestinations(cluster, node, ref)));
     await attempt('conntrack', async () => {
-      const r = await runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], { allowFailure: true });
+      const r = await runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], {
+        allowFailure: true,
+      });
       out.conntrack = r.stdout.split('\n').slice(0, 10).join('\n') || r.stderr.split('\n').at(-1);
     });
   }
   if (node === cluster.nodes[0]) {
     await attempt('DNS query', async () => {
-      const answer = await nodeLookup(cluster, node, `kubernetes.default.svc.${cluster.capabilities.clusterDomain}`, cluster.capabilities.dnsIP);
+      const answer = await nodeLookup(
+        cluster,
+        node,
+        `kubernetes.default.svc.${cluster.capabilities.clusterDomain}`,
+        cluster.capabilities.dnsIP,
+      );
       ev.coredns.directQuery = `${answer.outcome}${answer.addrs ? ` ${answer.addrs.join(',')}` : ''}${answer.error ? ` (${answer.error})` : ''}`;
     });
   }
   await attempt('pod routes', async () => {
     const routes = (await runOnNode(cluster, node, ['ip', 'route', 'show'])).stdout;
-    const otherCIDRs = [...new Set(ev.pods.filter((p) => p.node && p.node !== node.name && p.ip).map((p) => p.ip!.split('.').slice(0, 3).join('.')))];
-    out.missingPodRoutes = otherCIDRs.filter((prefix) => !routes.split('\n').some((r) => r.startsWith(`${prefix}.0/`))).map((p) => `${p}.0/24`);
+    const otherCIDRs = [
+      ...new Set(
+        ev.pods
+          .filter((p) => p.node && p.node !== node.name && p.ip)
+          .map((p) => p.ip!.split('.').slice(0, 3).join('.')),
+      ),
+    ];
+    out.missingPodRoutes = otherCIDRs
+      .filter((prefix) => !routes.split('\n').some((r) => r.startsWith(`${prefix}.0/`)))
+      .map((p) => `${p}.0/24`);
   });
   await attempt('hairpin', async () => {
     out.hairpin = [];
     for (const pod of ev.pods.filter((p) => p.node === node.name && p.ready)) {
-      const peer = Number((await execInPod(kube, { namespace: ev.namespace, name: pod.name, container: pod.container }, ['cat', '/sys/class/net/eth0/iflink'])).stdout);
+      const peer = Number(
+        (
+          await execInPod(kube, { namespace: ev.namespace, name: pod.name, container: pod.container }, [
+            'cat',
+            '/sys/class/net/eth0/iflink',
+          ])
+        ).stdout,
+      );
       const port = await podBridgePort(cluster, node, peer);
-      if (port.bridge) out.hairpin.push({ pod: pod.name, on: !!(port.hairpinMode || port.bridgePromiscuous), description: describeHairpin(port) });
+      if (port.bridge)
+        out.hairpin.push({
+          pod: pod.name,
+          on: !!(port.hairpinMode || port.bridgePromiscuous),
+          description: describeHairpin(port),
+        });
     }
   });
   return out;

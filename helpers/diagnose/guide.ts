@@ -2,28 +2,55 @@
 // Specs pass these as the message of an expectation, so a failure reads:
 //   [Does the Service work by DNS name?] ... → next: check the CoreDNS pods ...
 export const GUIDE = {
-  setup: { section: 'Running commands in a Pod', next: 'check the hostnames pods: kubectl get pods -l app=hostnames, their events and image' },
-  exists: { section: 'Does the Service exist?', next: 'create the Service (kubectl expose deployment hostnames --port=80 --target-port=9376)' },
+  setup: {
+    section: 'Running commands in a Pod',
+    next: 'check the hostnames pods: kubectl get pods -l app=hostnames, their events and image',
+  },
+  exists: {
+    section: 'Does the Service exist?',
+    next: 'create the Service (kubectl expose deployment hostnames --port=80 --target-port=9376)',
+  },
   dns: {
     section: 'Does the Service work by DNS name?',
     next: 'if the ClusterIP works, check the CoreDNS pods (kubectl -n kube-system get pods -l k8s-app=kube-dns), the kube-dns Service and kubelet --cluster-dns / the pod resolv.conf',
   },
-  anyDns: { section: 'Does any Service work by DNS name?', next: 'CoreDNS itself is failing: check its pods, logs and the kubernetes plugin in its Corefile' },
+  anyDns: {
+    section: 'Does any Service work by DNS name?',
+    next: 'CoreDNS itself is failing: check its pods, logs and the kubernetes plugin in its Corefile',
+  },
   ip: {
     section: 'Does the Service work by IP?',
     next: 'check the Service definition, its Endpoints, the pods themselves, then kube-proxy (is it running, what rules did it write)',
   },
-  definition: { section: 'Is the Service defined correctly?', next: "compare the Service's port, targetPort and protocol with the pods' containerPort" },
-  endpoints: { section: 'Does the Service have any Endpoints?', next: "compare the Service's selector with the pods' labels, and check that the pods are Ready" },
-  pods: { section: 'Are the Pods working?', next: 'the pods do not answer on podIP:9376: check their logs, restarts, and the CNI routes between nodes' },
-  kubeProxy: { section: 'Is the kube-proxy working?', next: 'check that kube-proxy runs on every node and read its logs' },
-  rules: { section: 'Is kube-proxy writing iptables rules?', next: "read the node's rules for the Service (iptables-save | grep hostnames, or nft list table ip kube-proxy)" },
-  proxying: { section: 'Is kube-proxy proxying?', next: 'kube-proxy wrote rules but the VIP does not answer from the node: check conntrack and the DNAT targets' },
+  definition: {
+    section: 'Is the Service defined correctly?',
+    next: "compare the Service's port, targetPort and protocol with the pods' containerPort",
+  },
+  endpoints: {
+    section: 'Does the Service have any Endpoints?',
+    next: "compare the Service's selector with the pods' labels, and check that the pods are Ready",
+  },
+  pods: {
+    section: 'Are the Pods working?',
+    next: 'the pods do not answer on podIP:9376: check their logs, restarts, and the CNI routes between nodes',
+  },
+  kubeProxy: {
+    section: 'Is the kube-proxy working?',
+    next: 'check that kube-proxy runs on every node and read its logs',
+  },
+  rules: {
+    section: 'Is kube-proxy writing iptables rules?',
+    next: "read the node's rules for the Service (iptables-save | grep hostnames, or nft list table ip kube-proxy)",
+  },
+  proxying: {
+    section: 'Is kube-proxy proxying?',
+    next: 'kube-proxy wrote rules but the VIP does not answer from the node: check conntrack and the DNAT targets',
+  },
   hairpin: {
     section: 'Edge case: A Pod fails to reach itself via the Service IP',
     next: "check hairpin mode on the pod's bridge port (/sys/class/net/<veth>/brport/hairpin_mode) or the CNI bridge's hairpinMode",
   },
-  // Beyond the guide (GUIDE-MAP row 13): the Service types and policies the guide stops short of.
+  // Beyond the guide: the Service types and policies the guide stops short of.
   nodePort: {
     section: 'Beyond the guide: NodePort',
     next: "check kube-proxy's KUBE-NODEPORTS chain (nft: service-nodeports map) on the node, and its --nodeport-addresses",

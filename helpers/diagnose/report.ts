@@ -5,7 +5,13 @@ import { formatVerdict, type Verdict } from './verdict.js';
 
 export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): string {
   const list = (items: string[]) => (items.length ? items.map((i) => `- ${i}`).join('\n') : '- (none)');
-  const addresses = (a: Evidence['endpoints']) => list(a.map((e) => `${e.address} ${e.ready ? 'ready' : 'NOT ready'}${e.podName ? ` (pod ${e.podName}${e.node ? ` on ${e.node}` : ''})` : ''}`));
+  const addresses = (a: Evidence['endpoints']) =>
+    list(
+      a.map(
+        (e) =>
+          `${e.address} ${e.ready ? 'ready' : 'NOT ready'}${e.podName ? ` (pod ${e.podName}${e.node ? ` on ${e.node}` : ''})` : ''}`,
+      ),
+    );
   const spec = ev.serviceSpec;
   return [
     `# ${title}`,
@@ -14,7 +20,13 @@ export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): strin
     '',
     `## Service ${ev.namespace}/${ev.service}`,
     ev.found ? '' : 'does not exist',
-    spec ? list([`type ${spec.type}, ClusterIP ${spec.clusterIP}`, `selector ${JSON.stringify(spec.selector ?? {})}`, ...(spec.ports ?? []).map((p) => `port ${p.name ?? ''} ${p.port}/${p.protocol} → targetPort ${p.targetPort}`)]) : '',
+    spec
+      ? list([
+          `type ${spec.type}, ClusterIP ${spec.clusterIP}`,
+          `selector ${JSON.stringify(spec.selector ?? {})}`,
+          ...(spec.ports ?? []).map((p) => `port ${p.name ?? ''} ${p.port}/${p.protocol} → targetPort ${p.targetPort}`),
+        ])
+      : '',
     ev.selectorExplanation ? `\n${ev.selectorExplanation}` : '',
     ev.definitionProblems.length ? `\nDefinition problems:\n${list(ev.definitionProblems)}` : '',
     '',
@@ -47,7 +59,9 @@ export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): strin
     list([
       `CoreDNS ready pods: ${ev.coredns.readyPods} (${ev.coredns.pods.join('; ') || 'none'})`,
       `direct query from a node: ${ev.coredns.directQuery ?? 'not made'}`,
-      ev.resolvConf ? `resolv.conf of ${ev.resolvConf.pod}: nameserver ${ev.resolvConf.conf.nameservers.join(' ')}; search ${ev.resolvConf.conf.search.join(' ')}; ndots ${ev.resolvConf.conf.options.ndots ?? 'unset'}` : 'no client pod to read resolv.conf from',
+      ev.resolvConf
+        ? `resolv.conf of ${ev.resolvConf.pod}: nameserver ${ev.resolvConf.conf.nameservers.join(' ')}; search ${ev.resolvConf.conf.search.join(' ')}; ndots ${ev.resolvConf.conf.options.ndots ?? 'unset'}`
+        : 'no client pod to read resolv.conf from',
     ]),
     ev.errors.length ? `\n## Not collected\n${list(ev.errors)}` : '',
     '',

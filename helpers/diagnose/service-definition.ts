@@ -13,15 +13,29 @@ export function serviceDefinitionProblems(service: k8s.V1Service, pods: k8s.V1Po
     const label = `port ${port.name ? `"${port.name}" ` : ''}${port.port}/${protocol} → targetPort ${JSON.stringify(target)}`;
     for (const pod of pods) {
       const containerPorts = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
-      const targets = containerPorts.filter((cp) => (typeof target === 'number' || /^\d+$/.test(String(target)) ? cp.containerPort === Number(target) : cp.name === target));
+      const targets = containerPorts.filter((cp) =>
+        typeof target === 'number' || /^\d+$/.test(String(target))
+          ? cp.containerPort === Number(target)
+          : cp.name === target,
+      );
       // One number may be declared for TCP and UDP alike: prefer the entry of the Service's protocol.
       const match = targets.find((cp) => (cp.protocol ?? 'TCP') === protocol) ?? targets[0];
-      const offered = containerPorts.map((cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`).join(', ') || 'none';
+      const offered =
+        containerPorts
+          .map((cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`)
+          .join(', ') || 'none';
       if (!match) {
-        const kind = typeof target === 'string' && !/^\d+$/.test(target) ? 'no container port is named' : 'no container declares port';
-        problems.push(`${id} ${label}: ${kind} ${JSON.stringify(target)} in pod ${pod.metadata?.name} (its container ports: ${offered})`);
+        const kind =
+          typeof target === 'string' && !/^\d+$/.test(target)
+            ? 'no container port is named'
+            : 'no container declares port';
+        problems.push(
+          `${id} ${label}: ${kind} ${JSON.stringify(target)} in pod ${pod.metadata?.name} (its container ports: ${offered})`,
+        );
       } else if ((match.protocol ?? 'TCP') !== protocol) {
-        problems.push(`${id} ${label}: protocol ${protocol}, but container port ${match.containerPort} of pod ${pod.metadata?.name} is ${match.protocol ?? 'TCP'}`);
+        problems.push(
+          `${id} ${label}: protocol ${protocol}, but container port ${match.containerPort} of pod ${pod.metadata?.name} is ${match.protocol ?? 'TCP'}`,
+        );
       }
     }
   }

@@ -50,7 +50,9 @@ export async function run(file: string, args: string[], options: RunOptions = {}
     command: [file, ...args].join(' '),
     exitCode: child.exitCode ?? (child.timedOut ? 124 : 128),
     stdout: String(child.stdout ?? ''),
-    stderr: child.timedOut ? `timed out after ${options.timeoutMs ?? 120_000}ms\n${child.stderr ?? ''}` : String(child.stderr ?? ''),
+    stderr: child.timedOut
+      ? `timed out after ${options.timeoutMs ?? 120_000}ms\n${child.stderr ?? ''}`
+      : String(child.stderr ?? ''),
     durationMs: Date.now() - started,
   };
   if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, options.where);

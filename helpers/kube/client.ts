@@ -27,7 +27,9 @@ export class Kube {
   async apply<T extends k8s.KubernetesObject>(...objects: T[]): Promise<T[]> {
     const applied: T[] = [];
     for (const object of objects) {
-      applied.push(await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply));
+      applied.push(
+        await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
+      );
     }
     return applied;
   }

@@ -7,7 +7,9 @@ import { hostPort } from '../address.js';
 
 export class MissingServiceError extends Error {
   constructor(namespace: string, name: string, others: string[]) {
-    super(`Service ${namespace}/${name} does not exist${others.length ? ` (Services in ${namespace}: ${others.join(', ')})` : ` (namespace ${namespace} has no Services)`}`);
+    super(
+      `Service ${namespace}/${name} does not exist${others.length ? ` (Services in ${namespace}: ${others.join(', ')})` : ` (namespace ${namespace} has no Services)`}`,
+    );
     this.name = 'MissingServiceError';
   }
 }
@@ -51,12 +53,23 @@ export async function endpointsOf(kube: Kube, namespace: string, name: string): 
 }
 
 function toAddress(a: k8s.V1EndpointAddress, port: number, ready: boolean): EndpointAddress {
-  return { address: hostPort(a.ip, port), ip: a.ip, port, ready, podName: a.targetRef?.name, podUid: a.targetRef?.uid, node: a.nodeName };
+  return {
+    address: hostPort(a.ip, port),
+    ip: a.ip,
+    port,
+    ready,
+    podName: a.targetRef?.name,
+    podUid: a.targetRef?.uid,
+    node: a.nodeName,
+  };
 }
 
 /** What the Service's EndpointSlices list. */
 export async function endpointSliceAddresses(kube: Kube, namespace: string, name: string): Promise<EndpointAddress[]> {
-  const slices = await kube.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${name}` });
+  const slices = await kube.discovery.listNamespacedEndpointSlice({
+    namespace,
+    labelSelector: `kubernetes.io/service-name=${name}`,
+  });
   return slices.items.flatMap((slice) =>
     (slice.ports ?? []).flatMap((port) =>
       (slice.endpoints ?? []).flatMap((e) =>
@@ -75,7 +88,10 @@ export async function endpointSliceAddresses(kube: Kube, namespace: string, name
 }
 
 /** The pods a Service's selector matches, and every pod in the namespace for comparison. */
-export async function podsSelectedBy(kube: Kube, service: k8s.V1Service): Promise<{ selected: k8s.V1Pod[]; all: k8s.V1Pod[] }> {
+export async function podsSelectedBy(
+  kube: Kube,
+  service: k8s.V1Service,
+): Promise<{ selected: k8s.V1Pod[]; all: k8s.V1Pod[] }> {
   const namespace = service.metadata!.namespace!;
   const all = (await kube.core.listNamespacedPod({ namespace })).items;
   const selector = service.spec?.selector ?? {};
@@ -85,5 +101,9 @@ export async function podsSelectedBy(kube: Kube, service: k8s.V1Service): Promis
 }
 
 export function formatSelector(selector: Record<string, string> | undefined): string {
-  return Object.entries(selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '(none)';
+  return (
+    Object.entries(selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '(none)'
+  );
 }

@@ -21,12 +21,19 @@ export async function podBridgePort(cluster: Cluster, node: NodeInfo, peerIndex:
   const line = links.split('\n').find((l) => l.startsWith(`${peerIndex}: `));
   if (!line) throw new Error(`no link with ifindex ${peerIndex} on node ${node.name} (the pod's eth0 peer)`);
   const veth = line.split(': ')[1].split('@')[0];
-  const read = async (path: string) => (await runOnNode(cluster, node, ['cat', path], { allowFailure: true })).stdout.trim();
+  const read = async (path: string) =>
+    (await runOnNode(cluster, node, ['cat', path], { allowFailure: true })).stdout.trim();
   const master = /\bmaster (\S+)/.exec(line)?.[1];
   if (!master) return { node: node.name, veth };
   const hairpin = await read(`/sys/class/net/${veth}/brport/hairpin_mode`);
   const flags = Number.parseInt(await read(`/sys/class/net/${master}/flags`), 16);
-  return { node: node.name, veth, bridge: master, hairpinMode: hairpin === '1', bridgePromiscuous: (flags & IFF_PROMISC) !== 0 };
+  return {
+    node: node.name,
+    veth,
+    bridge: master,
+    hairpinMode: hairpin === '1',
+    bridgePromiscuous: (flags & IFF_PROMISC) !== 0,
+  };
 }
 
 export function describeHairpin(port: BridgePort): string {

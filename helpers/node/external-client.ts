@@ -9,7 +9,8 @@ import { hostProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
 export function externalSkipReason(cluster: ClusterHandle): string | undefined {
-  if (!cluster.external) return `the ${cluster.provider} provider has no client outside the cluster's nodes to send from`;
+  if (!cluster.external)
+    return `the ${cluster.provider} provider has no client outside the cluster's nodes to send from`;
   return undefined;
 }
 
@@ -24,8 +25,15 @@ function externalShell(cluster: Cluster): NodeShell {
 export async function externalHttp(cluster: Cluster, url: string, count = 1): Promise<Tally> {
   const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`];
   const timeout = `--timeout=${cluster.settings.timeouts.probe}ms`;
-  const result = await externalShell(cluster).run([hostProbe(cluster.settings), ...args, timeout], { allowFailure: true });
-  return parseProbeOutput<Tally>(result.stdout, args.join(' '), `on the external client (exit ${result.exitCode})`, result.stderr);
+  const result = await externalShell(cluster).run([hostProbe(cluster.settings), ...args, timeout], {
+    allowFailure: true,
+  });
+  return parseProbeOutput<Tally>(
+    result.stdout,
+    args.join(' '),
+    `on the external client (exit ${result.exitCode})`,
+    result.stderr,
+  );
 }
 
 /**

@@ -22,11 +22,23 @@ export interface KubeProxyStatus {
 export async function kubeProxyStatus(cluster: Cluster, node: NodeInfo): Promise<KubeProxyStatus> {
   const at = kubeProxyEndpoints(node);
   const health = await nodeHttp(cluster, node, at.healthz);
-  if (health.ok !== 1) return { node: node.name, running: false, problem: `healthz ${at.healthz}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim() };
+  if (health.ok !== 1)
+    return {
+      node: node.name,
+      running: false,
+      problem:
+        `healthz ${at.healthz}: ${Object.keys(health.errors ?? {}).join(', ')} ${health.sampleError ?? ''}`.trim(),
+    };
   const mode = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/proxyMode`)).answers)[0];
   // Only the metric needed: k3s serves every component's metrics on one page of several MB.
-  const metrics = Object.keys((await nodeHttp(cluster, node, `${at.metrics}/metrics`, 1, '^kubeproxy_sync_proxy_rules_last_timestamp_seconds')).answers)[0] ?? '';
-  const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', { ip_family: node.internalIP.includes(':') ? 'IPv6' : 'IPv4' });
+  const metrics =
+    Object.keys(
+      (await nodeHttp(cluster, node, `${at.metrics}/metrics`, 1, '^kubeproxy_sync_proxy_rules_last_timestamp_seconds'))
+        .answers,
+    )[0] ?? '';
+  const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', {
+    ip_family: node.internalIP.includes(':') ? 'IPv6' : 'IPv4',
+  });
   return { node: node.name, running: true, mode, lastSync };
 }
 

@@ -26,7 +26,11 @@ export const nodeAccessNamespace = (runId: string) => `node-access-${runId}`;
  * Applies --node-access to a handle: `none` drops node access, `privileged-pod` starts the
  * pods and points every node at its pod. Without the flag the handle is left as it is.
  */
-export async function applyNodeAccess(handle: ClusterHandle, runId: string, settings: Settings): Promise<ClusterHandle> {
+export async function applyNodeAccess(
+  handle: ClusterHandle,
+  runId: string,
+  settings: Settings,
+): Promise<ClusterHandle> {
   const choice = settings.run.nodeAccess;
   if (choice === 'none') return { ...handle, nodeAccess: 'none' };
   if (choice !== 'privileged-pod') return handle;
@@ -43,14 +47,24 @@ export async function applyNodeAccess(handle: ClusterHandle, runId: string, sett
       },
     });
     const pods = await Promise.all(
-      handle.nodes.map((node, i) => startAccessPod(kube, settings, { namespace, runId, nodeName: node.name, name: `node-${i + 1}` })),
+      handle.nodes.map((node, i) =>
+        startAccessPod(kube, settings, { namespace, runId, nodeName: node.name, name: `node-${i + 1}` }),
+      ),
     );
-    const nodes = handle.nodes.map((node, i) => ({ ...node, shell: { via: 'privileged-pod' as const, namespace, pod: pods[i] } }));
+    const nodes = handle.nodes.map((node, i) => ({
+      ...node,
+      shell: { via: 'privileged-pod' as const, namespace, pod: pods[i] },
+    }));
     const withAccess: ClusterHandle = { ...handle, nodeAccess: 'privileged-pod', nodes };
-    return { ...withAccess, capabilities: { ...handle.capabilities, proxyMode: await proxyModeOf(withAccess, runId, settings) } };
+    return {
+      ...withAccess,
+      capabilities: { ...handle.capabilities, proxyMode: await proxyModeOf(withAccess, runId, settings) },
+    };
   } catch (error) {
     if (statusCode(error) === 403) {
-      throw new UsageError(`--node-access privileged-pod: the cluster refused the node-access pods (${apiMessage(error)}); allow privileged pods in namespace ${namespace} (Pod Security "privileged"), or run without --node-access (node-level checks then skip)`);
+      throw new UsageError(
+        `--node-access privileged-pod: the cluster refused the node-access pods (${apiMessage(error)}); allow privileged pods in namespace ${namespace} (Pod Security "privileged"), or run without --node-access (node-level checks then skip)`,
+      );
     }
     throw error;
   }
@@ -63,7 +77,11 @@ interface AccessPod {
   name: string;
 }
 
-async function startAccessPod(kube: Kube, settings: Settings, { namespace, runId, nodeName, name }: AccessPod): Promise<string> {
+async function startAccessPod(
+  kube: Kube,
+  settings: Settings,
+  { namespace, runId, nodeName, name }: AccessPod,
+): Promise<string> {
   const pod: k8s.V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -88,16 +106,24 @@ async function startAccessPod(kube: Kube, settings: Settings, { namespace, runId
     },
   };
   await kube.apply(pod);
-  await waitFor(`node-access pod ${namespace}/${name} running on ${nodeName}`, settings.timeouts.podsReady, async () => {
-    const p = await kube.core.readNamespacedPod({ namespace, name });
-    return { done: isPodReady(p), seen: describePod(p) };
-  });
+  await waitFor(
+    `node-access pod ${namespace}/${name} running on ${nodeName}`,
+    settings.timeouts.podsReady,
+    async () => {
+      const p = await kube.core.readNamespacedPod({ namespace, name });
+      return { done: isPodReady(p), seen: describePod(p) };
+    },
+  );
   return name;
 }
 
 /** The proxy mode kube-proxy reports on the first node, or unknown (no kube-proxy, or another proxy). */
 async function proxyModeOf(handle: ClusterHandle, runId: string, settings: Settings): Promise<ProxyMode | 'unknown'> {
   if (handle.capabilities.proxyMode !== 'unknown' || !handle.nodes[0]) return handle.capabilities.proxyMode;
-  const status = await kubeProxyStatus(clusterFromHandle(handle, runId, settings), handle.nodes[0]).catch(() => undefined);
-  return status?.mode === 'iptables' || status?.mode === 'nftables' || status?.mode === 'ipvs' ? status.mode : 'unknown';
+  const status = await kubeProxyStatus(clusterFromHandle(handle, runId, settings), handle.nodes[0]).catch(
+    () => undefined,
+  );
+  return status?.mode === 'iptables' || status?.mode === 'nftables' || status?.mode === 'ipvs'
+    ? status.mode
+    : 'unknown';
 }

@@ -12,13 +12,20 @@ export const hostProbe = (settings: Settings) => join(settings.cacheDir, 'bin', 
 
 /** The svcprobe binary for node commands: the host's build (local provider's netns), /svcprobe elsewhere. */
 export function probePath(cluster: Cluster): string {
-  return cluster.nodeAccess === 'netns' && existsSync(hostProbe(cluster.settings)) ? hostProbe(cluster.settings) : IMAGE_PROBE;
+  return cluster.nodeAccess === 'netns' && existsSync(hostProbe(cluster.settings))
+    ? hostProbe(cluster.settings)
+    : IMAGE_PROBE;
 }
 
 async function nodeProbe<T>(cluster: Cluster, node: NodeInfo, args: string[]): Promise<T> {
   const command = [probePath(cluster), ...args, `--timeout=${cluster.settings.timeouts.probe}ms`];
   const result = await nodeShell(cluster, node).run(command, { allowFailure: true });
-  return parseProbeOutput<T>(result.stdout, args.join(' '), `on node ${node.name} (exit ${result.exitCode})`, result.stderr);
+  return parseProbeOutput<T>(
+    result.stdout,
+    args.join(' '),
+    `on node ${node.name} (exit ${result.exitCode})`,
+    result.stderr,
+  );
 }
 
 export const nodeLookup = (cluster: Cluster, node: NodeInfo, name: string, server: string) =>

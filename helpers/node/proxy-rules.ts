@@ -2,13 +2,29 @@
 // runs: iptables-save, `nft -j list ruleset`, or `ipvsadm -Ln`, through the parsers.
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeInfo } from '../cluster/provider.js';
-import { kubeProxyIptablesFrontends, kubeProxyIptablesRules, parseIptablesSave, type IptablesFrontends, type IptablesServiceRules, type ServicePortRef } from '../parse/iptables-save.js';
+import {
+  kubeProxyIptablesFrontends,
+  kubeProxyIptablesRules,
+  parseIptablesSave,
+  type IptablesFrontends,
+  type IptablesServiceRules,
+  type ServicePortRef,
+} from '../parse/iptables-save.js';
 import { parseIpvsadm, type IpvsVirtualServer } from '../parse/ipvsadm.js';
-import { kubeProxyNftFrontends, kubeProxyNftRules, type NftServicePortRef, type NftServiceRules } from '../parse/nft.js';
+import {
+  kubeProxyNftFrontends,
+  kubeProxyNftRules,
+  type NftServicePortRef,
+  type NftServiceRules,
+} from '../parse/nft.js';
 import { waitFor } from '../kube/wait.js';
 import { runOnNode } from './run-on-node.js';
 
-export async function iptablesRulesOnNode(cluster: Cluster, node: NodeInfo, service: ServicePortRef): Promise<IptablesServiceRules | undefined> {
+export async function iptablesRulesOnNode(
+  cluster: Cluster,
+  node: NodeInfo,
+  service: ServicePortRef,
+): Promise<IptablesServiceRules | undefined> {
   for (const save of iptablesSavers(cluster)) {
     const rules = kubeProxyIptablesRules(parseIptablesSave((await runOnNode(cluster, node, [save])).stdout), service);
     if (rules) return rules;
@@ -23,25 +39,40 @@ function iptablesSavers(cluster: Cluster): string[] {
   return families[0] === 'IPv6' ? ['ip6tables-save', 'iptables-save'] : ['iptables-save', 'ip6tables-save'];
 }
 
-export async function nftRulesOnNode(cluster: Cluster, node: NodeInfo, service: NftServicePortRef): Promise<NftServiceRules | undefined> {
+export async function nftRulesOnNode(
+  cluster: Cluster,
+  node: NodeInfo,
+  service: NftServicePortRef,
+): Promise<NftServiceRules | undefined> {
   const ruleset = JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown;
   return kubeProxyNftRules(ruleset, service);
 }
 
-export async function ipvsVirtualServerOnNode(cluster: Cluster, node: NodeInfo, clusterIP: string, port: number): Promise<IpvsVirtualServer | undefined> {
+export async function ipvsVirtualServerOnNode(
+  cluster: Cluster,
+  node: NodeInfo,
+  clusterIP: string,
+  port: number,
+): Promise<IpvsVirtualServer | undefined> {
   const servers = parseIpvsadm((await runOnNode(cluster, node, ['ipvsadm', '-Ln'])).stdout);
   return servers.find((s) => s.address === clusterIP && s.port === port);
 }
 
 /** The DNAT targets kube-proxy programmed for a Service port on a node, in its mode; undefined when the mode is unknown. */
-export async function programmedDestinations(cluster: Cluster, node: NodeInfo, service: NftServicePortRef & { clusterIP: string; port: number }): Promise<string[] | undefined> {
+export async function programmedDestinations(
+  cluster: Cluster,
+  node: NodeInfo,
+  service: NftServicePortRef & { clusterIP: string; port: number },
+): Promise<string[] | undefined> {
   switch (cluster.capabilities.proxyMode) {
     case 'iptables':
       return sendsTo((await iptablesRulesOnNode(cluster, node, service))?.endpoints);
     case 'nftables':
       return sendsTo((await nftRulesOnNode(cluster, node, service))?.endpoints);
     case 'ipvs':
-      return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? []).map((r) => `${r.address}:${r.port}`).sort();
+      return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? [])
+        .map((r) => `${r.address}:${r.port}`)
+        .sort();
     default:
       return undefined;
   }
@@ -51,18 +82,28 @@ export async function programmedDestinations(cluster: Cluster, node: NodeInfo, s
  * How a Service port is reached from outside on a node — NodePorts, externalIPs, and
  * whether that path masquerades — in the node's mode; undefined in a mode without a parser here (ipvs).
  */
-export async function programmedFrontends(cluster: Cluster, node: NodeInfo, service: NftServicePortRef): Promise<IptablesFrontends | undefined> {
+export async function programmedFrontends(
+  cluster: Cluster,
+  node: NodeInfo,
+  service: NftServicePortRef,
+): Promise<IptablesFrontends | undefined> {
   switch (cluster.capabilities.proxyMode) {
     case 'iptables': {
       let frontends: IptablesFrontends | undefined;
       for (const save of iptablesSavers(cluster)) {
-        frontends = kubeProxyIptablesFrontends(parseIptablesSave((await runOnNode(cluster, node, [save, '-t', 'nat'])).stdout), service);
+        frontends = kubeProxyIptablesFrontends(
+          parseIptablesSave((await runOnNode(cluster, node, [save, '-t', 'nat'])).stdout),
+          service,
+        );
         if (frontends.nodePorts.length || frontends.externalIPs.length) break;
       }
       return frontends;
     }
     case 'nftables':
-      return kubeProxyNftFrontends(JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown, service);
+      return kubeProxyNftFrontends(
+        JSON.parse((await runOnNode(cluster, node, ['nft', '-j', 'list', 'ruleset'])).stdout) as unknown,
+        service,
+      );
     default:
       return undefined;
   }
@@ -70,7 +111,10 @@ export async function programmedFrontends(cluster: Cluster, node: NodeInfo, serv
 
 /** Where endpoint chains send traffic; a chain whose DNAT is gone sends nowhere and is left out. */
 function sendsTo(endpoints: { destination: string }[] | undefined): string[] {
-  return (endpoints ?? []).map((e) => e.destination).filter(Boolean).sort();
+  return (endpoints ?? [])
+    .map((e) => e.destination)
+    .filter(Boolean)
+    .sort();
 }
 
 /**
@@ -86,10 +130,17 @@ export async function waitForProgrammedService(
   const want = [...destinations].sort().join(', ');
   await Promise.all(
     cluster.nodes.map((node) =>
-      waitFor(`kube-proxy rules on ${node.name} sending ${service.namespace}/${service.name} to ${want}`, budgetMs, async () => {
-        const seen = await programmedDestinations(cluster, node, service);
-        return { done: seen === undefined || seen.join(', ') === want, seen: seen?.join(', ') || 'no rules for the Service' };
-      }),
+      waitFor(
+        `kube-proxy rules on ${node.name} sending ${service.namespace}/${service.name} to ${want}`,
+        budgetMs,
+        async () => {
+          const seen = await programmedDestinations(cluster, node, service);
+          return {
+            done: seen === undefined || seen.join(', ') === want,
+            seen: seen?.join(', ') || 'no rules for the Service',
+          };
+        },
+      ),
     ),
   );
 }

@@ -3,13 +3,20 @@ import type { ExecResult, RunOptions } from '../host/run.js';
 import type { ClusterHandle, NodeInfo } from '../cluster/provider.js';
 import { nodeShell } from '../cluster/node-shell.js';
 
-export function runOnNode(cluster: ClusterHandle, node: NodeInfo, command: string[], options: RunOptions = {}): Promise<ExecResult> {
+export function runOnNode(
+  cluster: ClusterHandle,
+  node: NodeInfo,
+  command: string[],
+  options: RunOptions = {},
+): Promise<ExecResult> {
   return nodeShell(cluster, node).run(command, options);
 }
 
 /** Whether node-level checks can run here; the reason is the skip message when not. */
 export function nodeAccessSkipReason(cluster: ClusterHandle): string | undefined {
-  return cluster.nodeAccess === 'none' ? 'no node access on this cluster (pass --node-access privileged-pod to allow it)' : undefined;
+  return cluster.nodeAccess === 'none'
+    ? 'no node access on this cluster (pass --node-access privileged-pod to allow it)'
+    : undefined;
 }
 
 /** In a test that runs commands on the nodes: skips it, with the reason, where they cannot run. */

@@ -90,18 +90,26 @@ export function kubeProxyIptablesRules(dump: IptablesDump, service: ServicePortR
   const serviceKey = commentService(first.comment);
   const destination = valueAfter(first.args, '-d');
   const svcChain = /^KUBE-SV[CL]-/.test(first.target ?? '') ? first.target : undefined;
-  const jumps = svcChain ? nat.get(svcChain) ?? [] : [];
+  const jumps = svcChain ? (nat.get(svcChain) ?? []) : [];
   return {
     service: serviceKey,
     clusterIP: destination && withoutHostPrefix(destination),
     port: numberOrUndefined(valueAfter(first.args, '--dport')),
     protocol: valueAfter(first.args, '-p'),
-    serviceJumps: mine.filter((rule) => commentService(rule.comment ?? '') === serviceKey && valueAfter(rule.args, '-d') === destination),
+    serviceJumps: mine.filter(
+      (rule) => commentService(rule.comment ?? '') === serviceKey && valueAfter(rule.args, '-d') === destination,
+    ),
     svcChain,
     // With session affinity each endpoint has a second jump (recent --rcheck) before the balanced ones.
-    endpoints: jumps.filter((jump) => jump.target?.startsWith('KUBE-SEP-') && !jump.args.includes('--rcheck')).map((jump) => endpointOf(jump, nat)),
+    endpoints: jumps
+      .filter((jump) => jump.target?.startsWith('KUBE-SEP-') && !jump.args.includes('--rcheck'))
+      .map((jump) => endpointOf(jump, nat)),
     masqueradeMark: masqueradeMark(nat.get('KUBE-MARK-MASQ') ?? []),
-    affinitySeconds: numberOrUndefined(jumps.map((jump) => (jump.args.includes('--rcheck') ? valueAfter(jump.args, '--seconds') : undefined)).find(Boolean)),
+    affinitySeconds: numberOrUndefined(
+      jumps
+        .map((jump) => (jump.args.includes('--rcheck') ? valueAfter(jump.args, '--seconds') : undefined))
+        .find(Boolean),
+    ),
   };
 }
 
@@ -117,13 +125,23 @@ export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServiceP
   const nat = groupByChain(dump.tables['nat']?.rules ?? []);
   const nodePorts = (nat.get('KUBE-NODEPORTS') ?? [])
     .filter((rule) => matchesService(rule.comment, service) && valueAfter(rule.args, '-d') === undefined)
-    .map((rule) => ({ port: Number(valueAfter(rule.args, '--dport')), protocol: valueAfter(rule.args, '-p'), chain: rule.target }));
+    .map((rule) => ({
+      port: Number(valueAfter(rule.args, '--dport')),
+      protocol: valueAfter(rule.args, '-p'),
+      chain: rule.target,
+    }));
   const externalIPs = (nat.get('KUBE-SERVICES') ?? [])
     .filter((rule) => matchesService(rule.comment, service) && rule.comment?.endsWith(' external IP'))
-    .map((rule) => ({ ip: withoutHostPrefix(valueAfter(rule.args, '-d') ?? ''), port: numberOrUndefined(valueAfter(rule.args, '--dport')), chain: rule.target }));
+    .map((rule) => ({
+      ip: withoutHostPrefix(valueAfter(rule.args, '-d') ?? ''),
+      port: numberOrUndefined(valueAfter(rule.args, '--dport')),
+      chain: rule.target,
+    }));
   const extChain = [...nodePorts, ...externalIPs].map((f) => f.chain).find((c) => c?.startsWith('KUBE-EXT-'));
   // Cluster: an unconditional `-j KUBE-MARK-MASQ` (no -s, no addrtype match) in the EXT chain.
-  const masqueradesExternal = (nat.get(extChain ?? '') ?? []).some((rule) => rule.target === 'KUBE-MARK-MASQ' && !rule.args.includes('-s') && !rule.args.includes('addrtype'));
+  const masqueradesExternal = (nat.get(extChain ?? '') ?? []).some(
+    (rule) => rule.target === 'KUBE-MARK-MASQ' && !rule.args.includes('-s') && !rule.args.includes('addrtype'),
+  );
   return { nodePorts, externalIPs, masqueradesExternal };
 }
 
@@ -131,9 +149,11 @@ export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServiceP
 function endpointOf(jump: IptablesRule, nat: Map<string, IptablesRule[]>): IptablesServiceRules['endpoints'][number] {
   const chain = jump.target ?? '';
   const sep = nat.get(chain) ?? [];
-  const destination = sep.map((rule) => valueAfter(rule.args, '--to-destination')).find((value) => value !== undefined) ?? '';
+  const destination =
+    sep.map((rule) => valueAfter(rule.args, '--to-destination')).find((value) => value !== undefined) ?? '';
   const podIP = destination.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'); // "[fd00::5]:80" → "fd00::5"
-  const hairpin = (rule: IptablesRule) => rule.target === 'KUBE-MARK-MASQ' && withoutHostPrefix(valueAfter(rule.args, '-s') ?? '') === podIP;
+  const hairpin = (rule: IptablesRule) =>
+    rule.target === 'KUBE-MARK-MASQ' && withoutHostPrefix(valueAfter(rule.args, '-s') ?? '') === podIP;
   return {
     chain,
     destination,
@@ -156,10 +176,12 @@ function groupByChain(rules: IptablesRule[]): Map<string, IptablesRule[]> {
 // iptables-save quotes whole tokens only; a \" escape sends the line to the slower regex.
 function tokenize(line: string, from: number): string[] {
   if (line.includes('\\')) {
-    return [...line.slice(from).matchAll(QUOTED_OR_WORD)].map(([word, quoted]) => quoted?.replace(/\\(.)/g, '$1') ?? word);
+    return [...line.slice(from).matchAll(QUOTED_OR_WORD)].map(
+      ([word, quoted]) => quoted?.replace(/\\(.)/g, '$1') ?? word,
+    );
   }
   const tokens: string[] = [];
-  for (let i = from; i < line.length; ) {
+  for (let i = from; i < line.length;) {
     const c = line.charCodeAt(i);
     if (c === 32 /* space */) i++;
     else {
@@ -177,8 +199,10 @@ const QUOTED_OR_WORD = /"((?:[^"\\]|\\.)*)"|[^\s"]+/g;
 // Most of a kube-proxy rule is these words. Sharing one string for each, rather than a copy per
 // rule, cuts a 100k-rule dump's heap by a third, and with it the garbage collector's time.
 const COMMON_WORDS_BY_LENGTH: string[][] = [];
-for (const word of ('! -m -j -g -p -d -s tcp udp sctp comment --comment --dport statistic --mode random --probability ' +
-  'DNAT --to-destination KUBE-MARK-MASQ conntrack --ctstate mark --mark MARK --set-xmark RETURN ACCEPT DROP REJECT').split(' ')) {
+for (const word of (
+  '! -m -j -g -p -d -s tcp udp sctp comment --comment --dport statistic --mode random --probability ' +
+  'DNAT --to-destination KUBE-MARK-MASQ conntrack --ctstate mark --mark MARK --set-xmark RETURN ACCEPT DROP REJECT'
+).split(' ')) {
   (COMMON_WORDS_BY_LENGTH[word.length] ??= []).push(word);
 }
 function commonWord(line: string, start: number, end: number): string | undefined {
@@ -216,7 +240,8 @@ function matchesService(comment: string | undefined, service: ServicePortRef): b
 
 function masqueradeMark(rules: IptablesRule[]): string | undefined {
   for (const rule of rules) {
-    const mark = valueAfter(rule.args, '--set-xmark') ?? valueAfter(rule.args, '--or-mark') ?? valueAfter(rule.args, '--set-mark');
+    const mark =
+      valueAfter(rule.args, '--set-xmark') ?? valueAfter(rule.args, '--or-mark') ?? valueAfter(rule.args, '--set-mark');
     if (mark !== undefined) return mark;
   }
   return undefined;

@@ -44,7 +44,13 @@ export function parseIpvsadm(text: string): IpvsVirtualServer[] {
       const [, hostPort, forward, weight, activeConn, inactConn] = real;
       const endpoint = splitHostPort(hostPort);
       if (endpoint) {
-        current.realServers.push({ ...endpoint, forward, weight: Number(weight), activeConn: Number(activeConn), inactConn: Number(inactConn) });
+        current.realServers.push({
+          ...endpoint,
+          forward,
+          weight: Number(weight),
+          activeConn: Number(activeConn),
+          inactConn: Number(inactConn),
+        });
       }
     } else if (!line.startsWith(' ')) current = undefined; // FWM services, headers: their real servers are not ours
   }

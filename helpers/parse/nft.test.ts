@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { kubeProxyNftFrontends, kubeProxyNftRules, nftTables } from './nft.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
-const recorded = () => JSON.parse(fixture('nft-ruleset.hostnames.json')) as { nftables: Record<string, Record<string, unknown>>[] };
+const recorded = () =>
+  JSON.parse(fixture('nft-ruleset.hostnames.json')) as { nftables: Record<string, Record<string, unknown>>[] };
 const hostnames = { namespace: 'default', name: 'hostnames', portName: 'default' };
 const endpoint = (hash: string, ip: string) => `endpoint-${hash}-default/hostnames/tcp/default__${ip}/9376`;
 
@@ -48,10 +49,22 @@ describe('kubeProxyNftRules', () => {
   it('picks the port by name and protocol, or the first when they are not given', () => {
     const dns = { namespace: 'kube-system', name: 'kube-dns' };
     expect(kubeProxyNftRules(recorded(), { ...dns, portName: 'dns', protocol: 'UDP' })).toMatchObject({
-      clusterIP: '10.96.0.10', port: 53, protocol: 'udp', serviceChain: 'service-FY5PMXPG-kube-system/kube-dns/udp/dns', numgenMod: 1,
-      endpoints: [{ chain: 'endpoint-TF6S6XX7-kube-system/kube-dns/udp/dns__10.244.1.2/53', destination: '10.244.1.2:53', masqueradesSelf: true }],
+      clusterIP: '10.96.0.10',
+      port: 53,
+      protocol: 'udp',
+      serviceChain: 'service-FY5PMXPG-kube-system/kube-dns/udp/dns',
+      numgenMod: 1,
+      endpoints: [
+        {
+          chain: 'endpoint-TF6S6XX7-kube-system/kube-dns/udp/dns__10.244.1.2/53',
+          destination: '10.244.1.2:53',
+          masqueradesSelf: true,
+        },
+      ],
     });
-    expect(kubeProxyNftRules(recorded(), { ...dns, protocol: 'tcp', portName: 'metrics' })).toMatchObject({ port: 9153 });
+    expect(kubeProxyNftRules(recorded(), { ...dns, protocol: 'tcp', portName: 'metrics' })).toMatchObject({
+      port: 9153,
+    });
     expect(kubeProxyNftRules(recorded(), dns)?.serviceChain).toBe('service-NWBZK7IH-kube-system/kube-dns/tcp/dns-tcp');
     expect(kubeProxyNftRules(recorded(), { namespace: 'default', name: 'hostnames' })?.port).toBe(80);
   });
@@ -70,7 +83,11 @@ describe('kubeProxyNftRules', () => {
     const ruleset = recorded();
     ruleset.nftables = ruleset.nftables.filter((item) => item.map?.name !== 'service-ips');
     expect(kubeProxyNftRules(ruleset, hostnames)).toMatchObject({
-      clusterIP: '10.96.63.2', port: undefined, protocol: 'tcp', mapEntry: false, numgenMod: 3,
+      clusterIP: '10.96.63.2',
+      port: undefined,
+      protocol: 'tcp',
+      mapEntry: false,
+      numgenMod: 3,
     });
   });
 
@@ -81,7 +98,9 @@ describe('kubeProxyNftRules', () => {
     ruleset.nftables = ruleset.nftables.filter((item) => !hairpin(item.rule));
     const rules = kubeProxyNftRules(ruleset, hostnames);
     expect(rules?.endpoints.map((e) => [e.destination, e.masqueradesSelf])).toEqual([
-      ['10.244.1.3:9376', false], ['10.244.1.4:9376', false], ['10.244.1.5:9376', false],
+      ['10.244.1.3:9376', false],
+      ['10.244.1.4:9376', false],
+      ['10.244.1.5:9376', false],
     ]);
   });
 
@@ -89,8 +108,13 @@ describe('kubeProxyNftRules', () => {
     const ruleset = recorded();
     ruleset.nftables = ruleset.nftables.filter((item) => !item.rule);
     expect(kubeProxyNftRules(ruleset, hostnames)).toEqual({
-      clusterIP: '10.96.63.2', port: 80, protocol: 'tcp', serviceChain: 'service-PM2QQW4D-default/hostnames/tcp/default',
-      mapEntry: true, endpoints: [], numgenMod: undefined,
+      clusterIP: '10.96.63.2',
+      port: 80,
+      protocol: 'tcp',
+      serviceChain: 'service-PM2QQW4D-default/hostnames/tcp/default',
+      mapEntry: true,
+      endpoints: [],
+      numgenMod: undefined,
     });
   });
 
@@ -98,7 +122,10 @@ describe('kubeProxyNftRules', () => {
     const ruleset = recorded();
     const map = ruleset.nftables.find((item) => item.map?.name === 'service-ips' && item.map.family === 'ip')?.map;
     if (!map) throw new Error('fixture has no ip service-ips map');
-    map.elem = (map.elem as [unknown, unknown][]).map(([key, verdict]) => [{ elem: { val: key, comment: 'x' } }, verdict]);
+    map.elem = (map.elem as [unknown, unknown][]).map(([key, verdict]) => [
+      { elem: { val: key, comment: 'x' } },
+      verdict,
+    ]);
     expect(kubeProxyNftRules(ruleset, hostnames)).toMatchObject({ clusterIP: '10.96.63.2', port: 80, mapEntry: true });
   });
 });
@@ -107,7 +134,12 @@ describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.
   const ruleset = JSON.parse(fixture('nft-ruleset.nodeport.json')) as unknown;
 
   it('reads the NodePort and externalIP of a Cluster-policy Service, and that it masquerades', () => {
-    const frontends = kubeProxyNftFrontends(ruleset, { namespace: 'fixture', name: 'hostnames', portName: 'http', protocol: 'tcp' });
+    const frontends = kubeProxyNftFrontends(ruleset, {
+      namespace: 'fixture',
+      name: 'hostnames',
+      portName: 'http',
+      protocol: 'tcp',
+    });
     const chain = 'external-CLYLHIEH-fixture/hostnames/tcp/http';
     expect(frontends.nodePorts).toEqual([{ port: 30080, protocol: 'tcp', chain }]);
     expect(frontends.externalIPs).toEqual([{ ip: '10.251.1.10', port: 80, chain }]);
@@ -122,7 +154,11 @@ describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.
   });
 
   it('finds nothing for a ClusterIP-only Service', () => {
-    expect(kubeProxyNftFrontends(recorded(), hostnames)).toEqual({ nodePorts: [], externalIPs: [], masqueradesExternal: false });
+    expect(kubeProxyNftFrontends(recorded(), hostnames)).toEqual({
+      nodePorts: [],
+      externalIPs: [],
+      masqueradesExternal: false,
+    });
   });
 });
 

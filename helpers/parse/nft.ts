@@ -53,7 +53,8 @@ export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef):
   const statements = (rules.get(serviceChain) ?? []).flat();
   const numgen = statements.map((statement) => numgenVmap(statement)).find((vmap) => vmap !== undefined);
   return {
-    clusterIP: entry?.clusterIP ?? statements.map((statement) => matchedAddress(statement, 'daddr', '==')).find(Boolean),
+    clusterIP:
+      entry?.clusterIP ?? statements.map((statement) => matchedAddress(statement, 'daddr', '==')).find(Boolean),
     port: entry?.port,
     protocol: entry?.protocol ?? SERVICE_CHAIN.exec(serviceChain)?.[3],
     serviceChain,
@@ -68,7 +69,13 @@ export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef):
 function affinityTimeout(ruleset: unknown, family: string, serviceChain: string): number | undefined {
   const service = serviceChain.replace(/^service-[A-Z0-9]{8}-/, '');
   const set = objectsOfKind(ruleset, 'set').find(
-    (set) => set.family === family && set.table === KUBE_PROXY_TABLE && /^affinity-[A-Z0-9]{8}-/.test(String(set.name)) && String(set.name).replace(/^affinity-[A-Z0-9]{8}-/, '').startsWith(`${service}__`),
+    (set) =>
+      set.family === family &&
+      set.table === KUBE_PROXY_TABLE &&
+      /^affinity-[A-Z0-9]{8}-/.test(String(set.name)) &&
+      String(set.name)
+        .replace(/^affinity-[A-Z0-9]{8}-/, '')
+        .startsWith(`${service}__`),
   );
   return typeof set?.timeout === 'number' ? set.timeout : undefined;
 }
@@ -85,7 +92,8 @@ const EXTERNAL_CHAIN = /^external-[A-Z0-9]{8}-([^/]+)\/([^/]+)\/([^/]+)\/([^/]*)
 // Why: says how a Service port is reached from outside — NodePort and externalIPs — and
 // whether that path masquerades (Cluster) or keeps the client's address (Local).
 export function kubeProxyNftFrontends(ruleset: unknown, service: NftServicePortRef): NftFrontends {
-  const mine = (target: string | undefined) => !!target && matchesServiceChain(target.replace(/^external-/, 'service-'), service) && EXTERNAL_CHAIN.test(target);
+  const mine = (target: string | undefined) =>
+    !!target && matchesServiceChain(target.replace(/^external-/, 'service-'), service) && EXTERNAL_CHAIN.test(target);
   const nodePorts: NftFrontends['nodePorts'] = [];
   const externalIPs: NftFrontends['externalIPs'] = [];
   for (const map of objectsOfKind(ruleset, 'map')) {
@@ -95,14 +103,21 @@ export function kubeProxyNftFrontends(ruleset: unknown, service: NftServicePortR
       const chain = verdictTarget(element[1])!;
       const key = unwrapElem(element[0]);
       const parts = isObject(key) && Array.isArray(key.concat) ? key.concat : [];
-      if (map.name === 'service-nodeports' && typeof parts[1] === 'number') nodePorts.push({ port: parts[1], protocol: stringOrUndefined(parts[0]), chain });
-      if (map.name === 'service-ips' && typeof parts[0] === 'string') externalIPs.push({ ip: parts[0], port: typeof parts[2] === 'number' ? parts[2] : undefined, chain });
+      if (map.name === 'service-nodeports' && typeof parts[1] === 'number')
+        nodePorts.push({ port: parts[1], protocol: stringOrUndefined(parts[0]), chain });
+      if (map.name === 'service-ips' && typeof parts[0] === 'string')
+        externalIPs.push({ ip: parts[0], port: typeof parts[2] === 'number' ? parts[2] : undefined, chain });
     }
   }
   const external = nodePorts[0]?.chain ?? externalIPs[0]?.chain;
   // Cluster: a rule that is nothing but `jump mark-for-masquerade`.
   const masqueradesExternal = objectsOfKind(ruleset, 'rule').some(
-    (rule) => rule.table === KUBE_PROXY_TABLE && rule.chain === external && Array.isArray(rule.expr) && rule.expr.length === 1 && verdictTarget(rule.expr[0]) === 'mark-for-masquerade',
+    (rule) =>
+      rule.table === KUBE_PROXY_TABLE &&
+      rule.chain === external &&
+      Array.isArray(rule.expr) &&
+      rule.expr.length === 1 &&
+      verdictTarget(rule.expr[0]) === 'mark-for-masquerade',
   );
   return { nodePorts, externalIPs, masqueradesExternal };
 }
@@ -125,12 +140,18 @@ function matchesServiceChain(chain: string, service: NftServicePortRef): boolean
 
 // The service-ips element whose verdict is `goto serviceChain`: its key is clusterIP . proto . port.
 function serviceIpsEntry(ruleset: unknown, family: string, serviceChain: string) {
-  const map = objectsOfKind(ruleset, 'map').find((map) => map.family === family && map.table === KUBE_PROXY_TABLE && map.name === 'service-ips');
+  const map = objectsOfKind(ruleset, 'map').find(
+    (map) => map.family === family && map.table === KUBE_PROXY_TABLE && map.name === 'service-ips',
+  );
   for (const element of Array.isArray(map?.elem) ? map.elem : []) {
     if (!Array.isArray(element) || verdictTarget(element[1]) !== serviceChain) continue;
     const key = unwrapElem(element[0]);
     const [clusterIP, protocol, port] = isObject(key) && Array.isArray(key.concat) ? key.concat : [];
-    return { clusterIP: stringOrUndefined(clusterIP), protocol: stringOrUndefined(protocol), port: typeof port === 'number' ? port : undefined };
+    return {
+      clusterIP: stringOrUndefined(clusterIP),
+      protocol: stringOrUndefined(protocol),
+      port: typeof port === 'number' ? port : undefined,
+    };
   }
   return undefined;
 }
@@ -141,14 +162,19 @@ function numgenVmap(statement: unknown): { mod?: number; targets: string[] } | u
   if (!isObject(vmap) || !isObject(vmap.key) || !isObject(vmap.key.numgen)) return undefined;
   const mod = vmap.key.numgen.mod;
   const set = isObject(vmap.data) && Array.isArray(vmap.data.set) ? vmap.data.set : [];
-  const pairs = set.filter(Array.isArray).map(([key, verdict]) => [Number(unwrapElem(key)), verdictTarget(verdict)] as const);
+  const pairs = set
+    .filter(Array.isArray)
+    .map(([key, verdict]) => [Number(unwrapElem(key)), verdictTarget(verdict)] as const);
   const targets = pairs.sort((a, b) => a[0] - b[0]).flatMap(([, target]) => (target ? [target] : []));
   return { mod: typeof mod === 'number' ? mod : undefined, targets };
 }
 
 // An endpoint chain: `ip saddr <pod> jump mark-for-masquerade` and `meta l4proto tcp dnat to <pod>:<port>`.
 function endpointOf(chain: string, rules: Statements[], family: string): NftServiceRules['endpoints'][number] {
-  const dnat = rules.flat().map((statement) => (isObject(statement) ? statement.dnat : undefined)).find(isObject);
+  const dnat = rules
+    .flat()
+    .map((statement) => (isObject(statement) ? statement.dnat : undefined))
+    .find(isObject);
   const address = stringOrUndefined(dnat?.addr) ?? '';
   const port = typeof dnat?.port === 'number' ? dnat.port : undefined;
   const host = family === 'ip6' || address.includes(':') ? `[${address}]` : address;
@@ -167,7 +193,9 @@ function matchedAddress(statement: unknown, field: 'saddr' | 'daddr', op: string
   const match = isObject(statement) ? statement.match : undefined;
   if (!isObject(match) || match.op !== op || !isObject(match.left) || !isObject(match.left.payload)) return undefined;
   const payload = match.left.payload;
-  return payload.field === field && (payload.protocol === 'ip' || payload.protocol === 'ip6') ? stringOrUndefined(match.right) : undefined;
+  return payload.field === field && (payload.protocol === 'ip' || payload.protocol === 'ip6')
+    ? stringOrUndefined(match.right)
+    : undefined;
 }
 
 // `{goto: {target}}` or `{jump: {target}}` → target.

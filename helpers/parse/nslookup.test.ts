@@ -14,7 +14,11 @@ describe('parseNslookup', () => {
   });
 
   it('reads an NXDOMAIN', () => {
-    expect(parseNslookup(fixture('nslookup.busybox.nxdomain.txt'))).toEqual({ server: '10.96.0.10', answers: [], nxdomain: true });
+    expect(parseNslookup(fixture('nslookup.busybox.nxdomain.txt'))).toEqual({
+      server: '10.96.0.10',
+      answers: [],
+      nxdomain: true,
+    });
   });
 
   it('reads several answers and the older "Address 1: IP NAME" form', () => {
@@ -39,6 +43,9 @@ describe('parseNslookup', () => {
 
   it('returns no server and no answers for empty input', () => {
     expect(parseNslookup('')).toEqual({ answers: [], nxdomain: false });
-    expect(parseNslookup(';; connection timed out; no servers could be reached\n')).toEqual({ answers: [], nxdomain: false });
+    expect(parseNslookup(';; connection timed out; no servers could be reached\n')).toEqual({
+      answers: [],
+      nxdomain: false,
+    });
   });
 });

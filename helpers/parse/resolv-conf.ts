@@ -12,7 +12,8 @@ export function parseResolvConf(text: string): ResolvConf {
     if (!line) continue;
     const [keyword, ...values] = line.split(/\s+/);
     if (keyword === 'nameserver' && values[0]) conf.nameservers.push(values[0]);
-    else if (keyword === 'search' || keyword === 'domain') conf.search = values; // the last one wins, as in glibc
+    else if (keyword === 'search' || keyword === 'domain')
+      conf.search = values; // the last one wins, as in glibc
     else if (keyword === 'options') {
       for (const option of values) {
         const [name, value] = option.split(':');

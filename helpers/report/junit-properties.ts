@@ -21,7 +21,9 @@ export function clusterProperties(handle: ClusterHandle, runId: string): Record<
 export function addJunitProperties(file: string, properties: Record<string, string>): void {
   if (!existsSync(file)) return;
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  const block = `<properties>${Object.entries(properties).map(([k, v]) => `<property name="${escape(k)}" value="${escape(v)}"/>`).join('')}</properties>`;
+  const block = `<properties>${Object.entries(properties)
+    .map(([k, v]) => `<property name="${escape(k)}" value="${escape(v)}"/>`)
+    .join('')}</properties>`;
   const xml = readFileSync(file, 'utf8').replace(/(<testsuite\b[^>]*[^/]>)/g, `$1\n        ${block}`);
   writeFileSync(file, xml);
 }

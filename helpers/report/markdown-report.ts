@@ -38,21 +38,38 @@ const RESULT = { fail: '❌ fail', pass: '✅ pass', skip: '⏭️ skip' } as co
 
 export function markdownReport(rows: ReportRow[], meta: ReportMeta): string {
   const { passed, failed, skipped } = meta.totals;
-  const facts = [meta.cluster, meta.runId && `run id \`${meta.runId}\``, meta.preset && `preset ${meta.preset}`, `${seconds(meta.durationMs)}`].filter(Boolean);
+  const facts = [
+    meta.cluster,
+    meta.runId && `run id \`${meta.runId}\``,
+    meta.preset && `preset ${meta.preset}`,
+    `${seconds(meta.durationMs)}`,
+  ].filter(Boolean);
   const guide = rows.filter((r) => r.project === 'suites');
   const others = rows.filter((r) => r.project !== 'suites');
-  const lines = [`# svc-conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`, '', facts.join(' · '), ''];
+  const lines = [
+    `# svc-conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`,
+    '',
+    facts.join(' · '),
+    '',
+  ];
   if (guide.length) {
     lines.push('| guide section | spec | result | time | checks | notes |', '|---|---|---|---:|---:|---|');
     for (const r of guide) {
-      const notes = [...r.skipReasons.map((s) => `skipped: ${s}`), r.diagnostics && `[diagnostics](${r.diagnostics})`].filter(Boolean).join('<br>');
-      lines.push(`| ${cell(r.section)} | \`${r.file.split('/').pop()}\` | ${RESULT[resultOf(r)]} | ${seconds(r.durationMs)} | ${r.passed}/${r.passed + r.failed + r.skipped} | ${cell(notes)} |`);
+      const notes = [...r.skipReasons.map((s) => `skipped: ${s}`), r.diagnostics && `[diagnostics](${r.diagnostics})`]
+        .filter(Boolean)
+        .join('<br>');
+      lines.push(
+        `| ${cell(r.section)} | \`${r.file.split('/').pop()}\` | ${RESULT[resultOf(r)]} | ${seconds(r.durationMs)} | ${r.passed}/${r.passed + r.failed + r.skipped} | ${cell(notes)} |`,
+      );
     }
     lines.push('');
   }
   for (const [project, group] of groupBy(others, (r) => r.project)) {
     const sum = (k: 'passed' | 'failed' | 'skipped') => group.reduce((n, r) => n + r[k], 0);
-    lines.push(`${project}: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped in ${group.length} file(s)`, '');
+    lines.push(
+      `${project}: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped in ${group.length} file(s)`,
+      '',
+    );
   }
   const failing = rows.filter((r) => r.failures.length);
   if (failing.length) lines.push('## Failures', '');
@@ -72,7 +89,11 @@ export function markdownReport(rows: ReportRow[], meta: ReportMeta): string {
 export function toFailure(check: string, errorMessage: string): Failure {
   const lines = errorMessage.split('\n');
   const verdict = lines.find((l) => l.startsWith('verdict ['));
-  return { check, message: lines.find((l) => l.trim() && !l.startsWith('verdict [')) ?? '(no message)', ...(verdict ? { verdict } : {}) };
+  return {
+    check,
+    message: lines.find((l) => l.trim() && !l.startsWith('verdict [')) ?? '(no message)',
+    ...(verdict ? { verdict } : {}),
+  };
 }
 
 function resultOf(r: ReportRow): keyof typeof RESULT {

@@ -23,13 +23,17 @@ export default class SummaryReporter implements Reporter {
     const rows = modules.map((m) => toRow(m, results));
     const total = (k: 'passed' | 'failed' | 'skipped') => rows.reduce((n, r) => n + r[k], 0);
     // A module that failed to load or whose hooks failed has no passing tests to show for it.
-    const broken = modules.filter((m) => m.state() === 'failed' && [...m.children.allTests()].every((t) => t.result().state !== 'failed')).length;
+    const broken = modules.filter(
+      (m) => m.state() === 'failed' && [...m.children.allTests()].every((t) => t.result().state !== 'failed'),
+    ).length;
     const failed = total('failed') + broken + unhandledErrors.length;
     const width = Math.max(20, ...rows.map((r) => r.section.length));
     const lines = ['', 'svc-conformance summary', `${'section'.padEnd(width)}  result   time    tests`];
     for (const r of rows) {
       const result = r.failed || r.failures.length ? 'FAIL' : r.passed ? 'pass' : 'skip';
-      lines.push(`${r.section.padEnd(width)}  ${result.padEnd(7)}  ${(r.durationMs / 1000).toFixed(1).padStart(5)}s  ${r.passed}/${r.passed + r.failed + r.skipped}${r.skipReasons.length ? `  skipped: ${r.skipReasons.join('; ')}` : ''}`);
+      lines.push(
+        `${r.section.padEnd(width)}  ${result.padEnd(7)}  ${(r.durationMs / 1000).toFixed(1).padStart(5)}s  ${r.passed}/${r.passed + r.failed + r.skipped}${r.skipReasons.length ? `  skipped: ${r.skipReasons.join('; ')}` : ''}`,
+      );
     }
     mkdirSync(results, { recursive: true });
     const totals = { passed: total('passed'), failed, skipped: total('skipped') };
@@ -54,7 +58,14 @@ function toRow(module: TestModule, results: string): ReportRow {
     failed: count('failed'),
     skipped: count('skipped') + count('pending'),
     durationMs: module.diagnostic().duration,
-    skipReasons: [...new Set(tests.map((t) => t.result()).map((r) => (r.state === 'skipped' ? r.note : undefined)).filter((n): n is string => !!n))],
+    skipReasons: [
+      ...new Set(
+        tests
+          .map((t) => t.result())
+          .map((r) => (r.state === 'skipped' ? r.note : undefined))
+          .filter((n): n is string => !!n),
+      ),
+    ],
     failures: [
       ...setupErrors.map((e) => toFailure('(setup)', e.message)),
       ...tests.flatMap((t) => {
@@ -69,7 +80,7 @@ function toRow(module: TestModule, results: string): ReportRow {
 /** The first describe block's title: specs name it after the guide section. */
 function sectionOf(module: TestModule, tests: TestCase[]): string {
   const first = [...module.children].find((c) => c.type === 'suite');
-  return first && first.type === 'suite' ? first.name : tests[0]?.name ?? module.relativeModuleId;
+  return first && first.type === 'suite' ? first.name : (tests[0]?.name ?? module.relativeModuleId);
 }
 
 /** The cluster and run the CLI handed vitest, for the report's header line. */

@@ -41,18 +41,22 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
     const found = await diagnose(sectionOf({ suite: describe }) ?? describe.name);
     if (!found) return;
     // A failed beforeAll has no check to carry the verdict: put it on the hook's errors.
-    for (const task of [describe, ...describe.tasks]) for (const error of task.result?.errors ?? []) addVerdict(error, found.verdict);
+    for (const task of [describe, ...describe.tasks])
+      for (const error of task.result?.errors ?? []) addVerdict(error, found.verdict);
     const dir = join(cluster.settings.resultsDir, 'diagnostics');
     mkdirSync(dir, { recursive: true });
     const spec = basename(describe.file?.filepath ?? describe.name, '.spec.ts');
-    const pages = found.evidence.map((ev) => evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, found.verdict));
+    const pages = found.evidence.map((ev) =>
+      evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, found.verdict),
+    );
     writeFileSync(join(dir, `${spec}.md`), pages.join('\n'));
   }, 60_000);
 }
 
 /** The describe around a task whose name is a guide section (the spec's section). */
 function sectionOf(task: { suite?: { name: string; suite?: unknown } }): string | undefined {
-  for (let suite = task.suite; suite; suite = suite.suite as typeof suite) if (sectionTitled(suite.name)) return suite.name;
+  for (let suite = task.suite; suite; suite = suite.suite as typeof suite)
+    if (sectionTitled(suite.name)) return suite.name;
   return undefined;
 }
 

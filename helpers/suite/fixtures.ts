@@ -47,9 +47,7 @@ export interface TaskLike {
 }
 
 export function hasFailure(task: TaskLike): boolean {
-  return (
-    (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure)
-  );
+  return (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail' || (task.tasks ?? []).some(hasFailure);
 }
 
 /** Skips every test of the enclosing describe with `reason` (which the reports show), when there is one. */

@@ -5,8 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { presetSpecs } from './presets.js';
 
 describe('presetSpecs', () => {
-  it('runs the guide\'s first five questions in quick', () => {
-    expect(presetSpecs('quick')).toEqual(['clusterip.spec.ts', 'dns.spec.ts', 'endpoints.spec.ts', 'service-exists.spec.ts', 'setup.spec.ts']);
+  it("runs the guide's first five questions in quick", () => {
+    expect(presetSpecs('quick')).toEqual([
+      'clusterip.spec.ts',
+      'dns.spec.ts',
+      'endpoints.spec.ts',
+      'service-exists.spec.ts',
+      'setup.spec.ts',
+    ]);
   });
 
   it('picks up a spec file added later in full', () => {

@@ -17,10 +17,14 @@ export const suitesDir = join(repoRoot, 'suites');
 
 /** The spec file names (e.g. `dns.spec.ts`) a preset runs, sorted. */
 export function presetSpecs(preset: string, dir = suitesDir): string[] {
-  const all = readdirSync(dir).filter((f) => f.endsWith('.spec.ts')).sort();
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith('.spec.ts'))
+    .sort();
   if (preset === 'full') return all;
   if (preset === 'quick') return all.filter((f) => QUICK.includes(f));
-  throw new UsageError(`unknown preset "${preset}"; choose one of ${PRESETS.join(', ')} (svc-conformance list shows what each runs)`);
+  throw new UsageError(
+    `unknown preset "${preset}"; choose one of ${PRESETS.join(', ')} (svc-conformance list shows what each runs)`,
+  );
 }
 
 /** The presets a spec file belongs to, for `list`. */

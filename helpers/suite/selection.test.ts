@@ -17,14 +17,22 @@ describe('testNameFilter', () => {
   });
 
   it('refuses an invalid regular expression with a usage error', () => {
-    expect(() => testNameFilter('(')).toThrow(/--focus "\(" is not a valid regular expression \(Unterminated group\); fix the pattern/);
+    expect(() => testNameFilter('(')).toThrow(
+      /--focus "\(" is not a valid regular expression \(Unterminated group\); fix the pattern/,
+    );
   });
 });
 
 describe('selectChecks', () => {
-  it('runs the quick preset\'s five spec files', () => {
+  it("runs the quick preset's five spec files", () => {
     const { vitestArgs } = selectChecks({ preset: 'quick' });
-    expect(vitestArgs.map((a) => a.split('/').pop())).toEqual(['clusterip.spec.ts', 'dns.spec.ts', 'endpoints.spec.ts', 'service-exists.spec.ts', 'setup.spec.ts']);
+    expect(vitestArgs.map((a) => a.split('/').pop())).toEqual([
+      'clusterip.spec.ts',
+      'dns.spec.ts',
+      'endpoints.spec.ts',
+      'service-exists.spec.ts',
+      'setup.spec.ts',
+    ]);
   });
 
   it('counts the checks a focus keeps', () => {
@@ -34,7 +42,9 @@ describe('selectChecks', () => {
   });
 
   it('refuses a focus that matches no check, before any cluster is made', () => {
-    expect(() => selectChecks({ focus: 'no such check' })).toThrow('--focus "no such check" leaves no check to run in preset full; svc-conformance list shows every check\'s name');
+    expect(() => selectChecks({ focus: 'no such check' })).toThrow(
+      '--focus "no such check" leaves no check to run in preset full; svc-conformance list shows every check\'s name',
+    );
     expect(() => selectChecks({ preset: 'quick', focus: 'hairpin' })).toThrow(/in preset quick/);
   });
 });

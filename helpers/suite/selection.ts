@@ -21,8 +21,12 @@ export function selectChecks(o: { preset?: string; focus?: string; skip?: string
   const specs = listSpecs(dir).filter((s) => files.includes(s.file));
   const kept = specs.flatMap((s) => s.fullNames).filter(keeps);
   if (kept.length === 0) {
-    const what = [o.focus !== undefined && `--focus "${o.focus}"`, o.skip !== undefined && `--skip "${o.skip}"`].filter(Boolean).join(' with ');
-    throw new UsageError(`${what || 'the filter'} leaves no check to run in preset ${preset}; svc-conformance list shows every check's name`);
+    const what = [o.focus !== undefined && `--focus "${o.focus}"`, o.skip !== undefined && `--skip "${o.skip}"`]
+      .filter(Boolean)
+      .join(' with ');
+    throw new UsageError(
+      `${what || 'the filter'} leaves no check to run in preset ${preset}; svc-conformance list shows every check's name`,
+    );
   }
   // Only the files with a kept check: vitest need not load (and collect) the others.
   const needed = specs.filter((s) => s.fullNames.some(keeps)).map((s) => s.file);
@@ -34,12 +38,17 @@ export function selectChecks(o: { preset?: string; focus?: string; skip?: string
  * --focus and --skip become one regex: names matching FOCUS and not matching SKIP.
  */
 export function testNameFilter(focus?: string, skip?: string): string[] {
-  for (const [flag, re] of [['--focus', focus], ['--skip', skip]] as const) {
+  for (const [flag, re] of [
+    ['--focus', focus],
+    ['--skip', skip],
+  ] as const) {
     if (re === undefined) continue;
     try {
       new RegExp(re);
     } catch (error) {
-      throw new UsageError(`${flag} "${re}" is not a valid regular expression (${(error as Error).message.replace(/^.*: /, '')}); fix the pattern: a JavaScript regular expression matched against "<section> <check>"`);
+      throw new UsageError(
+        `${flag} "${re}" is not a valid regular expression (${(error as Error).message.replace(/^.*: /, '')}); fix the pattern: a JavaScript regular expression matched against "<section> <check>"`,
+      );
     }
   }
   if (!focus && !skip) return [];

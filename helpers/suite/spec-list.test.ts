@@ -26,7 +26,9 @@ describe('listSpecs names', () => {
 
   it('gives each check its describe title, as vitest -t matches it', () => {
     const dns = specs.find((s) => s.file === 'dns.spec.ts')!;
-    expect(dns.fullNames).toContain('Does the Service work by DNS name? resolves the short name from the same namespace');
+    expect(dns.fullNames).toContain(
+      'Does the Service work by DNS name? resolves the short name from the same namespace',
+    );
     expect(dns.fullNames.some((n) => n.startsWith('Does any Service work by DNS name? '))).toBe(true);
     const rules = specs.find((s) => s.file === 'kube-proxy-rules.spec.ts')!;
     expect(rules.fullNames.every((n) => n.startsWith('Is kube-proxy writing iptables rules? '))).toBe(true);

@@ -30,7 +30,13 @@ export function listSpecs(suitesDir: string): SpecEntry[] {
       const section = /guide: (.*)$/.exec(header[0])?.[1] ?? /— (.*)$/.exec(header[0])?.[1] ?? file;
       const start = header.findIndex((l) => l.startsWith('// Proves:'));
       const end = header.findIndex((l) => l.startsWith('// A failure'));
-      const proves = start < 0 ? '' : header.slice(start, end < 0 ? start + 1 : end).map((l) => l.replace(/^\/\/ (Proves: )?/, '')).join(' ');
+      const proves =
+        start < 0
+          ? ''
+          : header
+              .slice(start, end < 0 ? start + 1 : end)
+              .map((l) => l.replace(/^\/\/ (Proves: )?/, ''))
+              .join(' ');
       const checks: string[] = [];
       const fullNames: string[] = [];
       let suite = '';
@@ -47,6 +53,12 @@ export function listSpecs(suitesDir: string): SpecEntry[] {
 
 export function formatSpecList(entries: SpecEntry[]): string {
   return entries
-    .map((e) => [`${e.file} — ${e.section}  [preset: ${e.presets.join(', ')}]`, `  proves: ${e.proves}`, ...e.checks.map((c) => `  · ${c}`)].join('\n'))
+    .map((e) =>
+      [
+        `${e.file} — ${e.section}  [preset: ${e.presets.join(', ')}]`,
+        `  proves: ${e.proves}`,
+        ...e.checks.map((c) => `  · ${c}`),
+      ].join('\n'),
+    )
     .join('\n\n');
 }

@@ -32,24 +32,34 @@ export async function waitForReadyBackends(
     const seen = live.map(describePod).join('; ') || `no pods${await whyNoPods(cluster, namespace, selector)}`;
     return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
   });
-  await waitFor(`EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`, budget, async () => {
-    const endpoints = await endpointSliceAddresses(cluster.kube, namespace, service);
-    const ips = new Set(endpoints.filter((e) => e.ready).map((e) => e.ip));
-    return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
-  });
+  await waitFor(
+    `EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`,
+    budget,
+    async () => {
+      const endpoints = await endpointSliceAddresses(cluster.kube, namespace, service);
+      const ips = new Set(endpoints.filter((e) => e.ready).map((e) => e.ip));
+      return { done: pods.every((p) => ips.has(p.ip)), seen: `ready endpoints: ${[...ips].join(', ') || 'none'}` };
+    },
+  );
   return pods.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The Service's ready backends now, from its EndpointSlices: what a check judges answers against. */
 export async function readyBackendsNow(cluster: Cluster, namespace: string, service: string): Promise<BackendPod[]> {
-  const endpoints = (await endpointSliceAddresses(cluster.kube, namespace, service)).filter((e) => e.ready && e.podName);
-  const byPod = new Map(endpoints.map((e) => [e.podName!, { name: e.podName!, ip: e.ip, node: e.node ?? '', uid: e.podUid ?? '' }]));
+  const endpoints = (await endpointSliceAddresses(cluster.kube, namespace, service)).filter(
+    (e) => e.ready && e.podName,
+  );
+  const byPod = new Map(
+    endpoints.map((e) => [e.podName!, { name: e.podName!, ip: e.ip, node: e.node ?? '', uid: e.podUid ?? '' }]),
+  );
   return [...byPod.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Why a controller made no pods, from its ReplicaSets' ReplicaFailure condition (e.g. Pod Security forbids them). */
 async function whyNoPods(cluster: Cluster, namespace: string, selector: string): Promise<string> {
-  const sets = await cluster.kube.apps.listNamespacedReplicaSet({ namespace, labelSelector: selector }).catch(() => undefined);
+  const sets = await cluster.kube.apps
+    .listNamespacedReplicaSet({ namespace, labelSelector: selector })
+    .catch(() => undefined);
   const conditions = sets?.items.flatMap((s) => s.status?.conditions ?? []) ?? [];
   const failure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   return failure ? ` (${failure.reason}: ${failure.message})` : '';

@@ -6,7 +6,13 @@ import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
 import { describePod, isPodReady } from '../kube/pods.js';
 import { waitFor } from '../kube/wait.js';
-import { parseProbeOutput, type DialResult, type FlowResult, type LookupResult, type Tally } from '../parse/svcprobe.js';
+import {
+  parseProbeOutput,
+  type DialResult,
+  type FlowResult,
+  type LookupResult,
+  type Tally,
+} from '../parse/svcprobe.js';
 import { runLabels } from './labels.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from './security.js';
 
@@ -30,19 +36,32 @@ export class ClientPod {
   /** The addresses NAME resolves to, sorted; throws with the outcome when it does not resolve. */
   async lookup(name: string): Promise<string[]> {
     const result = await this.resolve(name);
-    if (result.outcome !== 'ok') throw new Error(`lookup of "${name}" from pod ${this.name} (ns ${this.namespace}) gave ${result.outcome}: ${result.error}`);
+    if (result.outcome !== 'ok')
+      throw new Error(
+        `lookup of "${name}" from pod ${this.name} (ns ${this.namespace}) gave ${result.outcome}: ${result.error}`,
+      );
     return [...(result.addrs ?? [])].sort();
   }
 
   /** The full result of a lookup, for checks that expect a failure. */
   resolve(name: string, options: { cname?: boolean; server?: string } = {}): Promise<LookupResult> {
-    const args = ['lookup', name, ...(options.cname ? ['--cname'] : []), ...(options.server ? ['--server', options.server] : [])];
+    const args = [
+      'lookup',
+      name,
+      ...(options.cname ? ['--cname'] : []),
+      ...(options.server ? ['--server', options.server] : []),
+    ];
     return this.probe<LookupResult>(args);
   }
 
   /** GETs url `count` times with `concurrency` in flight; each body (a pod name) is tallied. */
   http(url: string, options: { count?: number; concurrency?: number } = {}): Promise<Tally> {
-    return this.probe<Tally>(['http', url, `--count=${options.count ?? 1}`, `--concurrency=${options.concurrency ?? 1}`]);
+    return this.probe<Tally>([
+      'http',
+      url,
+      `--count=${options.count ?? 1}`,
+      `--concurrency=${options.concurrency ?? 1}`,
+    ]);
   }
 
   udp(address: string, options: { count?: number } = {}): Promise<Tally> {
@@ -51,7 +70,13 @@ export class ClientPod {
 
   /** A datagram every `intervalMs` from source port `localPort`; the same port again continues the same flow. */
   udpFlow(address: string, options: { count: number; intervalMs: number; localPort: number }): Promise<FlowResult> {
-    return this.probe<FlowResult>(['udp-flow', address, `--count=${options.count}`, `--interval=${options.intervalMs}ms`, `--local-port=${options.localPort}`]);
+    return this.probe<FlowResult>([
+      'udp-flow',
+      address,
+      `--count=${options.count}`,
+      `--interval=${options.intervalMs}ms`,
+      `--local-port=${options.localPort}`,
+    ]);
   }
 
   dial(address: string): Promise<DialResult> {
@@ -62,10 +87,14 @@ export class ClientPod {
   async dialUntil(address: string, expected: DialResult['outcome']): Promise<DialResult> {
     let last: DialResult | undefined;
     try {
-      await waitFor(`${address} giving ${expected} from pod ${this.name}`, this.cluster.settings.timeouts.serviceSync, async () => {
-        last = await this.dial(address);
-        return { done: last.outcome === expected, seen: `${last.outcome} ${last.error ?? ''}` };
-      });
+      await waitFor(
+        `${address} giving ${expected} from pod ${this.name}`,
+        this.cluster.settings.timeouts.serviceSync,
+        async () => {
+          last = await this.dial(address);
+          return { done: last.outcome === expected, seen: `${last.outcome} ${last.error ?? ''}` };
+        },
+      );
     } catch {
       // the caller's expectation reports what was seen last
     }
@@ -78,14 +107,28 @@ export class ClientPod {
 
   private async probe<T>(args: string[]): Promise<T> {
     const timeout = `${this.cluster.settings.timeouts.probe}ms`;
-    const result = await execInPod(this.cluster.kube, { namespace: this.namespace, name: this.name }, ['/svcprobe', ...args, `--timeout=${timeout}`], {
-      timeoutMs: 120_000,
-    });
-    return parseProbeOutput<T>(result.stdout, args.join(' '), `in pod ${this.name} (ns ${this.namespace})`, result.stderr);
+    const result = await execInPod(
+      this.cluster.kube,
+      { namespace: this.namespace, name: this.name },
+      ['/svcprobe', ...args, `--timeout=${timeout}`],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    return parseProbeOutput<T>(
+      result.stdout,
+      args.join(' '),
+      `in pod ${this.name} (ns ${this.namespace})`,
+      result.stderr,
+    );
   }
 }
 
-export async function startClientPod(cluster: Cluster, namespace: string, options: ClientPodOptions = {}): Promise<ClientPod> {
+export async function startClientPod(
+  cluster: Cluster,
+  namespace: string,
+  options: ClientPodOptions = {},
+): Promise<ClientPod> {
   const name = options.name ?? 'client';
   const pod: k8s.V1Pod = {
     apiVersion: 'v1',
@@ -95,13 +138,24 @@ export async function startClientPod(cluster: Cluster, namespace: string, option
       terminationGracePeriodSeconds: 1,
       nodeName: options.node,
       securityContext: RESTRICTED_POD,
-      containers: [{ name: 'client', image: cluster.settings.images.client, imagePullPolicy: 'IfNotPresent', securityContext: RESTRICTED_CONTAINER }],
+      containers: [
+        {
+          name: 'client',
+          image: cluster.settings.images.client,
+          imagePullPolicy: 'IfNotPresent',
+          securityContext: RESTRICTED_CONTAINER,
+        },
+      ],
     },
   };
   await cluster.kube.apply(pod);
-  const ready = await waitFor(`client pod ${namespace}/${name} running`, cluster.settings.timeouts.podsReady, async () => {
-    const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
-    return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
-  });
+  const ready = await waitFor(
+    `client pod ${namespace}/${name} running`,
+    cluster.settings.timeouts.podsReady,
+    async () => {
+      const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
+      return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
+    },
+  );
   return new ClientPod(cluster, namespace, name, ready.spec!.nodeName!, ready.status!.podIP!);
 }

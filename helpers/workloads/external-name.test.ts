@@ -8,8 +8,16 @@ describe('assertInClusterName', () => {
   });
 
   it('refuses outside hosts and look-alikes', () => {
-    for (const target of ['example.com', 'kubernetes.io', 'svc.cluster.local', 'hostnames.ns.svc.cluster.local.evil.com', 'x.svc.other.domain']) {
-      expect(() => assertInClusterName(target, 'cluster.local'), target).toThrow(/not a Service name inside the cluster/);
+    for (const target of [
+      'example.com',
+      'kubernetes.io',
+      'svc.cluster.local',
+      'hostnames.ns.svc.cluster.local.evil.com',
+      'x.svc.other.domain',
+    ]) {
+      expect(() => assertInClusterName(target, 'cluster.local'), target).toThrow(
+        /not a Service name inside the cluster/,
+      );
     }
   });
 });

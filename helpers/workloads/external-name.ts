@@ -9,11 +9,18 @@ import { runLabels } from './labels.js';
 export function assertInClusterName(target: string, domain: string): void {
   const name = target.replace(/\.$/, '');
   if (!name.endsWith(`.svc.${domain}`) || name.split('.').length < 4) {
-    throw new Error(`ExternalName target "${target}" is not a Service name inside the cluster (*.svc.${domain}); the suites never send DNS or traffic outside`);
+    throw new Error(
+      `ExternalName target "${target}" is not a Service name inside the cluster (*.svc.${domain}); the suites never send DNS or traffic outside`,
+    );
   }
 }
 
-export async function createExternalName(cluster: Cluster, namespace: string, name: string, target: string): Promise<k8s.V1Service> {
+export async function createExternalName(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  target: string,
+): Promise<k8s.V1Service> {
   assertInClusterName(target, cluster.domain);
   const service: k8s.V1Service = {
     apiVersion: 'v1',

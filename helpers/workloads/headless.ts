@@ -29,7 +29,11 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: serviceName, namespace, labels: runLabels(cluster.runId, app) },
-    spec: { clusterIP: 'None', selector: app, ports: [{ name: 'default', port: HOSTNAMES_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }] },
+    spec: {
+      clusterIP: 'None',
+      selector: app,
+      ports: [{ name: 'default', port: HOSTNAMES_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }],
+    },
   });
   const statefulSet: k8s.V1StatefulSet = {
     apiVersion: 'apps/v1',
@@ -53,7 +57,11 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
               securityContext: RESTRICTED_CONTAINER,
               args: ['serve-hostname', `--port=${HOSTNAMES_PORT}`],
               ports: [{ name: 'serve', containerPort: HOSTNAMES_PORT, protocol: 'TCP' }],
-              readinessProbe: { exec: { command: ['sh', '-c', '[ ! -e /tmp/unready ]'] }, periodSeconds: 1, failureThreshold: 1 },
+              readinessProbe: {
+                exec: { command: ['sh', '-c', '[ ! -e /tmp/unready ]'] },
+                periodSeconds: 1,
+                failureThreshold: 1,
+              },
             },
           ],
         },
@@ -68,11 +76,20 @@ export async function deployHeadless(cluster: Cluster, namespace: string, replic
 }
 
 /** Waits until the EndpointSlices of `service` list `ip` as not ready. */
-export async function waitForNotReadyEndpoint(cluster: Cluster, namespace: string, service: string, ip: string): Promise<void> {
-  await waitFor(`${ip} not ready in the EndpointSlices of ${namespace}/${service}`, cluster.settings.timeouts.podsReady, async () => {
-    const endpoint = (await endpointSliceAddresses(cluster.kube, namespace, service)).find((e) => e.ip === ip);
-    return { done: endpoint?.ready === false, seen: endpoint ? `ready=${endpoint.ready}` : 'not listed' };
-  });
+export async function waitForNotReadyEndpoint(
+  cluster: Cluster,
+  namespace: string,
+  service: string,
+  ip: string,
+): Promise<void> {
+  await waitFor(
+    `${ip} not ready in the EndpointSlices of ${namespace}/${service}`,
+    cluster.settings.timeouts.podsReady,
+    async () => {
+      const endpoint = (await endpointSliceAddresses(cluster.kube, namespace, service)).find((e) => e.ip === ip);
+      return { done: endpoint?.ready === false, seen: endpoint ? `ready=${endpoint.ready}` : 'not listed' };
+    },
+  );
 }
 
 /** Makes one pod fail its readiness probe from now on. */

@@ -94,7 +94,12 @@ export function hostnamesObjects(
   return { deployment: patched(deployment, patches), service: patched(service, patches) };
 }
 
-function serviceFor(cluster: Cluster, namespace: string, name: string, selector: Record<string, string>): k8s.V1Service {
+function serviceFor(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  selector: Record<string, string>,
+): k8s.V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -106,7 +111,11 @@ function serviceFor(cluster: Cluster, namespace: string, name: string, selector:
   };
 }
 
-export async function deployHostnames(cluster: Cluster, namespace: string, options: HostnamesOptions = {}): Promise<Hostnames> {
+export async function deployHostnames(
+  cluster: Cluster,
+  namespace: string,
+  options: HostnamesOptions = {},
+): Promise<Hostnames> {
   const { deployment, service } = hostnamesObjects(cluster, namespace, options);
   const [appliedDeployment] = (await cluster.kube.apply(deployment)) as [k8s.V1Deployment];
   const [appliedService] = (await cluster.kube.apply(service)) as [k8s.V1Service];
@@ -115,7 +124,8 @@ export async function deployHostnames(cluster: Cluster, namespace: string, optio
   if (!clusterIP) throw new Error(`Service ${namespace}/${name} was created without a ClusterIP`);
   const selector = deployment.spec!.selector.matchLabels!;
   const replicas = deployment.spec!.replicas!;
-  const pods = options.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, selector, replicas, name);
+  const pods =
+    options.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, selector, replicas, name);
   const container = deployment.spec!.template.spec!.containers[0].name;
   if (pods.length) await waitForProgrammed(cluster, programmedRef(namespace, appliedService), pods, container);
   const port = appliedService.spec!.ports![0].port;
@@ -141,9 +151,9 @@ export async function addService(
 ): Promise<ExtraService> {
   const service = serviceFor(cluster, app.namespace, name, app.service.spec!.selector!);
   tweak(service);
-  const [applied] = (await cluster.kube.apply(patched(service, workloadPatches(cluster.settings.run.workloadPatchFile)))) as [
-    k8s.V1Service,
-  ];
+  const [applied] = (await cluster.kube.apply(
+    patched(service, workloadPatches(cluster.settings.run.workloadPatchFile)),
+  )) as [k8s.V1Service];
   const pods = await waitForReadyBackends(cluster, app.namespace, app.service.spec!.selector!, app.pods.length, name);
   const container = app.deployment.spec!.template.spec!.containers[0].name;
   await waitForProgrammed(cluster, programmedRef(app.namespace, applied), pods, container);

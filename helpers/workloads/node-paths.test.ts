@@ -7,7 +7,9 @@ const pods = [pod('a', 'n1'), pod('b', 'n1'), pod('c', 'n2')];
 
 describe('pathVerdict', () => {
   it('says only same-node backends answer when every cross-node one is silent', () => {
-    expect(pathVerdict(groupByPath(pods, 'n1'), new Set(['c']))).toContain('only same-node backends answer: none of c on n2 did');
+    expect(pathVerdict(groupByPath(pods, 'n1'), new Set(['c']))).toContain(
+      'only same-node backends answer: none of c on n2 did',
+    );
   });
 
   it('says only cross-node backends answer when two or more same-node ones are all silent', () => {

@@ -19,7 +19,12 @@ export function pathVerdict(groups: PathGroups, failed: Set<string>): string {
     return `only same-node backends answer: none of ${crossFailed.map((p) => `${p.name} on ${p.node}`).join(', ')} did (check the pod routes between nodes / the CNI)`;
   }
   // One silent same-node pod is no pattern (it may just be that pod): claim it from two or more.
-  if (groups.sameNode.length > 1 && sameFailed.length === groups.sameNode.length && crossFailed.length === 0 && groups.crossNode.length > 0) {
+  if (
+    groups.sameNode.length > 1 &&
+    sameFailed.length === groups.sameNode.length &&
+    crossFailed.length === 0 &&
+    groups.crossNode.length > 0
+  ) {
     return `only cross-node backends answer: same-node ${sameFailed.map((p) => p.name).join(', ')} did not (check the node's bridge / hairpin and local delivery)`;
   }
   return failed.size ? `backends that did not answer: ${[...failed].join(', ')}` : 'every backend answered';

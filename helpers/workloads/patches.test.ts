@@ -21,7 +21,9 @@ const file = (text: string) => {
 describe('workload patches', () => {
   it('applies the JSON Patch of the object with that kind and name, and leaves the original alone', () => {
     const patches = workloadPatches(
-      file('- kind: Service\n  name: hostnames\n  patch:\n    - { op: replace, path: /spec/ports/0/targetPort, value: 9377 }\n'),
+      file(
+        '- kind: Service\n  name: hostnames\n  patch:\n    - { op: replace, path: /spec/ports/0/targetPort, value: 9377 }\n',
+      ),
     );
     expect(patched(service, patches).spec!.ports![0].targetPort).toBe(9377);
     expect(service.spec!.ports![0].targetPort).toBe(9376);
@@ -33,7 +35,11 @@ describe('workload patches', () => {
   });
 
   it('refuses a file that is not a list of patches, in one line naming the variable', () => {
-    expect(() => workloadPatches(file('kind: Service\n'))).toThrow(/must be a list of \{ kind, name, patch.*SVC_WORKLOAD_PATCH$/);
-    expect(() => workloadPatches(file('- kind: Service\n  name: x\n  patch: [{ op: bogus, path: /a }]\n'))).toThrow(/must be a list/);
+    expect(() => workloadPatches(file('kind: Service\n'))).toThrow(
+      /must be a list of \{ kind, name, patch.*SVC_WORKLOAD_PATCH$/,
+    );
+    expect(() => workloadPatches(file('- kind: Service\n  name: x\n  patch: [{ op: bogus, path: /a }]\n'))).toThrow(
+      /must be a list/,
+    );
   });
 });

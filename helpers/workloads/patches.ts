@@ -28,12 +28,16 @@ function readPatches(file: string): WorkloadPatch[] {
   try {
     list = parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`workload patch file ${file} cannot be read (${(error as Error).message.split('\n')[0]}); fix SVC_WORKLOAD_PATCH`);
+    throw new UsageError(
+      `workload patch file ${file} cannot be read (${(error as Error).message.split('\n')[0]}); fix SVC_WORKLOAD_PATCH`,
+    );
   }
   const valid = (p: Partial<WorkloadPatch>) =>
     typeof p?.kind === 'string' && typeof p.name === 'string' && Array.isArray(p.patch) && !jsonPatch.validate(p.patch);
   if (!Array.isArray(list) || !list.every(valid)) {
-    throw new UsageError(`workload patch file ${file} must be a list of { kind, name, patch: [JSON Patch operations] }; fix SVC_WORKLOAD_PATCH`);
+    throw new UsageError(
+      `workload patch file ${file} must be a list of { kind, name, patch: [JSON Patch operations] }; fix SVC_WORKLOAD_PATCH`,
+    );
   }
   return list as WorkloadPatch[];
 }

@@ -9,10 +9,20 @@ import type { NftServicePortRef } from '../parse/nft.js';
 import type { BackendPod } from './backends.js';
 import { waitForServiceAnswering } from './service-answering.js';
 
-export type ProgrammedService = NftServicePortRef & { clusterIP: string; port: number; targetPort: number; sticky: boolean };
+export type ProgrammedService = NftServicePortRef & {
+  clusterIP: string;
+  port: number;
+  targetPort: number;
+  sticky: boolean;
+};
 
 /** `container`: the backends' container that runs the no-node-access requests. */
-export async function waitForProgrammed(cluster: Cluster, service: ProgrammedService, backends: BackendPod[], container: string): Promise<void> {
+export async function waitForProgrammed(
+  cluster: Cluster,
+  service: ProgrammedService,
+  backends: BackendPod[],
+  container: string,
+): Promise<void> {
   const budget = cluster.settings.timeouts.serviceSync;
   if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, service, backends, container, budget);
   const destinations = backends.map((p) => hostPort(p.ip, service.targetPort));

@@ -11,7 +11,16 @@ describe('burstSize', () => {
 
 describe('describeDistribution', () => {
   it('lists each backend, the request count and the failures', () => {
-    const rr: RoundRobin = { url: 'u', expected: ['a', 'b'], seen: { b: 2, a: 3 }, missing: [], unexpected: [], requests: 6, failures: { refused: 1 }, bursts: 1 };
+    const rr: RoundRobin = {
+      url: 'u',
+      expected: ['a', 'b'],
+      seen: { b: 2, a: 3 },
+      missing: [],
+      unexpected: [],
+      requests: 6,
+      failures: { refused: 1 },
+      bursts: 1,
+    };
     expect(describeDistribution(rr)).toBe('a: 3, b: 2 (6 requests; failures refused: 1)');
   });
 });

@@ -28,8 +28,21 @@ export function roundRobin(client: ClientPod, url: string, expected: string[]): 
 }
 
 /** The same bounded round-robin over any probe: `send(count)` sends count tries, each on a new connection or socket. */
-export async function roundRobinWith(target: string, expected: string[], send: (count: number) => Promise<Tally>): Promise<RoundRobin> {
-  const result: RoundRobin = { url: target, expected, seen: {}, missing: [...expected], unexpected: [], requests: 0, failures: {}, bursts: 0 };
+export async function roundRobinWith(
+  target: string,
+  expected: string[],
+  send: (count: number) => Promise<Tally>,
+): Promise<RoundRobin> {
+  const result: RoundRobin = {
+    url: target,
+    expected,
+    seen: {},
+    missing: [...expected],
+    unexpected: [],
+    requests: 0,
+    failures: {},
+    bursts: 0,
+  };
   const size = burstSize(expected.length);
   while (result.missing.length > 0 && result.bursts < MAX_BURSTS) {
     merge(result, await send(size));
@@ -49,7 +62,9 @@ function merge(into: RoundRobin, tally: Tally): void {
 
 /** "hostnames-a: 5, hostnames-b: 4, hostnames-c: 4 (13 requests)" */
 export function describeDistribution(rr: RoundRobin): string {
-  const parts = Object.entries(rr.seen).sort().map(([k, v]) => `${k}: ${v}`);
+  const parts = Object.entries(rr.seen)
+    .sort()
+    .map(([k, v]) => `${k}: ${v}`);
   const failures = Object.entries(rr.failures).map(([k, v]) => `${k}: ${v}`);
   return `${parts.join(', ') || 'no answers'} (${rr.requests} requests${failures.length ? `; failures ${failures.join(', ')}` : ''})`;
 }

@@ -20,7 +20,13 @@ export interface AnsweringService {
   sticky?: boolean;
 }
 
-export async function waitForServiceAnswering(cluster: Cluster, service: AnsweringService, backends: BackendPod[], container: string, budgetMs: number): Promise<void> {
+export async function waitForServiceAnswering(
+  cluster: Cluster,
+  service: AnsweringService,
+  backends: BackendPod[],
+  container: string,
+  budgetMs: number,
+): Promise<void> {
   if ((service.protocol ?? 'TCP') !== 'TCP') return; // UDP, SCTP: serve-hostname answers HTTP only
   const want = backends.map((p) => p.name);
   const tries = Array.from({ length: 3 * want.length }, (_, i) => i).join(' ');
@@ -30,12 +36,24 @@ export async function waitForServiceAnswering(cluster: Cluster, service: Answeri
   await Promise.all(
     onePerNode.map((pod) => {
       const seen = new Set<string>();
-      return waitFor(`every backend of ${service.namespace}/${service.name} answering on its ClusterIP from pod ${pod.name} on ${pod.node} (no node access to read kube-proxy's rules)`, budgetMs, async () => {
-        const r = await execInPod(cluster.kube, { namespace: service.namespace, name: pod.name, container }, ['sh', '-c', script], { allowFailure: true, timeoutMs: 15_000 });
-        for (const line of r.stdout.split('\n')) if (want.includes(line.trim())) seen.add(line.trim());
-        const missing = service.sticky && seen.size ? [] : want.filter((name) => !seen.has(name));
-        return { done: missing.length === 0, seen: missing.length ? `no answer yet from ${missing.join(', ')}` : 'all' };
-      });
+      return waitFor(
+        `every backend of ${service.namespace}/${service.name} answering on its ClusterIP from pod ${pod.name} on ${pod.node} (no node access to read kube-proxy's rules)`,
+        budgetMs,
+        async () => {
+          const r = await execInPod(
+            cluster.kube,
+            { namespace: service.namespace, name: pod.name, container },
+            ['sh', '-c', script],
+            { allowFailure: true, timeoutMs: 15_000 },
+          );
+          for (const line of r.stdout.split('\n')) if (want.includes(line.trim())) seen.add(line.trim());
+          const missing = service.sticky && seen.size ? [] : want.filter((name) => !seen.has(name));
+          return {
+            done: missing.length === 0,
+            seen: missing.length ? `no answer yet from ${missing.join(', ')}` : 'all',
+          };
+        },
+      );
     }),
   );
 }

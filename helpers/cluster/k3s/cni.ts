@@ -37,7 +37,9 @@ export function bridgeConflist(podCIDR: string): string {
 
 /** Whether the image runs without flannel and wants the bridge network (its label says so). */
 export async function wantsBridgeNetwork(image: string): Promise<boolean> {
-  const r = await run('docker', ['image', 'inspect', '-f', `{{index .Config.Labels "${BRIDGE_CNI_LABEL}"}}`, image], { allowFailure: true });
+  const r = await run('docker', ['image', 'inspect', '-f', `{{index .Config.Labels "${BRIDGE_CNI_LABEL}"}}`, image], {
+    allowFailure: true,
+  });
   return r.stdout.trim() === 'bridge';
 }
 
@@ -47,7 +49,11 @@ export async function installBridgeNetwork(kube: Kube, container: string, budget
     const cidr = (await kube.core.listNode()).items[0]?.spec?.podCIDR;
     return { done: Boolean(cidr), seen: cidr ?? 'none yet', value: cidr };
   });
-  await run('docker', ['exec', '-i', container, 'sh', '-c', `mkdir -p ${CONFLIST.replace(/\/[^/]+$/, '')} && cat > ${CONFLIST}`], {
-    input: bridgeConflist(podCIDR!),
-  });
+  await run(
+    'docker',
+    ['exec', '-i', container, 'sh', '-c', `mkdir -p ${CONFLIST.replace(/\/[^/]+$/, '')} && cat > ${CONFLIST}`],
+    {
+      input: bridgeConflist(podCIDR!),
+    },
+  );
 }

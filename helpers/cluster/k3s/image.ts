@@ -38,6 +38,9 @@ export function missingImageMessage(image: string): string {
 }
 
 export async function imagePresent(image: string): Promise<boolean> {
-  const r = await run('docker', ['image', 'inspect', '-f', '{{.Id}}', image], { allowFailure: true, timeoutMs: 15_000 });
+  const r = await run('docker', ['image', 'inspect', '-f', '{{.Id}}', image], {
+    allowFailure: true,
+    timeoutMs: 15_000,
+  });
   return r.exitCode === 0;
 }

@@ -20,7 +20,9 @@ describe('k3s server arguments', () => {
   });
 
   it('leave host sysctls and oom scores alone', () => {
-    expect(args).toEqual(expect.arrayContaining(['--kube-proxy-arg=conntrack-max-per-core=0', '--kube-proxy-arg=oom-score-adj=0']));
+    expect(args).toEqual(
+      expect.arrayContaining(['--kube-proxy-arg=conntrack-max-per-core=0', '--kube-proxy-arg=oom-score-adj=0']),
+    );
     expect(CONTAINERD_CONFIG_TEMPLATE).toMatch(/^\s+restrict_oom_score_adj = true$/m);
   });
 });

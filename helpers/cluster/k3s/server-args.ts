@@ -26,7 +26,12 @@ export interface ServerArgsOptions {
   withoutFlannel?: boolean;
 }
 
-export function serverArgs({ nodeName, proxyMode, clusterDomain, withoutFlannel = false }: ServerArgsOptions): string[] {
+export function serverArgs({
+  nodeName,
+  proxyMode,
+  clusterDomain,
+  withoutFlannel = false,
+}: ServerArgsOptions): string[] {
   return [
     'server',
     `--node-name=${nodeName}`,

@@ -20,7 +20,12 @@ export function ptpConflist(podCIDRs: string[]): string {
       cniVersion: '0.4.0',
       name: 'svc-conformance',
       plugins: [
-        { type: 'ptp', ipMasq: false, mtu: 1500, ipam: { type: 'host-local', dataDir: '/run/cni-ipam-state', ranges, routes } },
+        {
+          type: 'ptp',
+          ipMasq: false,
+          mtu: 1500,
+          ipam: { type: 'host-local', dataDir: '/run/cni-ipam-state', ranges, routes },
+        },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     },
@@ -40,10 +45,16 @@ export async function installPodNetwork(kube: Kube, nodeCount: number, budgetMs:
   const nodes = await waitFor(`podCIDR on all ${nodeCount} kind nodes`, budgetMs, async () => {
     const list = (await kube.core.listNode()).items.map(nodeNet);
     const ready = list.filter((n) => n.podCIDRs.length > 0);
-    return { done: list.length === nodeCount && ready.length === nodeCount, seen: `${ready.length}/${list.length} with a podCIDR`, value: list };
+    return {
+      done: list.length === nodeCount && ready.length === nodeCount,
+      seen: `${ready.length}/${list.length} with a podCIDR`,
+      value: list,
+    };
   });
   for (const node of nodes) {
-    await run('docker', ['exec', '-i', node.name, 'sh', '-c', `mkdir -p /etc/cni/net.d && cat > ${CONFLIST}`], { input: ptpConflist(node.podCIDRs) });
+    await run('docker', ['exec', '-i', node.name, 'sh', '-c', `mkdir -p /etc/cni/net.d && cat > ${CONFLIST}`], {
+      input: ptpConflist(node.podCIDRs),
+    });
     for (const other of nodes.filter((n) => n !== node)) {
       for (const cidr of other.podCIDRs) {
         const via = other.addresses.find((a) => a.includes(':') === cidr.includes(':'));

@@ -30,16 +30,27 @@ export interface KindCluster {
 }
 
 export function kindConfigNames(): string[] {
-  return existsSync(KIND_CONFIG_DIR) ? readdirSync(KIND_CONFIG_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort() : [];
+  return existsSync(KIND_CONFIG_DIR)
+    ? readdirSync(KIND_CONFIG_DIR)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
 }
 
 /** Reads kind-config/NAME.yaml (or a path to a file of the user's). */
 export function readKindConfig(nameOrPath: string): KindCluster {
-  const file = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') ? nameOrPath : join(KIND_CONFIG_DIR, `${nameOrPath}.yaml`);
-  if (!existsSync(file)) throw new UsageError(`no kind config "${nameOrPath}"; choose one of ${kindConfigNames().join(', ')} or give a file path`);
+  const file =
+    nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') ? nameOrPath : join(KIND_CONFIG_DIR, `${nameOrPath}.yaml`);
+  if (!existsSync(file))
+    throw new UsageError(
+      `no kind config "${nameOrPath}"; choose one of ${kindConfigNames().join(', ')} or give a file path`,
+    );
   const config = parse(readFileSync(file, 'utf8')) as KindCluster;
   if (config?.kind !== 'Cluster' || config.apiVersion !== 'kind.x-k8s.io/v1alpha4') {
-    throw new UsageError(`${file} is not a kind v1alpha4 Cluster config (kind: Cluster, apiVersion: kind.x-k8s.io/v1alpha4)`);
+    throw new UsageError(
+      `${file} is not a kind v1alpha4 Cluster config (kind: Cluster, apiVersion: kind.x-k8s.io/v1alpha4)`,
+    );
   }
   return config;
 }
@@ -47,7 +58,8 @@ export function readKindConfig(nameOrPath: string): KindCluster {
 /** --nodes and --proxy-mode, when given, override the config's nodes and kube-proxy mode. */
 export function withOptions(config: KindCluster, nodes?: number, proxyMode?: ProxyMode): KindCluster {
   const out: KindCluster = structuredClone(config);
-  if (nodes) out.nodes = [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' as const }))];
+  if (nodes)
+    out.nodes = [{ role: 'control-plane' }, ...Array.from({ length: nodes - 1 }, () => ({ role: 'worker' as const }))];
   if (proxyMode) out.networking = { ...out.networking, kubeProxyMode: proxyMode };
   return out;
 }

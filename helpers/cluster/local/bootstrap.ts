@@ -11,14 +11,24 @@ import type { Pki } from './pki.js';
 export function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
   const { network } = layout;
   return [
-    '--etcd-servers=http://127.0.0.1:2379', '--bind-address=0.0.0.0', `--secure-port=${APISERVER_PORT}`, `--advertise-address=${layout.nodes[0].ip}`,
-    `--service-cluster-ip-range=${network.serviceCIDR}`, `--client-ca-file=${pki.ca}`,
-    `--tls-cert-file=${pki.apiserver.cert}`, `--tls-private-key-file=${pki.apiserver.key}`,
-    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`, `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
+    '--etcd-servers=http://127.0.0.1:2379',
+    '--bind-address=0.0.0.0',
+    `--secure-port=${APISERVER_PORT}`,
+    `--advertise-address=${layout.nodes[0].ip}`,
+    `--service-cluster-ip-range=${network.serviceCIDR}`,
+    `--client-ca-file=${pki.ca}`,
+    `--tls-cert-file=${pki.apiserver.cert}`,
+    `--tls-private-key-file=${pki.apiserver.key}`,
+    `--kubelet-client-certificate=${pki.apiserverKubeletClient.cert}`,
+    `--kubelet-client-key=${pki.apiserverKubeletClient.key}`,
     '--kubelet-preferred-address-types=InternalIP',
     `--service-account-issuer=https://kubernetes.default.svc.${network.clusterDomain}`,
-    `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-    '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--profiling=false', '--v=1',
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    '--authorization-mode=Node,RBAC',
+    '--allow-privileged=true',
+    '--profiling=false',
+    '--v=1',
   ];
 }
 
@@ -39,7 +49,11 @@ export async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): P
 export async function importImages(node: NodeLayout, artifacts: Artifacts): Promise<void> {
   await Promise.all(
     Object.values(artifacts.images).map((archive) =>
-      run('ctr', ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive], { where: `for ${node.name}` }),
+      run(
+        'ctr',
+        ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive],
+        { where: `for ${node.name}` },
+      ),
     ),
   );
 }
@@ -49,7 +63,10 @@ export async function unmountBelow(dirs: string[]): Promise<void> {
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4])
-    .filter((mountPoint): mountPoint is string => !!mountPoint && dirs.some((d) => mountPoint === d || mountPoint.startsWith(`${d}/`)))
+    .filter(
+      (mountPoint): mountPoint is string =>
+        !!mountPoint && dirs.some((d) => mountPoint === d || mountPoint.startsWith(`${d}/`)),
+    )
     .sort((a, b) => b.length - a.length);
   for (const mountPoint of mounts) await run('umount', ['-l', mountPoint], { allowFailure: true });
 }

@@ -53,7 +53,12 @@ export function corednsObjects(settings: Settings): k8s.KubernetesObject[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
       subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: ns }],
     } as k8s.V1ClusterRoleBinding,
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('coredns'), data: { Corefile: corefile(network.clusterDomain) } } as k8s.V1ConfigMap,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta('coredns'),
+      data: { Corefile: corefile(network.clusterDomain) },
+    } as k8s.V1ConfigMap,
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',

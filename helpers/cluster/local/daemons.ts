@@ -39,7 +39,8 @@ export async function createCgroup(path: string): Promise<void> {
       if (existsSync(dir)) continue;
       await mkdir(dir);
       if (hierarchy.endsWith('/cpuset')) {
-        for (const file of ['cpuset.cpus', 'cpuset.mems']) await writeFile(join(dir, file), readFileSync(join(parent, file)));
+        for (const file of ['cpuset.cpus', 'cpuset.mems'])
+          await writeFile(join(dir, file), readFileSync(join(parent, file)));
       }
     }
   }
@@ -104,7 +105,8 @@ export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<v
   for (;;) {
     const pids = existsSync(pidsRoot) ? procsBelow(pidsRoot) : [];
     if (pids.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`processes ${pids.join(', ')} in cgroup ${path} did not exit after ${budgetMs}ms`);
+    if (Date.now() > deadline)
+      throw new Error(`processes ${pids.join(', ')} in cgroup ${path} did not exit after ${budgetMs}ms`);
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -119,7 +121,11 @@ export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<v
 
 /** Live processes below a cgroup dir; zombies are dead already (this machine's init reaps them late). */
 function procsBelow(dir: string): number[] {
-  const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter(isRunning);
+  const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter(isRunning);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) pids.push(...procsBelow(join(dir, entry.name)));
   }

@@ -49,7 +49,9 @@ const NAME = /^[a-z][a-z0-9]{0,7}$/;
 export function clusterLayout(name: string, nodeCount: number, settings: Settings): ClusterLayout {
   const localNetwork = settings.network;
   if (!NAME.test(name)) {
-    throw new Error(`cluster name "${name}" must be 1-8 lowercase letters or digits, starting with a letter (it names network links)`);
+    throw new Error(
+      `cluster name "${name}" must be 1-8 lowercase letters or digits, starting with a letter (it names network links)`,
+    );
   }
   const [base, bits] = localNetwork.nodeSubnet.split('/');
   const prefix = base.split('.').slice(0, 3).join('.');

@@ -13,7 +13,8 @@ import { run } from '../../host/run.js';
 import { GUARD_TARGETS, type ClusterLayout } from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
-const inNetns = (netns: string, ...cmd: string[]) => run('ip', ['netns', 'exec', netns, ...cmd], { where: `in netns ${netns}` });
+const inNetns = (netns: string, ...cmd: string[]) =>
+  run('ip', ['netns', 'exec', netns, ...cmd], { where: `in netns ${netns}` });
 
 export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await refuseOverlaps(layout);
@@ -29,7 +30,14 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await ip('-n', fab, 'link', 'set', 'sink-peer', 'up');
   await ip('-n', fab, 'link', 'set', 'sink', 'up');
   await ip('-n', fab, 'route', 'add', 'default', 'dev', 'sink');
-  await inNetns(fab, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=0', 'net.bridge.bridge-nf-call-ip6tables=0');
+  await inNetns(
+    fab,
+    'sysctl',
+    '-qw',
+    'net.ipv4.ip_forward=1',
+    'net.bridge.bridge-nf-call-iptables=0',
+    'net.bridge.bridge-nf-call-ip6tables=0',
+  );
   await inNetnsNft(fab, fabricGuardRules());
 
   await ip('link', 'add', layout.hostLink, 'type', 'veth', 'peer', 'name', 'host', 'netns', fab);
@@ -53,7 +61,14 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
     }
     // Only so the fabric's ICMP errors find their way back to a pod that sent the packet.
     await ip('-n', fab, 'route', 'add', node.podCIDR, 'via', node.ip);
-    await inNetns(node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1');
+    await inNetns(
+      node.netns,
+      'sysctl',
+      '-qw',
+      'net.ipv4.ip_forward=1',
+      'net.bridge.bridge-nf-call-iptables=1',
+      'net.bridge.bridge-nf-call-ip6tables=1',
+    );
   }
 }
 
@@ -80,7 +95,9 @@ export async function existingNetns(layout: ClusterLayout): Promise<string[]> {
 }
 
 /** The guard's counters: packets the fabric rejected, and packets the host stopped at its uplink. */
-export async function readGuardCounters(layout: ClusterLayout): Promise<{ fabricRejected: number; uplinkStopped: number }> {
+export async function readGuardCounters(
+  layout: ClusterLayout,
+): Promise<{ fabricRejected: number; uplinkStopped: number }> {
   const fabric = await inNetns(layout.fabricNetns, 'nft', '-j', 'list', 'counter', 'inet', 'svc_guard', 'rejected');
   const host = await run('nft', ['-j', 'list', 'counter', 'inet', layout.guardTable, 'uplink']);
   return { fabricRejected: counterPackets(fabric.stdout), uplinkStopped: counterPackets(host.stdout) };
@@ -134,11 +151,20 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
   const { nodeSubnet, podCIDR, serviceCIDR, externalIPRange } = layout.network;
   const ranges = [nodeSubnet, podCIDR, serviceCIDR, externalIPRange];
   for (const route of routes) {
-    if (route.dst === 'default' || route.dev === layout.hostLink || route.type === 'unreachable' || route.type === 'local' || route.type === 'broadcast') continue;
+    if (
+      route.dst === 'default' ||
+      route.dev === layout.hostLink ||
+      route.type === 'unreachable' ||
+      route.type === 'local' ||
+      route.type === 'broadcast'
+    )
+      continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
     const clash = ranges.find((r) => cidrsOverlap(r, dst));
     if (clash) {
-      throw new Error(`this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE to free ranges`);
+      throw new Error(
+        `this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE to free ranges`,
+      );
     }
   }
 }

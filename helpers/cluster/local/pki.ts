@@ -33,7 +33,20 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
   const path = (f: string) => join(dir, f);
 
   await newKey(path('ca.key'));
-  await openssl('req', '-x509', '-new', '-key', path('ca.key'), '-sha256', '-days', '30', '-subj', `/CN=svc-conformance-${layout.name}-ca`, '-out', path('ca.crt'));
+  await openssl(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    path('ca.key'),
+    '-sha256',
+    '-days',
+    '30',
+    '-subj',
+    `/CN=svc-conformance-${layout.name}-ca`,
+    '-out',
+    path('ca.crt'),
+  );
 
   const sign = async (name: string, subject: string, sans?: string[]): Promise<ClientCert> => {
     const key = path(`${name}.key`);
@@ -42,19 +55,46 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     await newKey(key);
     await openssl('req', '-new', '-key', key, '-subj', subject, '-out', path(`${name}.csr`));
     const usage = sans ? 'serverAuth' : 'clientAuth';
-    await writeFile(ext, `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\n${sans ? `subjectAltName=${sans.join(',')}\n` : ''}`);
-    await openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', cert);
+    await writeFile(
+      ext,
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\n${sans ? `subjectAltName=${sans.join(',')}\n` : ''}`,
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path('ca.crt'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    );
     return { cert, key };
   };
 
   const serviceIP = firstServiceIP(layout.network.serviceCIDR);
   const domain = layout.network.clusterDomain;
   const apiserver = await sign('apiserver', '/CN=kube-apiserver', [
-    'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:kubernetes.default.svc.${domain}`, 'DNS:localhost',
-    'IP:127.0.0.1', `IP:${serviceIP}`, `IP:${layout.nodes[0].ip}`,
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    `DNS:kubernetes.default.svc.${domain}`,
+    'DNS:localhost',
+    'IP:127.0.0.1',
+    `IP:${serviceIP}`,
+    `IP:${layout.nodes[0].ip}`,
   ]);
   const kubelets: Record<string, ClientCert> = {};
-  for (const node of layout.nodes) kubelets[node.name] = await sign(`kubelet-${node.index}`, `/O=system:nodes/CN=system:node:${node.name}`);
+  for (const node of layout.nodes)
+    kubelets[node.name] = await sign(`kubelet-${node.index}`, `/O=system:nodes/CN=system:node:${node.name}`);
 
   await newKey(path('sa.key'));
   await openssl('pkey', '-in', path('sa.key'), '-pubout', '-out', path('sa.pub'));
@@ -64,7 +104,10 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     caKey: path('ca.key'),
     apiserver,
     admin: await sign('admin', '/O=system:masters/CN=svc-conformance-admin'),
-    apiserverKubeletClient: await sign('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client'),
+    apiserverKubeletClient: await sign(
+      'apiserver-kubelet-client',
+      '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    ),
     controllerManager: await sign('controller-manager', '/CN=system:kube-controller-manager'),
     scheduler: await sign('scheduler', '/CN=system:kube-scheduler'),
     kubeProxy: await sign('kube-proxy', '/CN=system:kube-proxy'),

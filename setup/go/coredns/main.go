@@ -1,6 +1,6 @@
 // Command coredns is upstream CoreDNS with only the plugins a throwaway cluster needs.
 // There is deliberately no `forward` plugin: this CoreDNS cannot send a query off the
-// machine, whatever its Corefile says (network rule, DESIGN.md).
+// machine, whatever its Corefile says (the network rule: nothing leaves the machine).
 package main
 
 import (
