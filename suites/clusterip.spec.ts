@@ -25,13 +25,14 @@ describe('Does the Service work by IP?', () => {
   });
 
   it('answers on ClusterIP:80 from every backend pod', async () => {
+    const backends = await app.backendsNow();
     const rr = await roundRobin(
       client,
       `http://${hostPort(app.clusterIP, app.port)}/`,
-      app.pods.map((p) => p.name),
+      backends.map((p) => p.name),
     );
     const seen = describeDistribution(rr);
-    const verdict = pathVerdict(groupByPath(app.pods, client.node), new Set(rr.missing));
+    const verdict = pathVerdict(groupByPath(backends, client.node), new Set(rr.missing));
     expect(
       rr.missing,
       because('ip', `${verdict}; through ${hostPort(app.clusterIP, app.port)} from ${client.node}: ${seen}`),
@@ -40,13 +41,14 @@ describe('Does the Service work by IP?', () => {
   });
 
   it('spreads requests across the backends (none grossly unbalanced)', async () => {
-    const requests = 30 * app.pods.length;
+    const backends = await app.backendsNow();
+    const requests = 30 * backends.length;
     const tally = await client.http(`http://${hostPort(app.clusterIP, app.port)}/`, {
       count: requests,
       concurrency: 16,
     });
-    const floor = requests / (4 * app.pods.length); // a fair balancer falls below this with probability < 1e-6
-    const counts = app.pods.map((p) => tally.answers[p.name] ?? 0);
+    const floor = requests / (4 * backends.length); // a fair balancer falls below this with probability < 1e-6
+    const counts = backends.map((p) => tally.answers[p.name] ?? 0);
     expect(
       tally.ok,
       because(

@@ -26,8 +26,10 @@ describe('Does the Service have any Endpoints?', () => {
   const ns = useNamespace('endpoints');
   useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
-  const expected = () =>
-    app.pods.map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true })).sort(byAddress);
+  const expected = async () =>
+    (await app.backendsNow())
+      .map((p) => ({ address: hostPort(p.ip, HOSTNAMES_PORT), podUid: p.uid, ready: true }))
+      .sort(byAddress);
   const listed = (list: { address: string; podUid?: string; ready: boolean }[]) =>
     list.map(({ address, podUid, ready }) => ({ address, podUid, ready })).sort(byAddress);
 
@@ -41,14 +43,14 @@ describe('Does the Service have any Endpoints?', () => {
     expect(
       listed(await endpointsOf(cluster.kube, ns, 'hostnames')),
       because('endpoints', 'Endpoints hostnames'),
-    ).toEqual(expected());
+    ).toEqual(await expected());
   });
 
   it('lists exactly the ready pods in EndpointSlices', async () => {
     expect(
       listed(await endpointSliceAddresses(cluster.kube, ns, 'hostnames')),
       because('endpoints', 'EndpointSlices of hostnames'),
-    ).toEqual(expected());
+    ).toEqual(await expected());
   });
 
   it('has no endpoints when the selector has a typo, and says the selector matches no pods', async () => {
@@ -67,7 +69,7 @@ describe('Does the Service have any Endpoints?', () => {
   });
 
   it('drops a pod whose readiness probe fails, and takes it back when it passes', async () => {
-    const [victim, ...others] = app.pods;
+    const [victim, ...others] = await app.backendsNow();
     const flip = (content: string) =>
       execInPod(cluster.kube, { namespace: ns, name: victim.name }, ['sh', '-c', `printf '${content}' > /tmp/unready`]);
     const readyAddresses = async () =>

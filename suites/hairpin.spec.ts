@@ -28,8 +28,10 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   const ns = useNamespace('hairpin');
   useDiagnosis(ns, 'hostnames');
   let app: Hostnames;
-  const inPod = (command: string[]) =>
-    execInPod(cluster.kube, { namespace: ns, name: app.pods[0].name, container: 'probe' }, command);
+  /** The one backend as it is now, and a command in its probe sidecar. */
+  const backend = async () => (await app.backendsNow())[0];
+  const inPod = async (command: string[]) =>
+    execInPod(cluster.kube, { namespace: ns, name: (await backend()).name, container: 'probe' }, command);
 
   beforeAll(async () => {
     app = await deployHostnames(cluster, ns, {
@@ -41,6 +43,7 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
   });
 
   it('reaches itself through its own ClusterIP', async () => {
+    const pod = await backend();
     const tally = JSON.parse(
       (await inPod(['/svcprobe', 'http', `http://${hostPort(app.clusterIP, app.port)}/`, '--count=5'])).stdout,
     ) as Tally;
@@ -48,16 +51,17 @@ describe('Edge case: A Pod fails to reach itself via the Service IP', () => {
       tally.answers,
       because(
         'hairpin',
-        `pod ${app.pods[0].name} → its own Service ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`,
+        `pod ${pod.name} → its own Service ${hostPort(app.clusterIP, app.port)}: ${JSON.stringify(tally.errors ?? {})} ${tally.sampleError ?? ''}`,
       ),
     ).toEqual({
-      [app.pods[0].name]: 5,
+      [pod.name]: 5,
     });
   });
 
   it("has hairpin mode on the pod's bridge port (or a promiscuous bridge)", async ({ annotate, skip }) => {
     skipWithoutNodeAccess(cluster, skip);
-    const node = cluster.nodes.find((n) => n.name === app.pods[0].node)!;
+    const pod = await backend();
+    const node = cluster.nodes.find((n) => n.name === pod.node)!;
     const peerIndex = Number((await inPod(['cat', '/sys/class/net/eth0/iflink'])).stdout);
     const port = await podBridgePort(cluster, node, peerIndex);
     await annotate(`hairpin in force: ${describeHairpin(port)}`);

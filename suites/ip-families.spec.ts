@@ -48,7 +48,7 @@ describe('Beyond the guide: IPv6 and dual-stack', () => {
     const rr = await roundRobin(
       client,
       `http://[${v6}]:${app.port}/`,
-      app.pods.map((p) => p.name),
+      (await app.backendsNow()).map((p) => p.name),
     );
     expect(rr.missing, because('ip', `[${v6}]:${app.port} from ${client.node}: ${describeDistribution(rr)}`)).toEqual(
       [],

@@ -23,7 +23,7 @@ describe('Is kube-proxy writing iptables rules?', () => {
   const mode = cluster.capabilities.proxyMode;
   let app: Hostnames;
   const service = () => ({ namespace: ns, name: 'hostnames', portName: 'default' });
-  const destinations = () => app.pods.map((p) => hostPort(p.ip, HOSTNAMES_PORT)).sort();
+  const destinations = async () => (await app.backendsNow()).map((p) => hostPort(p.ip, HOSTNAMES_PORT)).sort();
 
   beforeAll(async () => {
     if (noAccess) return;
@@ -45,7 +45,7 @@ describe('Is kube-proxy writing iptables rules?', () => {
       expect(
         rules!.endpoints.map((e) => e.destination).sort(),
         because('rules', `${where}: KUBE-SEP DNAT targets`),
-      ).toEqual(destinations());
+      ).toEqual(await destinations());
       expect(
         rules!.endpoints.every((e) => e.masqueradesSelf),
         because('rules', `${where}: each KUBE-SEP marks its own pod's traffic for masquerade (hairpin)`),
@@ -71,13 +71,14 @@ describe('Is kube-proxy writing iptables rules?', () => {
       expect(rules, because('rules', `${where}: no service chain for ${ns}/hostnames/tcp/default`)).toBeDefined();
       expect(rules!.mapEntry, because('rules', `${where}: service-ips element ${app.clusterIP} . tcp . 80`)).toBe(true);
       expect(rules!.clusterIP).toBe(app.clusterIP);
+      const expected = await destinations();
       expect(rules!.numgenMod, because('rules', `${where}: numgen random mod N over the endpoints`)).toBe(
-        app.pods.length,
+        expected.length,
       );
       expect(
         rules!.endpoints.map((e) => e.destination).sort(),
         because('rules', `${where}: endpoint dnat targets`),
-      ).toEqual(destinations());
+      ).toEqual(expected);
       expect(
         rules!.endpoints.every((e) => e.masqueradesSelf),
         because('rules', `${where}: each endpoint chain marks its own pod's traffic for masquerade`),

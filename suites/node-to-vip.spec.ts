@@ -27,7 +27,7 @@ describe('Is kube-proxy proxying?', () => {
   for (const node of cluster.nodes) {
     it(`answers ClusterIP:80 from node ${node.name} with a backend's name`, async () => {
       const tally = await nodeHttp(cluster, node, `http://${hostPort(app.clusterIP, app.port)}/`, 6);
-      const names = app.pods.map((p) => p.name);
+      const names = (await app.backendsNow()).map((p) => p.name);
       expect(
         tally.ok,
         because(

@@ -28,15 +28,20 @@ describe('Are the Pods working?', () => {
   });
 
   /** Asks each pod directly; returns the pods that did not answer their own name. */
-  async function silentPods(ask: (pod: BackendPod) => Promise<Record<string, number>>): Promise<Set<string>> {
+  async function silentPods(
+    backends: BackendPod[],
+    ask: (pod: BackendPod) => Promise<Record<string, number>>,
+  ): Promise<Set<string>> {
     const silent = new Set<string>();
-    for (const pod of app.pods) if (!(await ask(pod))[pod.name]) silent.add(pod.name);
+    for (const pod of backends) if (!(await ask(pod))[pod.name]) silent.add(pod.name);
     return silent;
   }
 
   it(`answers on podIP:${HOSTNAMES_PORT} from a client pod, same-node and cross-node`, async () => {
-    const groups = groupByPath(app.pods, client.node);
+    const backends = await app.backendsNow();
+    const groups = groupByPath(backends, client.node);
     const silent = await silentPods(
+      backends,
       async (pod) => (await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers,
     );
     expect(
@@ -51,8 +56,10 @@ describe('Are the Pods working?', () => {
   it(`answers on podIP:${HOSTNAMES_PORT} from a node`, async ({ skip }) => {
     skipWithoutNodeAccess(cluster, skip);
     const node = cluster.nodes[0];
-    const groups = groupByPath(app.pods, node.name);
+    const backends = await app.backendsNow();
+    const groups = groupByPath(backends, node.name);
     const silent = await silentPods(
+      backends,
       async (pod) => (await nodeHttp(cluster, node, `http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`)).answers,
     );
     expect([...silent], because('pods', `from node ${node.name}: ${pathVerdict(groups, silent)}`)).toEqual([]);

@@ -22,11 +22,11 @@ describe('Running commands in a Pod', () => {
   it('runs 3 ready replicas of hostnames', async () => {
     const deployment = await cluster.kube.apps.readNamespacedDeployment({ namespace: ns, name: 'hostnames' });
     expect(deployment.status?.readyReplicas, because('setup', 'ready replicas of Deployment hostnames')).toBe(3);
-    expect(app.pods.map((p) => p.ip).filter(Boolean), because('setup', 'pod IPs')).toHaveLength(3);
+    expect((await app.backendsNow()).map((p) => p.ip).filter(Boolean), because('setup', 'pod IPs')).toHaveLength(3);
   });
 
   it(`answers each pod's own name on podIP:${HOSTNAMES_PORT}`, async () => {
-    for (const pod of app.pods) {
+    for (const pod of await app.backendsNow()) {
       const tally = await client.http(`http://${hostPort(pod.ip, HOSTNAMES_PORT)}/`);
       expect(
         tally.answers,

@@ -15,6 +15,9 @@ import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/work
 import { describeDistribution, roundRobinWith } from '../helpers/workloads/round-robin.js';
 import { hostPort } from '../helpers/address.js';
 import { endpointSliceAddresses } from '../helpers/kube/services.js';
+import { runOnNode, nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { flowEntry, parseConntrack } from '../helpers/parse/conntrack.js';
+import { readyBackendsNow } from '../helpers/workloads/backends.js';
 
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
@@ -45,7 +48,7 @@ describe('Beyond the guide: UDP', () => {
   it('answers on ClusterIP:80/UDP from every backend pod', async () => {
     const rr = await roundRobinWith(
       address(),
-      app.pods.map((p) => p.name),
+      (await app.backendsNow()).map((p) => p.name),
       (count) => client.udp(address(), { count }),
     );
     expect(rr.missing, because('udp', `${address()}/UDP from ${client.node}: ${describeDistribution(rr)}`)).toEqual([]);
@@ -60,7 +63,7 @@ describe('Beyond the guide: UDP', () => {
     const flow = (count: number) => client.udpFlow(address(), { count, intervalMs: 200, localPort });
     const first = await flow(3);
     const backend = first.sequence.at(-1)!;
-    const pod = app.pods.find((p) => p.name === backend);
+    const pod = (await app.backendsNow()).find((p) => p.name === backend);
     expect(
       pod,
       because('udp', `the flow from port ${localPort} was answered by ${describeFlow(first)}, not by one backend`),
@@ -77,24 +80,50 @@ describe('Beyond the guide: UDP', () => {
     );
 
     // The same source port again: while kube-proxy keeps the old entry, every datagram goes to the dead pod.
-    const live = app.pods.filter((p) => p !== pod).map((p) => p.name);
+    // "Live" is judged when the flow answers: the Service's ready endpoints then (the Deployment's
+    // replacement for the deleted pod is one of them), never the list taken at deploy time.
     let last: FlowResult | undefined;
+    let live: string[] = [];
     const moved = await waitFor(
       `the flow from port ${localPort} answered by a live backend`,
       cluster.settings.timeouts.serviceSync,
       async () => {
         last = await flow(3);
+        live = (await readyBackendsNow(cluster, ns, app.name)).map((p) => p.name).filter((name) => name !== pod!.name);
         return { done: live.includes(last.sequence.at(-1) ?? ''), seen: describeFlow(last), value: true };
       },
     ).catch(() => false);
+    if (moved) return;
+    const why = await conntrackOfFlow(pod!.ip, localPort);
     expect(
       moved,
       because(
         'udp',
-        `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${cluster.settings.timeouts.serviceSync} ms: its conntrack entry was not cleared`,
+        `${pod!.name} (${pod!.ip}) left the endpoints, but the flow from ${last?.local} to ${address()} still gets ${describeFlow(last)} after ${cluster.settings.timeouts.serviceSync} ms (ready backends now: ${live.join(', ') || 'none'}); ${why}`,
       ),
     ).toBe(true);
   });
+
+  /** What the client's node says of the flow: the cause is named only when the entry is seen. */
+  async function conntrackOfFlow(deadIP: string, localPort: number): Promise<string> {
+    const noAccess = nodeAccessSkipReason(cluster);
+    if (noAccess) return `its conntrack entry was not read (${noAccess})`;
+    const node = cluster.nodes.find((n) => n.name === client.node)!;
+    const listed = await runOnNode(
+      cluster,
+      node,
+      ['conntrack', '-L', '-p', 'udp', '--orig-port-src', String(localPort)],
+      {
+        allowFailure: true,
+      },
+    );
+    const entry = flowEntry(parseConntrack(listed.stdout), app.clusterIP, localPort);
+    if (!entry) return `${node.name} has no conntrack entry for the flow (conntrack -L: ${listed.stderr || 'none'})`;
+    const to = `${entry.reply.src}:${entry.reply.sport}`;
+    return entry.reply.src === deadIP
+      ? `its conntrack entry on ${node.name} still sends it to the deleted pod (${to}): not cleared`
+      : `its conntrack entry on ${node.name} sends it to ${to}, which is not a ready backend`;
+  }
 });
 
 function describeFlow(flow: FlowResult | undefined): string {

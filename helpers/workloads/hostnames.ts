@@ -22,10 +22,15 @@ export interface Hostnames {
   name: string;
   clusterIP: string;
   port: number;
-  /** The ready backends when the deploy finished, sorted by name (a check that runs later asks the Service again). */
+  /** The ready backends when the deploy finished, sorted by name: a check judges answers against backendsNow(). */
   pods: BackendPod[];
   deployment: k8s.V1Deployment;
   service: k8s.V1Service;
+  /**
+   * The backends as they are now: waits until the Deployment's replicas are Ready and listed in the
+   * Service's EndpointSlices (a pod replaced since the deploy is its replacement here), then returns them.
+   */
+  backendsNow(): Promise<BackendPod[]>;
 }
 
 export interface HostnamesOptions {
@@ -129,7 +134,17 @@ export async function deployHostnames(
   const container = deployment.spec!.template.spec!.containers[0].name;
   if (pods.length) await waitForProgrammed(cluster, programmedRef(namespace, appliedService), pods, container);
   const port = appliedService.spec!.ports![0].port;
-  return { namespace, name, clusterIP, port, pods, deployment: appliedDeployment, service: appliedService };
+  const backendsNow = () => waitForReadyBackends(cluster, namespace, selector, replicas, name);
+  return {
+    namespace,
+    name,
+    clusterIP,
+    port,
+    pods,
+    deployment: appliedDeployment,
+    service: appliedService,
+    backendsNow,
+  };
 }
 
 export interface ExtraService {
