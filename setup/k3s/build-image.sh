@@ -158,6 +158,8 @@ fi
 
 # 3 root filesystem (debootstrap; deb.debian.org is the only network this needs).
 rootfs=$SVC_CACHE/rootfs/k3s-bookworm
+mkdir -p "$SVC_CACHE/rootfs"
+command -v debootstrap >/dev/null || { say "installing debootstrap"; apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
 packages=ca-certificates,runc,containernetworking-plugins,iptables,nftables,ipset,conntrack,iproute2,mount,util-linux,kmod,procps,findutils
 if [ "$(cat "$rootfs/.packages" 2>/dev/null)" != "$packages" ]; then
   say "rootfs k3s-bookworm: debootstrap bookworm with $packages (a few minutes)"

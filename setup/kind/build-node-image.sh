@@ -43,8 +43,10 @@ if [ ! -x "$k8sbin/kubeadm" ]; then
 fi
 
 # 3 root filesystems (debootstrap; deb.debian.org is the only network this needs).
+command -v debootstrap >/dev/null || { say "installing debootstrap"; apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; }
 rootfs() { # NAME PACKAGES...
   local dir=$SVC_CACHE/rootfs/$1; shift
+  mkdir -p "$(dirname "$dir")"
   local want; want=$(echo "$*" | tr ' ' ',')
   if [ "$(cat "$dir/.packages" 2>/dev/null)" != "$want" ]; then
     say "rootfs $(basename "$dir"): debootstrap bookworm with $want (a few minutes)"
