@@ -6,7 +6,8 @@
 // by hand with `npx depcruise --config .dependency-cruiser.cjs helpers suites bin bench cli-tests`.
 const LAYERS = [
   { name: 'commands', parts: ['bin/', 'bench/', 'cli-tests/', 'vitest.config.ts'] },
-  { name: 'specs', parts: ['suites/'] },
+  { name: 'public API', parts: ['index.ts'] },
+  { name: 'specs', parts: ['suites/', 'examples/'] },
   { name: 'vitest fixtures', parts: ['helpers/suite/'] },
   { name: 'vitest reporters', parts: ['helpers/report/'] },
   { name: 'diagnosis', parts: ['helpers/diagnose/'] },

@@ -27,7 +27,8 @@ export default defineConfig({
       {
         test: {
           name: 'suites',
-          include: ['suites/**/*.spec.ts'],
+          // The suites' specs and a project's own (svc-conformance run --suites DIR).
+          include: ['suites/**/*.spec.ts', ...settings.run.suiteDirs.map((dir) => `${dir}/**/*.spec.ts`)],
           globalSetup: ['helpers/suite/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,

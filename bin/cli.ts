@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newRunId, checkRunId } from '../helpers/cluster/run-id.js';
 import { clusterOptions, providerNamed } from '../helpers/cluster/providers.js';
@@ -16,16 +16,19 @@ import { repoRoot } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
 import { childEnv, readSettings, type Settings } from '../helpers/settings.js';
-import { suitesDir } from '../helpers/suite/presets.js';
+import { DEFAULT_PRESET, presetFiles } from '../helpers/suite/presets.js';
 import { selectChecks } from '../helpers/suite/selection.js';
 import { openSession, type Session } from '../helpers/suite/session.js';
 import { formatSpecList, listSpecs } from '../helpers/suite/spec-list.js';
+import { collectChecks } from './checks.js';
 import { cleanupCommand } from './cleanup.js';
 import { diagnoseService } from './diagnose.js';
 import { Interrupt } from './interrupt.js';
+import { projectSuites } from './project.js';
 
 const USAGE = `usage: svc-conformance <command>
-  run [--preset quick|full] [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
+  run [--preset quick|full|none] [--suites DIR]... [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
+                                                    --suites: your own specs beside ours (or in svc-conformance.config.ts)
       [--kubeconfig FILE --context NAME]            test a cluster you have (never created or destroyed)
       [--node-access privileged-pod|none]           node-level checks there: a privileged pod per node, or skip them
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
@@ -33,14 +36,15 @@ const USAGE = `usage: svc-conformance <command>
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
   test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
                                 with --selftest (default when CI=true) also the fault self-test
-  list                          every spec and check, with its guide section and presets
+  list [--suites DIR]...        every spec and check, with its section and presets
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
   cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
                                 removes what earlier runs left (objects labelled svc-conformance.io/run-id)
   cluster up [--provider local|kind|k3s] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
                                 prints the kubeconfig path
   cluster down [--provider local|kind|k3s] [--name N]
-Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec.
+Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec, ours and
+--suites'; none = --suites' only.
 Reports: test-results/junit.xml, results.json, summary.json, report.md, diagnostics/<spec>.md`;
 
 const OPTIONS = {
@@ -53,6 +57,7 @@ const OPTIONS = {
   'node-access': { type: 'string' },
   name: { type: 'string' },
   preset: { type: 'string' },
+  suites: { type: 'string', multiple: true },
   focus: { type: 'string' },
   skip: { type: 'string' },
   junit: { type: 'string' },
@@ -84,15 +89,20 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return values.help ? 0 : 2;
     }
-    const env = childEnv(flagsAsEnv(values));
+    const [command, sub] = positionals;
+    const suites = command === 'run' || command === 'list' ? await projectSuites(values.suites) : [];
+    const env = childEnv({
+      ...flagsAsEnv(values),
+      SVC_SUITES: suites.join(delimiter) || undefined,
+      SVC_RESULTS: projectResults(),
+    });
     const settings = readSettings(env); // validates every value now: a bad one ends here with exit 2
     debug = settings.debug;
-    const [command, sub] = positionals;
     switch (command) {
       case 'run': {
         // Which checks run is settled before any cluster exists: a filter that keeps none is exit 2.
-        const selection = selectChecks({ preset: values.preset, focus: values.focus, skip: values.skip });
-        return await runTests(['--project', 'suites', ...selection.vitestArgs], values, settings, env);
+        const selection = selectRun(values, settings, env);
+        return await runTests(['--project', 'suites', ...selection], values, settings, env);
       }
       case 'test':
         return await runTests([], values, settings, env, settings.ci || !!values.selftest);
@@ -100,9 +110,11 @@ export async function main(argv: string[]): Promise<number> {
         return await diagnoseService(sub, settings);
       case 'cleanup':
         return await cleanupCommand(settings.run.kubeconfig, values.context, values['older-than'], values['run-id']);
-      case 'list':
-        console.log(formatSpecList(listSpecs(suitesDir)));
+      case 'list': {
+        const files = presetFiles('full', settings.run.suiteDirs);
+        console.log(formatSpecList(listSpecs(files, collectChecks(files, settings, env))));
         return 0;
+      }
       case 'cluster':
         return await cluster(sub, settings);
       default:
@@ -111,6 +123,26 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return fail(error, debug);
   }
+}
+
+/**
+ * The vitest arguments of a run: the preset's spec files, and the -t filter of --focus/--skip.
+ * A project's specs and any filter are checked by collecting the names vitest gives the checks
+ * (bin/collect.ts): a spec that does not load, or a filter that keeps nothing, is exit 2 here.
+ */
+function selectRun(values: Values, settings: Settings, env: Record<string, string>): string[] {
+  const preset = values.preset ?? DEFAULT_PRESET;
+  const files = presetFiles(preset, settings.run.suiteDirs);
+  const filtered = values.focus !== undefined || values.skip !== undefined;
+  if (!filtered && settings.run.suiteDirs.length === 0) return files;
+  const checks = collectChecks(files, settings, env);
+  return selectChecks({ preset, focus: values.focus, skip: values.skip }, files, checks).vitestArgs;
+}
+
+/** Run from a project of its own (not this checkout) with no SVC_RESULTS, the reports go to its test-results/. */
+function projectResults(): string | undefined {
+  const unset = readSettings().resultsDir === readSettings({}).resultsDir;
+  return unset && process.cwd() !== repoRoot ? join(process.cwd(), 'test-results') : undefined;
 }
 
 /** Every cluster option travels as an SVC_* variable, so vitest's workers read the same settings. */

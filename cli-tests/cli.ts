@@ -74,9 +74,17 @@ export interface CliResult {
 }
 
 /** Starts the command; `done` resolves when it exits. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  where = { cli: CLI, cwd: repoRoot },
+): { child: ChildProcess; done: Promise<CliResult> } {
   const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [where.cli, ...args], {
+    cwd: where.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -89,8 +97,13 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   return { child, done };
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return startCli(args, env).done;
+/** Runs the command to its end; `where` runs another copy of it (a project's installed one) from another folder. */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  where?: { cli: string; cwd: string },
+): Promise<CliResult> {
+  return startCli(args, env, where).done;
 }
 
 /** The kubeconfig of the kept test cluster, brought up on first use (`cluster up` reuses a running one). */

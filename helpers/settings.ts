@@ -3,7 +3,7 @@
 // the reports). This is the only module that reads the environment; a child process (vitest,
 // the self-test's runs) gets its settings as SVC_* variables made by childEnv().
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { repoRoot, versions } from './config.js';
 import { UsageError } from './errors.js';
 
@@ -53,8 +53,10 @@ export interface RunSettings {
   clusterHandleFile?: string;
   /** Spec files at once (vitest workers). */
   parallel: number;
-  /** JSON merge patches for the objects the workload helpers make (see docs/ARCHITECTURE.md). */
+  /** JSON Patches for the objects the workload helpers make (see docs/ARCHITECTURE.md). */
   workloadPatchFile?: string;
+  /** A project's own spec folders (absolute), run beside the suites' (--suites, svc-conformance.config.ts). */
+  suiteDirs: string[];
 }
 
 export interface Settings {
@@ -139,6 +141,7 @@ export function readSettings(env: Env = process.env): Settings {
       clusterHandleFile: env.SVC_CLUSTER_HANDLE_FILE || undefined,
       parallel: Number(get('SVC_PARALLEL', '10')),
       workloadPatchFile: env.SVC_WORKLOAD_PATCH || undefined,
+      suiteDirs: (env.SVC_SUITES ?? '').split(delimiter).filter(Boolean),
     },
     kind: {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),

@@ -22,14 +22,18 @@ export interface Cluster extends ClusterHandle {
 }
 
 export function clusterFromHandle(handle: ClusterHandle, runId: string, settings: Settings): Cluster {
-  const kube = new Kube(handle.kubeconfig);
+  // Made on first use: `svc-conformance list` collects the specs' names against a cluster that does not exist.
+  let kube: Kube | undefined;
   return {
     ...handle,
-    kube,
+    get kube() {
+      return (kube ??= new Kube(handle.kubeconfig));
+    },
     runId,
     settings,
     domain: handle.capabilities.clusterDomain,
-    namespace: async (prefix) => createNamespace(kube, namespaceName(prefix, runId), runId),
+    namespace: async (prefix) =>
+      createNamespace((kube ??= new Kube(handle.kubeconfig)), namespaceName(prefix, runId), runId),
   };
 }
 

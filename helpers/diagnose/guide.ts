@@ -83,7 +83,15 @@ export const GUIDE = {
 
 export type GuideSection = keyof typeof GUIDE;
 
+/** A section of the guide (by key) or one a project defined (sections.ts): its title and next step. */
+export type SectionRef = GuideSection | { title: string; next: string };
+
+export function titleAndNext(section: SectionRef): { title: string; next: string } {
+  return typeof section === 'string' ? { title: GUIDE[section].section, next: GUIDE[section].next } : section;
+}
+
 /** "[Does the Service work by DNS name?] short name from the same namespace → next: ..." */
-export function because(section: GuideSection, what: string): string {
-  return `[${GUIDE[section].section}] ${what} → next: ${GUIDE[section].next}`;
+export function because(section: SectionRef, what: string): string {
+  const { title, next } = titleAndNext(section);
+  return `[${title}] ${what} → next: ${next}`;
 }

@@ -1,10 +1,12 @@
 // The guide's decision tree over the evidence: the first check that fails, in the guide's
 // order, is the likely root cause. One line: the guide section, what is wrong, the next step.
 import type { Evidence, NodeEvidence } from './evidence.js';
-import { GUIDE, type GuideSection } from './guide.js';
+import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
+import { definedSection, type Section } from './sections.js';
 
 export interface Verdict {
-  section: GuideSection;
+  /** The guide's section, or the section a project defined. */
+  section: GuideSection | Section;
   cause: string;
   next: string;
   /** The evidence shows nothing wrong: the verdict only names the failing spec's section. */
@@ -15,7 +17,12 @@ export interface Verdict {
  * `fallback`: the section of the failing spec, named when the evidence shows nothing wrong
  * (the NodePort spec's data path is not the ClusterIP's).
  */
-export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string, fallback: GuideSection = 'ip'): Verdict {
+export function verdict(
+  ev: Evidence,
+  dnsIP: string,
+  clusterDomain: string,
+  fallback: GuideSection | Section = 'ip',
+): Verdict {
   const say = (section: GuideSection, cause: string, next: string = GUIDE[section].next): Verdict => ({
     section,
     cause,
@@ -98,12 +105,18 @@ export function verdict(ev: Evidence, dnsIP: string, clusterDomain: string, fall
     );
   const cause =
     "the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
-  return { ...say(fallback, cause), nothingFound: true };
+  return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
 }
 
-/** The guide section whose title is `title` (a spec's describe name), if any. */
-export function sectionTitled(title: string | undefined): GuideSection | undefined {
-  return (Object.keys(GUIDE) as GuideSection[]).find((key) => GUIDE[key].section === title);
+/** The section, the guide's or a project's, whose title is `title` (a spec's describe name), if any. */
+export function sectionTitled(title: string | undefined): GuideSection | Section | undefined {
+  return (Object.keys(GUIDE) as GuideSection[]).find((key) => GUIDE[key].section === title) ?? definedSection(title);
+}
+
+/** A project's section with a rule of its own: its verdict when the rule names a cause. */
+export function sectionVerdict(section: Section, ev: Evidence, lines: string[]): Verdict | undefined {
+  const cause = section.verdict?.(ev, lines);
+  return cause ? { section, cause, next: section.next } : undefined;
 }
 
 /** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */
@@ -117,5 +130,5 @@ export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: stri
 }
 
 export function formatVerdict(v: Verdict): string {
-  return `verdict [${GUIDE[v.section].section}]: ${v.cause} → next: ${v.next}`;
+  return `verdict [${titleAndNext(v.section).title}]: ${v.cause} → next: ${v.next}`;
 }

@@ -29,6 +29,8 @@ export interface EndpointAddress {
   address: string;
   ip: string;
   port: number;
+  /** The Service port's name this address serves (EndpointSlices only; '' for an unnamed port). */
+  portName?: string;
   ready: boolean;
   podName?: string;
   podUid?: string;
@@ -77,6 +79,7 @@ export async function endpointSliceAddresses(kube: Kube, namespace: string, name
           address: hostPort(ip, port.port!),
           ip,
           port: port.port!,
+          portName: port.name ?? '',
           ready: e.conditions?.ready ?? false,
           podName: e.targetRef?.name,
           podUid: e.targetRef?.uid,

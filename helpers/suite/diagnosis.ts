@@ -7,11 +7,14 @@ import { basename, join } from 'node:path';
 import { afterAll, afterEach, type RunnerTestSuite } from 'vitest';
 import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
 import { evidenceMarkdown } from '../diagnose/report.js';
-import { formatVerdict, sectionTitled, verdict, type Verdict } from '../diagnose/verdict.js';
+import type { Section } from '../diagnose/sections.js';
+import { formatVerdict, sectionTitled, sectionVerdict, verdict, type Verdict } from '../diagnose/verdict.js';
 import { hasFailure, useCluster, type TaskLike } from './fixtures.js';
 
 interface Diagnosis {
   evidence: Evidence[];
+  /** The lines of a project section's own evidence collector, per Service. */
+  lines: string[][];
   /** The verdict of the first Service whose evidence shows a fault, else the first's. */
   verdict: Verdict;
 }
@@ -22,9 +25,13 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
   const diagnose = (section: string | undefined) =>
     (diagnosis ??= (async () => {
       const evidence = await Promise.all(services.map((service) => collectEvidence(cluster, namespace, service)));
-      const fallback = sectionTitled(section);
-      const verdicts = evidence.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, fallback));
-      return { evidence, verdict: verdicts.find((v) => !v.nothingFound) ?? verdicts[0] };
+      const own = sectionTitled(section);
+      const projectSection = typeof own === 'object' ? own : undefined;
+      const lines = await Promise.all(services.map((name) => extraEvidence(projectSection, namespace, name)));
+      const theirs = evidence.map((ev, i) => projectSection && sectionVerdict(projectSection, ev, lines[i]));
+      const guide = evidence.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, own));
+      const chosen = theirs.find(Boolean) ?? guide.find((v) => !v.nothingFound) ?? guide[0];
+      return { evidence, lines, verdict: chosen };
     })().catch(() => undefined));
 
   afterEach(async ({ task }) => {
@@ -46,14 +53,24 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
     const dir = join(cluster.settings.resultsDir, 'diagnostics');
     mkdirSync(dir, { recursive: true });
     const spec = basename(describe.file?.filepath ?? describe.name, '.spec.ts');
-    const pages = found.evidence.map((ev) =>
-      evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, found.verdict),
-    );
+    const pages = found.evidence.map((ev, i) => {
+      const page = evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, found.verdict);
+      const lines = found.lines[i];
+      return lines.length ? `${page}\n## ${describe.name}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n` : page;
+    });
     writeFileSync(join(dir, `${spec}.md`), pages.join('\n'));
   }, 60_000);
+
+  /** A project section's own evidence for one Service; a collector that fails says so in a line. */
+  async function extraEvidence(own: Section | undefined, ns: string, name: string): Promise<string[]> {
+    if (!own?.evidence) return [];
+    return own
+      .evidence(cluster, { namespace: ns, name })
+      .catch((error: Error) => [`could not collect: ${error.message}`]);
+  }
 }
 
-/** The describe around a task whose name is a guide section (the spec's section). */
+/** The describe around a task whose name is a section, the guide's or a project's (the spec's section). */
 function sectionOf(task: { suite?: { name: string; suite?: unknown } }): string | undefined {
   for (let suite = task.suite; suite; suite = suite.suite as typeof suite)
     if (sectionTitled(suite.name)) return suite.name;

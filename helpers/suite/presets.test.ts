@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { presetSpecs } from './presets.js';
+import { presetFiles, presetSpecs } from './presets.js';
 
 describe('presetSpecs', () => {
   it("runs the guide's first five questions in quick", () => {
@@ -22,6 +22,21 @@ describe('presetSpecs', () => {
   });
 
   it('refuses an unknown preset, naming the known ones', () => {
-    expect(() => presetSpecs('slow')).toThrow('unknown preset "slow"; choose one of quick, full');
+    expect(() => presetSpecs('slow')).toThrow('unknown preset "slow"; choose one of quick, full, none');
+  });
+
+  it("takes a project's specs in full and none, not in quick", () => {
+    const ours = mkdtempSync(join(tmpdir(), 'suites-'));
+    const theirs = mkdtempSync(join(tmpdir(), 'project-'));
+    writeFileSync(join(ours, 'dns.spec.ts'), '');
+    mkdirSync(join(theirs, 'nested'));
+    writeFileSync(join(theirs, 'nested', 'cilium.spec.ts'), '');
+    expect(presetFiles('full', [theirs], ours)).toEqual([
+      join(ours, 'dns.spec.ts'),
+      join(theirs, 'nested', 'cilium.spec.ts'),
+    ]);
+    expect(presetFiles('none', [theirs], ours)).toEqual([join(theirs, 'nested', 'cilium.spec.ts')]);
+    expect(presetFiles('quick', [theirs], ours)).toEqual([join(ours, 'dns.spec.ts')]);
+    expect(() => presetFiles('none', [], ours)).toThrow(/--preset none runs only your own specs/);
   });
 });

@@ -24,27 +24,32 @@ describe('testNameFilter', () => {
 });
 
 describe('selectChecks', () => {
-  it("runs the quick preset's five spec files", () => {
-    const { vitestArgs } = selectChecks({ preset: 'quick' });
-    expect(vitestArgs.map((a) => a.split('/').pop())).toEqual([
-      'clusterip.spec.ts',
-      'dns.spec.ts',
-      'endpoints.spec.ts',
-      'service-exists.spec.ts',
-      'setup.spec.ts',
-    ]);
+  // Checks as vitest collects them (bin/collect.ts): a file and the describe and check titles.
+  const collected = [
+    { file: '/s/dns.spec.ts', path: ['Does the Service work by DNS name?', 'resolves the short name'] },
+    { file: '/s/dns.spec.ts', path: ['Does the Service work by DNS name?', 'resolves the FQDN from node svc-node-1'] },
+    { file: '/s/hairpin.spec.ts', path: ['Edge case: hairpin', 'reaches itself'] },
+    { file: '/p/cilium.spec.ts', path: ['Cilium: service map', 'lists the Service on svc-node-1'] },
+  ];
+  const files = ['/s/dns.spec.ts', '/s/hairpin.spec.ts', '/p/cilium.spec.ts'];
+
+  it('runs every file of the preset when nothing is filtered', () => {
+    expect(selectChecks({ preset: 'full' }, files, collected)).toEqual({ vitestArgs: files, checks: 4 });
   });
 
-  it('counts the checks a focus keeps', () => {
-    const dns = selectChecks({ focus: 'by DNS name' });
-    expect(dns.checks).toBeGreaterThanOrEqual(5);
-    expect(dns.vitestArgs.slice(-2)[0]).toBe('-t');
+  it('keeps the files with a check the focus keeps, matching names as vitest built them', () => {
+    const node = selectChecks({ preset: 'full', focus: 'svc-node-1' }, files, collected);
+    expect(node.checks).toBe(2);
+    expect(node.vitestArgs.slice(0, 2)).toEqual(['/s/dns.spec.ts', '/p/cilium.spec.ts']);
+    expect(node.vitestArgs.slice(-2)[0]).toBe('-t');
   });
 
   it('refuses a focus that matches no check, before any cluster is made', () => {
-    expect(() => selectChecks({ focus: 'no such check' })).toThrow(
+    expect(() => selectChecks({ preset: 'full', focus: 'no such check' }, files, collected)).toThrow(
       '--focus "no such check" leaves no check to run in preset full; svc-conformance list shows every check\'s name',
     );
-    expect(() => selectChecks({ preset: 'quick', focus: 'hairpin' })).toThrow(/in preset quick/);
+    expect(() => selectChecks({ preset: 'quick', focus: 'hairpin' }, ['/s/dns.spec.ts'], collected)).toThrow(
+      /in preset quick/,
+    );
   });
 });

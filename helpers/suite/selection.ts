@@ -1,36 +1,44 @@
-// Which checks a run takes: a preset names the spec files, --focus/--skip filter the checks
-// by name (vitest -t). Worked out from the spec files before any cluster exists, so a
-// filter that leaves nothing to run ends with exit 2 instead of an empty, green run.
-import { join } from 'node:path';
+// Which checks a run takes: a preset names the spec files, --focus/--skip filter the checks by
+// name (vitest -t) as vitest itself names them (collected before any cluster exists, so a
+// filter that leaves nothing to run ends with exit 2 instead of an empty, green run).
 import { UsageError } from '../errors.js';
-import { listSpecs } from './spec-list.js';
-import { DEFAULT_PRESET, presetSpecs, suitesDir } from './presets.js';
+
+/** One check as vitest collected it: its file and its full name ("<describe> <check>"). */
+export interface CollectedCheck {
+  file: string;
+  /** The describe titles and the check's own title, outermost first. */
+  path: string[];
+}
+
+export const fullName = (check: CollectedCheck) => check.path.join(' ');
 
 export interface Selection {
   /** vitest arguments: the spec files, then the -t filter if any. */
   vitestArgs: string[];
-  /** How many checks the filter keeps (template titles count by their source text). */
+  /** How many checks the filter keeps. */
   checks: number;
 }
 
-export function selectChecks(o: { preset?: string; focus?: string; skip?: string }, dir = suitesDir): Selection {
-  const preset = o.preset ?? DEFAULT_PRESET;
-  const files = presetSpecs(preset, dir);
+export function selectChecks(
+  o: { preset: string; focus?: string; skip?: string },
+  files: string[],
+  collected: CollectedCheck[],
+): Selection {
   const filter = testNameFilter(o.focus, o.skip);
-  const keeps = (n: string) => !filter.length || new RegExp(filter[1]).test(n);
-  const specs = listSpecs(dir).filter((s) => files.includes(s.file));
-  const kept = specs.flatMap((s) => s.fullNames).filter(keeps);
+  const keeps = (check: CollectedCheck) =>
+    files.includes(check.file) && (!filter.length || new RegExp(filter[1]).test(fullName(check)));
+  const kept = collected.filter(keeps);
   if (kept.length === 0) {
     const what = [o.focus !== undefined && `--focus "${o.focus}"`, o.skip !== undefined && `--skip "${o.skip}"`]
       .filter(Boolean)
       .join(' with ');
     throw new UsageError(
-      `${what || 'the filter'} leaves no check to run in preset ${preset}; svc-conformance list shows every check's name`,
+      `${what || 'the filter'} leaves no check to run in preset ${o.preset}; svc-conformance list shows every check's name`,
     );
   }
   // Only the files with a kept check: vitest need not load (and collect) the others.
-  const needed = specs.filter((s) => s.fullNames.some(keeps)).map((s) => s.file);
-  return { vitestArgs: [...needed.map((f) => join(dir, f)), ...filter], checks: kept.length };
+  const needed = files.filter((file) => kept.some((check) => check.file === file));
+  return { vitestArgs: [...needed, ...filter], checks: kept.length };
 }
 
 /**
