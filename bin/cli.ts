@@ -91,11 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const [command, sub] = positionals;
     const suites = command === 'run' || command === 'list' ? await projectSuites(values.suites) : [];
-    const env = childEnv({
-      ...flagsAsEnv(values),
-      SVC_SUITES: suites.join(delimiter) || undefined,
-      SVC_RESULTS: projectResults(),
-    });
+    const asked = childEnv({ ...flagsAsEnv(values), SVC_SUITES: suites.join(delimiter) || undefined });
+    const env = childEnv({ SVC_RESULTS: projectResults(readSettings(asked)) }, asked);
     const settings = readSettings(env); // validates every value now: a bad one ends here with exit 2
     debug = settings.debug;
     switch (command) {
@@ -140,8 +137,8 @@ function selectRun(values: Values, settings: Settings, env: Record<string, strin
 }
 
 /** Run from a project of its own (not this checkout) with no SVC_RESULTS, the reports go to its test-results/. */
-function projectResults(): string | undefined {
-  const unset = readSettings().resultsDir === readSettings({}).resultsDir;
+function projectResults(asked: Settings): string | undefined {
+  const unset = asked.resultsDir === readSettings({}).resultsDir;
   return unset && process.cwd() !== repoRoot ? join(process.cwd(), 'test-results') : undefined;
 }
 

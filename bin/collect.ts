@@ -7,7 +7,7 @@
 import { createVitest, type TestCase } from 'vitest/node';
 
 const files = process.argv.slice(2);
-const vitest = await createVitest('test', { watch: false, project: ['suites'], maxWorkers: 1, reporters: [] });
+const vitest = await createVitest('test', { watch: false, project: ['suites'], reporters: [] });
 try {
   const { testModules, unhandledErrors } = await vitest.collect(files);
   const checks = testModules.flatMap((module) =>

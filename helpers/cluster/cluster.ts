@@ -24,16 +24,16 @@ export interface Cluster extends ClusterHandle {
 export function clusterFromHandle(handle: ClusterHandle, runId: string, settings: Settings): Cluster {
   // Made on first use: `svc-conformance list` collects the specs' names against a cluster that does not exist.
   let kube: Kube | undefined;
+  const client = () => (kube ??= new Kube(handle.kubeconfig));
   return {
     ...handle,
     get kube() {
-      return (kube ??= new Kube(handle.kubeconfig));
+      return client();
     },
     runId,
     settings,
     domain: handle.capabilities.clusterDomain,
-    namespace: async (prefix) =>
-      createNamespace((kube ??= new Kube(handle.kubeconfig)), namespaceName(prefix, runId), runId),
+    namespace: async (prefix) => createNamespace(client(), namespaceName(prefix, runId), runId),
   };
 }
 

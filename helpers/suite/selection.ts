@@ -25,8 +25,8 @@ export function selectChecks(
   collected: CollectedCheck[],
 ): Selection {
   const filter = testNameFilter(o.focus, o.skip);
-  const keeps = (check: CollectedCheck) =>
-    files.includes(check.file) && (!filter.length || new RegExp(filter[1]).test(fullName(check)));
+  const names = filter.length ? new RegExp(filter[1]) : undefined;
+  const keeps = (check: CollectedCheck) => files.includes(check.file) && (!names || names.test(fullName(check)));
   const kept = collected.filter(keeps);
   if (kept.length === 0) {
     const what = [o.focus !== undefined && `--focus "${o.focus}"`, o.skip !== undefined && `--skip "${o.skip}"`]

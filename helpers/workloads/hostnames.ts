@@ -2,6 +2,7 @@
 // TCP 9376, agnhost serve-hostname) and Service `hostnames` port 80 → 9376. A `tweak`
 // callback changes the default objects for one spec instead of a flag per variant.
 import type * as k8s from '@kubernetes/client-node';
+import { hostPort } from '../address.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { waitForReadyBackends, type BackendPod } from './backends.js';
 import { runLabels } from './labels.js';
@@ -132,7 +133,8 @@ export async function deployHostnames(
   const pods =
     options.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, selector, replicas, name);
   const container = deployment.spec!.template.spec!.containers[0].name;
-  if (pods.length) await waitForProgrammed(cluster, programmedRef(namespace, appliedService), pods, container);
+  if (pods.length)
+    await waitForProgrammed(cluster, appliedService, pods, destinationsOf(appliedService, pods), container);
   const port = appliedService.spec!.ports![0].port;
   const backendsNow = () => waitForReadyBackends(cluster, namespace, selector, replicas, name);
   return {
@@ -171,21 +173,12 @@ export async function addService(
   )) as [k8s.V1Service];
   const pods = await waitForReadyBackends(cluster, app.namespace, app.service.spec!.selector!, app.pods.length, name);
   const container = app.deployment.spec!.template.spec!.containers[0].name;
-  await waitForProgrammed(cluster, programmedRef(app.namespace, applied), pods, container);
+  await waitForProgrammed(cluster, applied, pods, destinationsOf(applied, pods), container);
   return { name, clusterIP: applied.spec!.clusterIP!, port: applied.spec!.ports![0].port, service: applied };
 }
 
-/** The first port of an applied Service, as the rules and answering waits name it. */
-function programmedRef(namespace: string, service: k8s.V1Service) {
-  const port = service.spec!.ports![0];
-  return {
-    namespace,
-    name: service.metadata!.name!,
-    portName: port.name,
-    protocol: port.protocol,
-    clusterIP: service.spec!.clusterIP!,
-    port: port.port,
-    targetPort: typeof port.targetPort === 'number' ? port.targetPort : HOSTNAMES_PORT,
-    sticky: service.spec?.sessionAffinity === 'ClientIP',
-  };
+/** Where kube-proxy must send the Service's first port: each backend at its targetPort (9376 when the port is named). */
+function destinationsOf(service: k8s.V1Service, backends: BackendPod[]): string[] {
+  const target = service.spec!.ports![0].targetPort;
+  return backends.map((p) => hostPort(p.ip, typeof target === 'number' ? target : HOSTNAMES_PORT));
 }

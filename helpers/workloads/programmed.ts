@@ -1,33 +1,44 @@
 // When a new Service may be used: kube-proxy's rules on every node send it to exactly its
 // backends, or, where node commands cannot run, every backend answers on its ClusterIP from a
 // backend pod on each of their nodes (service-answering.ts).
+import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
-import { hostPort } from '../address.js';
 import { waitForProgrammedService } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
-import type { NftServicePortRef } from '../parse/nft.js';
 import { endpointSliceAddresses, getService } from '../kube/services.js';
 import { waitForReadyBackends, type BackendPod } from './backends.js';
 import { waitForServiceAnswering } from './service-answering.js';
 
-export type ProgrammedService = NftServicePortRef & {
-  clusterIP: string;
-  port: number;
-  targetPort: number;
-  sticky: boolean;
-};
+/** The first port of an applied Service, as kube-proxy's rules and the answering wait name it. */
+function firstPortRef(service: k8s.V1Service) {
+  const port = service.spec!.ports![0];
+  return {
+    namespace: service.metadata!.namespace!,
+    name: service.metadata!.name!,
+    portName: port.name,
+    protocol: port.protocol,
+    clusterIP: service.spec!.clusterIP!,
+    port: port.port,
+    sticky: service.spec?.sessionAffinity === 'ClientIP',
+  };
+}
 
-/** `container`: the backends' container that runs the no-node-access requests. */
+/**
+ * Waits until the Service's first port may be used: kube-proxy on every node sends it to exactly
+ * `destinations` ("10.244.1.3:9376"), or without node access every backend answers on the ClusterIP.
+ * `container`: the backends' container that runs the no-node-access requests.
+ */
 export async function waitForProgrammed(
   cluster: Cluster,
-  service: ProgrammedService,
+  service: k8s.V1Service,
   backends: BackendPod[],
+  destinations: string[],
   container: string,
 ): Promise<void> {
+  const ref = firstPortRef(service);
   const budget = cluster.settings.timeouts.serviceSync;
-  if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, service, backends, container, budget);
-  const destinations = backends.map((p) => hostPort(p.ip, service.targetPort));
-  await waitForProgrammedService(cluster, service, destinations, budget);
+  if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, ref, backends, container, budget);
+  await waitForProgrammedService(cluster, ref, destinations, budget);
 }
 
 /**
@@ -44,25 +55,11 @@ export async function waitForService(
 ): Promise<BackendPod[]> {
   const service = await getService(cluster.kube, namespace, name);
   const backends = await waitForReadyBackends(cluster, namespace, service.spec?.selector ?? {}, count, name);
-  const port = service.spec!.ports![0];
-  const ref = {
-    namespace,
-    name,
-    portName: port.name,
-    protocol: port.protocol,
-    clusterIP: service.spec!.clusterIP!,
-    port: port.port,
-    sticky: service.spec?.sessionAffinity === 'ClientIP',
-  };
-  const budget = cluster.settings.timeouts.serviceSync;
-  if (nodeAccessSkipReason(cluster)) {
-    await waitForServiceAnswering(cluster, ref, backends, '', budget);
-    return backends;
-  }
   // The slices list each endpoint per Service port: the first port's are what its rules send to.
+  const portName = service.spec!.ports![0].name ?? '';
   const endpoints = (await endpointSliceAddresses(cluster.kube, namespace, name)).filter((e) => e.ready);
-  const first = endpoints.filter((e) => e.portName === (port.name ?? ''));
+  const first = endpoints.filter((e) => e.portName === portName);
   const destinations = [...new Set((first.length ? first : endpoints).map((e) => e.address))];
-  await waitForProgrammedService(cluster, ref, destinations, budget);
+  await waitForProgrammed(cluster, service, backends, destinations, '');
   return backends;
 }
