@@ -13,6 +13,7 @@ import { repoRoot } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { execInPod } from '../helpers/kube/exec.js';
+import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { childEnv, readSettings } from '../helpers/settings.js';
 import type { WorkloadPatch } from '../helpers/workloads/patches.js';
 
@@ -28,6 +29,8 @@ interface Fault {
   focus: string; // the specs this fault must break (a --focus regex)
   spec: string; // a spec file that must be among the failures
   cause: RegExp; // what a failure's verdict must say
+  wrongCause?: RegExp; // what no verdict line may say (a component the fault does not touch)
+  oneLine?: boolean; // the setup failure must read as one line: no HTTP body or headers, no stack
   patches?: WorkloadPatch[]; // workload faults: applied to the spec's objects as they are made
   inject?: () => Promise<void>;
   undo?: () => Promise<void>;
@@ -94,6 +97,62 @@ async function deleteOneDnat(): Promise<void> {
       await inNode(1, 'sh', '-c', `iptables -t nat ${rule.replace(/^-A/, '-D')}`).catch(() => undefined);
   }
 }
+
+/** Runs nft with a ruleset on stdin in a node's network namespace. */
+const nftInNode = (i: number, rules: string) =>
+  run('ip', ['netns', 'exec', `svc-${NAME}-n${i}`, 'nft', '-f', '-'], { input: rules });
+
+/** A host firewall as hardening guides write /etc/nftables.conf: forwarding off unless allowed. */
+const HOST_FIREWALL = `table inet host_firewall {
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+  }
+}
+`;
+
+/** Restarts kube-controller-manager with its --controllers flag changed by `change`. */
+async function restartControllerManager(change: (controllers: string) => string): Promise<void> {
+  const s = JSON.parse(readFileSync(stateFile, 'utf8')) as { daemons: Daemon[] };
+  for (const d of s.daemons)
+    if (d.component.startsWith('kube-controller-manager'))
+      d.start.args = d.start.args.map((a) =>
+        a.startsWith('--controllers=') ? `--controllers=${change(a.slice(14))}` : a,
+      );
+  writeFileSync(stateFile, JSON.stringify(s, null, 2));
+  await restart('kube-controller-manager');
+}
+
+/** A hardening policy: every container of the run's pods must set a memory limit (the suites' pods set none). */
+const LIMITS_POLICY = [
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: { name: 'svc-selftest-require-limits' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+      },
+      validations: [
+        {
+          expression: "object.spec.containers.all(c, has(c.resources.limits) && 'memory' in c.resources.limits)",
+          message: 'every container must set a memory limit',
+        },
+      ],
+    },
+  },
+  {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name: 'svc-selftest-require-limits' },
+    spec: {
+      policyName: 'svc-selftest-require-limits',
+      validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchExpressions: [{ key: RUN_ID_LABEL, operator: 'Exists' }] } },
+    },
+  },
+];
 
 /** A JSON Patch for the guide's `hostnames` objects. */
 const hostnames = (kind: 'Service' | 'Deployment', path: string, value: unknown): WorkloadPatch[] => [
@@ -215,6 +274,99 @@ const FAULTS: Fault[] = [
     inject: () => podRoutes('del'),
     undo: () => podRoutes('add'),
   },
+  // The node layer: changes a host, its firewall or a second container engine makes, that neither the CNI
+  // nor kube-proxy undoes. The verdict must name the node and the setting, never CoreDNS.
+  {
+    name: 'FORWARD policy DROP on node-1 (what Docker sets)',
+    focus: 'Pods working|DNS name',
+    spec: 'pods',
+    cause: /selftest-node-1 drops the pod traffic it forwards: iptables filter FORWARD on selftest-node-1: policy drop/,
+    wrongCause: /CoreDNS/,
+    inject: () => inNode(1, 'iptables', '-P', 'FORWARD', 'DROP').then(() => undefined),
+    undo: () => inNode(1, 'iptables', '-P', 'FORWARD', 'ACCEPT').then(() => undefined),
+  },
+  {
+    name: 'nftables host firewall on node-2: forward policy drop',
+    focus: 'Pods working|work by IP',
+    spec: 'pods',
+    cause:
+      /selftest-node-2 drops the pod traffic it forwards: nft inet host_firewall chain forward on selftest-node-2: policy drop/,
+    wrongCause: /CoreDNS/,
+    inject: () => nftInNode(2, HOST_FIREWALL).then(() => undefined),
+    undo: () => inNode(2, 'nft', 'delete', 'table', 'inet', 'host_firewall').then(() => undefined),
+  },
+  {
+    name: 'anti-spoofing rule on node-1: drop pod-range sources arriving on eth0 (raw table)',
+    focus: 'Pods working|work by IP',
+    spec: 'pods',
+    cause:
+      /selftest-node-1 .*iptables raw PREROUTING on selftest-node-1: -A PREROUTING -s 10\.244\.0\.0\/16 -i eth0 -j DROP/,
+    wrongCause: /CoreDNS/,
+    inject: () =>
+      inNode(1, 'iptables', '-t', 'raw', '-A', 'PREROUTING', '-s', '10.244.0.0/16', '-i', 'eth0', '-j', 'DROP').then(
+        () => undefined,
+      ),
+    undo: () =>
+      inNode(1, 'iptables', '-t', 'raw', '-D', 'PREROUTING', '-s', '10.244.0.0/16', '-i', 'eth0', '-j', 'DROP').then(
+        () => undefined,
+      ),
+  },
+  {
+    name: 'br_netfilter off on both nodes (bridge-nf-call-iptables 0)',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /not through the ClusterIP: net\.bridge\.bridge-nf-call-iptables = 0 on selftest-node-/,
+    wrongCause: /CoreDNS/,
+    inject: async () => {
+      for (const i of [1, 2]) await inNode(i, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=0');
+    },
+    undo: async () => {
+      for (const i of [1, 2]) await inNode(i, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1');
+    },
+  },
+  // The control plane: the spec fails before its first check; the verdict names the part, in one line.
+  {
+    name: 'kube-controller-manager stopped',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause:
+      /\]: kube-controller-manager('s serviceaccount controller)? is not doing its work: namespace clusterip-\S+ has had no ServiceAccount "default"/,
+    wrongCause: /does not exist/,
+    oneLine: true,
+    inject: () => stopDaemons(daemons('kube-controller-manager')),
+    undo: () => restart('kube-controller-manager'),
+  },
+  {
+    name: 'kube-scheduler stopped',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /no scheduler is placing pods/,
+    oneLine: true,
+    inject: () => stopDaemons(daemons('kube-scheduler')),
+    undo: () => restart('kube-scheduler'),
+  },
+  {
+    name: 'admission policy refuses the pods (ValidatingAdmissionPolicy: memory limits required)',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /admission: ValidatingAdmissionPolicy svc-selftest-require-limits refuses the pods/,
+    oneLine: true,
+    inject: () =>
+      kube()
+        .apply(...LIMITS_POLICY)
+        .then(() => undefined),
+    undo: async () => {
+      for (const o of [...LIMITS_POLICY].reverse()) await kube().deleteIfPresent(o);
+    },
+  },
+  {
+    name: "kube-controller-manager's endpointslice controller disabled (--controllers)",
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /Ready but it has no EndpointSlice: other controllers of kube-controller-manager did their work/,
+    inject: () => restartControllerManager((c) => `${c},-endpointslice-controller`),
+    undo: () => restartControllerManager((c) => c.replace(',-endpointslice-controller', '')),
+  },
 ];
 
 interface Outcome {
@@ -282,7 +434,12 @@ try {
     }
     const green = await runSpecs(fault.focus, `${i + 1}-undone`);
     const detected = broken.failedSpecs.includes(fault.spec);
-    const rightCause = broken.messages.some((m) => fault.cause.test(m));
+    const verdicts = broken.messages.flatMap((m) => m.split('\n').filter((l) => l.includes('verdict [')));
+    const wrong = fault.wrongCause && verdicts.find((v) => fault.wrongCause!.test(v));
+    const raw = fault.oneLine && broken.messages.find((m) => /HTTP-Code|Headers:/.test(m));
+    const rightCause = broken.messages.some((m) => fault.cause.test(m)) && !wrong && !raw;
+    if (wrong) console.log(`  a verdict blames what the fault did not touch: ${wrong.slice(0, 300)}`);
+    if (raw) console.log(`  a setup failure is not one line: ${raw.slice(0, 300)}`);
     outcomes.push({
       fault: fault.name,
       detected,

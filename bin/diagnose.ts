@@ -10,6 +10,7 @@ import { cleanupRun } from '../helpers/cluster/cleanup.js';
 import { clusterFromHandle } from '../helpers/cluster/cluster.js';
 import { newRunId } from '../helpers/cluster/run-id.js';
 import { UsageError } from '../helpers/errors.js';
+import { isNotFound } from '../helpers/kube/client.js';
 import type { Settings } from '../helpers/settings.js';
 import { startClientPod } from '../helpers/workloads/client-pod.js';
 
@@ -28,13 +29,22 @@ export async function diagnoseService(target: string | undefined, settings: Sett
   const handle = await attachByKubeconfig(kubeconfig, context);
   const runId = newRunId();
   const cluster = clusterFromHandle(handle, runId, settings);
-  const ev = await collectEvidence(cluster, namespace, service);
-  if (!ev.found)
+  const exists = await cluster.kube.core.readNamespacedService({ namespace, name: service }).then(
+    () => true,
+    (error) => {
+      if (isNotFound(error)) return false;
+      throw error;
+    },
+  );
+  if (!exists)
     throw new UsageError(
       `Service ${namespace}/${service} does not exist; check the name and namespace (kubectl get svc -n ${namespace})`,
     );
   try {
-    const client = await startClientPod(cluster, await cluster.namespace('diagnose'));
+    // Ours, not theirs: the client and the path matrix's probe pods live in a throwaway namespace.
+    const own = await cluster.namespace('diagnose');
+    const ev = await collectEvidence(cluster, namespace, service, { probeNamespace: own });
+    const client = await startClientPod(cluster, own);
     const { items, verdict, healthy } = await runChecklist(cluster, ev, client);
     console.log(`diagnose ${namespace}/${service} on ${handle.provider} cluster ${handle.name}\n`);
     console.log(formatChecklist(items, verdict, healthy));

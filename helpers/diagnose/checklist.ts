@@ -2,10 +2,12 @@
 // Nothing of theirs is changed; one throwaway client pod (in a throwaway namespace) does
 // the in-cluster lookups and requests. Each item is ✓, ✗ or – (could not check, and why).
 import type { Cluster } from '../cluster/cluster.js';
-import { nodeHttp } from '../node/node-probe.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
+import { controlPlaneCause } from './control-plane.js';
 import type { Evidence } from './evidence.js';
+import { nodeSettings } from './node-layer.js';
+import { readDnsLayer, readPodLayer, readServiceLayer, type Hop, type PathCell } from './path-matrix.js';
 import { formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
 import { hostPort } from '../address.js';
 
@@ -25,6 +27,23 @@ export async function runChecklist(
   const id = `${ev.namespace}/${ev.service}`;
   const spec = ev.serviceSpec!;
   const port = spec.ports?.[0];
+
+  const cp = ev.controlPlane;
+  const cpCause =
+    cp &&
+    controlPlaneCause(cp, {
+      id,
+      readyPods: ev.pods.filter((p) => p.ready).length,
+      slices: ev.slices.length,
+    });
+  add(
+    'control plane did its part',
+    cp ? !cpCause : undefined,
+    cpCause?.cause ??
+      (cp
+        ? `API server answers; ServiceAccount, ReplicaSets, scheduling and EndpointSlices in ${ev.namespace} as expected`
+        : 'not read'),
+  );
 
   add(
     'Service exists',
@@ -78,17 +97,37 @@ export async function runChecklist(
       t.ok === 3,
       `${hostPort(spec.clusterIP, port.port)}: ${t.ok}/3 answered ${t.sampleError ?? ''}`.trim(),
     );
-    const skip = nodeAccessSkipReason(cluster);
-    if (skip) add('ClusterIP answers from a node', undefined, skip);
-    else {
-      const n = await nodeHttp(cluster, cluster.nodes[0], `http://${hostPort(spec.clusterIP, port.port)}/`, 3);
-      add(
-        'ClusterIP answers from a node',
-        n.ok === 3,
-        `from ${cluster.nodes[0].name}: ${n.ok}/3 answered ${n.sampleError ?? ''}`.trim(),
-      );
-    }
   }
+  // The data path hop by hop, from a probe pod on every node and from every node itself.
+  const matrix = ev.path;
+  const hop = (name: string, hops: Hop[], reading: { pattern: string } | undefined) => {
+    const cells = matrix?.cells.filter((c) => hops.includes(c.hop)) ?? [];
+    const decided = cells.filter((c) => c.ok !== undefined);
+    add(
+      name,
+      decided.length ? !reading && decided.every((c) => c.ok) : undefined,
+      !matrix
+        ? 'not probed'
+        : reading
+          ? reading.pattern
+          : decided.length
+            ? `${decided.filter((c) => c.ok).length}/${decided.length} answered (${sourcesOf(decided)})${matrix.notes.length ? `; ${matrix.notes.join('; ')}` : ''}`
+            : matrix.notes.join('; ') || 'nothing to probe',
+    );
+  };
+  hop('pod IPs from every node', ['pod IP'], matrix && readPodLayer(matrix));
+  hop('ClusterIP from every node', ['ClusterIP'], matrix && readServiceLayer(matrix));
+  hop('DNS at CoreDNS and kube-dns', ['DNS at pod IP', 'DNS at Service IP'], matrix && readDnsLayer(matrix));
+  const layers = ev.nodes.flatMap((n) => (n.layer ? [n.layer] : []));
+  const settings = layers.flatMap(nodeSettings).filter((s) => s.setting && !s.setting.includes('of its own'));
+  add(
+    "nodes' network settings",
+    layers.length ? settings.length === 0 : undefined,
+    layers.length
+      ? settings.map((s) => s.setting).join('; ') ||
+          'forwarding on, no foreign drop or reject, routes to every pod range'
+      : (nodeAccessSkipReason(cluster) ?? 'not read'),
+  );
   if (ev.nodes.length) {
     const wrong = ev.nodes.filter((n) => {
       const { missing, stale } = rulesMismatch(ev, n);
@@ -117,4 +156,10 @@ export function formatChecklist(items: CheckItem[], v: Verdict, healthy: boolean
   const lines = items.map((i) => `${mark(i.ok)} ${i.check.padEnd(32)} ${i.evidence}`);
   lines.push('', healthy ? 'healthy: every check passed' : `root cause: ${formatVerdict(v)}`);
   return lines.join('\n');
+}
+
+/** "pods and nodes on n1, n2": where the cells were asked from. */
+function sourcesOf(cells: PathCell[]): string {
+  const kinds = [...new Set(cells.map((c) => `${c.from.kind}s`))].join(' and ');
+  return `${kinds} on ${[...new Set(cells.map((c) => c.from.node))].join(', ')}`;
 }

@@ -1,7 +1,9 @@
-// What the guide would look at for one Service, gathered in one pass: the Service, its
-// pods, Endpoints and EndpointSlices, events, kube-proxy and the Service's rules on every
-// node, CoreDNS and a direct query to it, a pod's resolv.conf. Each piece is collected on
-// its own: one that cannot be read is recorded as such and the rest goes on.
+// What the guide would look at for one Service, gathered in one pass, layer by layer: the
+// control plane's work (control-plane.ts), the Service, its pods, Endpoints and
+// EndpointSlices, events, kube-proxy and the Service's rules on every node, each node's own
+// network settings (node-layer.ts), the data path from every node (path-matrix.ts), CoreDNS,
+// a pod's resolv.conf. Each piece is collected on its own: one that cannot be read is
+// recorded as such and the rest goes on.
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeInfo } from '../cluster/provider.js';
@@ -11,12 +13,14 @@ import { describePod, isPodReady } from '../kube/pods.js';
 import { endpointsOf, endpointSliceAddresses, podsSelectedBy, type EndpointAddress } from '../kube/services.js';
 import { describeHairpin, podBridgePort } from '../node/bridge-port.js';
 import { kubeProxyStatus, type KubeProxyStatus } from '../node/kube-proxy.js';
-import { nodeLookup } from '../node/node-probe.js';
 import { programmedDestinations } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason, runOnNode } from '../node/run-on-node.js';
 import { parseResolvConf, type ResolvConf } from '../parse/resolv-conf.js';
 import { serviceDefinitionProblems } from './service-definition.js';
 import { explainNoEndpoints } from './endpoints.js';
+import { collectControlPlane, type ControlPlaneEvidence } from './control-plane.js';
+import { collectNodeLayer, type NodeLayer, type NodeRanges } from './node-layer.js';
+import { collectPathMatrix, type PathMatrix } from './path-matrix.js';
 
 export interface NodeEvidence {
   node: string;
@@ -24,8 +28,8 @@ export interface NodeEvidence {
   /** DNAT targets kube-proxy programmed for the Service's first port. */
   programmed?: string[];
   conntrack?: string;
-  /** Pod CIDRs of other nodes this node has no route to. */
-  missingPodRoutes?: string[];
+  /** The node's own network under kube-proxy and the CNI. */
+  layer?: NodeLayer;
   /** The hairpin setting of each backend pod's bridge port on this node. */
   hairpin?: { pod: string; on: boolean; description: string }[];
   errors: string[];
@@ -41,6 +45,8 @@ export interface Evidence {
     container: string;
     node?: string;
     ip?: string;
+    /** The port its container serves the Service on (what the guide dials at podIP). */
+    port?: number;
     ready: boolean;
     restarts: number;
     summary: string;
@@ -51,12 +57,27 @@ export interface Evidence {
   slices: EndpointAddress[];
   events: string[];
   nodes: NodeEvidence[];
-  coredns: { readyPods: number; pods: string[]; directQuery?: string };
+  coredns: { readyPods: number; pods: string[]; ready: { pod: string; ip: string; node: string }[] };
   resolvConf?: { pod: string; conf: ResolvConf };
+  controlPlane?: ControlPlaneEvidence;
+  /** The data path from every node, when the probes could be made. */
+  path?: PathMatrix;
   errors: string[];
 }
 
-export async function collectEvidence(cluster: Cluster, namespace: string, service: string): Promise<Evidence> {
+export interface EvidenceOptions {
+  /** Where the path matrix's probe pods go: the spec's namespace, or diagnose's throwaway one. Without it, no matrix. */
+  probeNamespace?: string;
+  /** The messages of the spec's setup failures: a refusal in them names its admission plugin or missing ServiceAccount. */
+  setupErrors?: string[];
+}
+
+export async function collectEvidence(
+  cluster: Cluster,
+  namespace: string,
+  service: string,
+  options: EvidenceOptions = {},
+): Promise<Evidence> {
   const kube = new Kube(cluster.kubeconfig);
   const ev: Evidence = {
     namespace,
@@ -68,7 +89,7 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
     slices: [],
     events: [],
     nodes: [],
-    coredns: { readyPods: 0, pods: [] },
+    coredns: { readyPods: 0, pods: [], ready: [] },
     errors: [],
   };
   const attempt = async (what: string, fn: () => Promise<void>, into: string[] = ev.errors) => {
@@ -79,6 +100,10 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
     }
   };
 
+  await attempt(
+    'control plane',
+    async () => void (ev.controlPlane = await collectControlPlane(kube, namespace, options.setupErrors ?? [])),
+  );
   let svc: k8s.V1Service | undefined;
   await attempt('Service', async () => {
     svc = await kube.core.readNamespacedService({ namespace, name: service });
@@ -93,6 +118,7 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
         container: p.spec!.containers[0].name,
         node: p.spec?.nodeName,
         ip: p.status?.podIP,
+        port: servingPort(svc!, p),
         ready: isPodReady(p),
         restarts: p.status?.containerStatuses?.reduce((n, c) => n + c.restartCount, 0) ?? 0,
         summary: describePod(p),
@@ -117,6 +143,9 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
     const pods = await kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
     ev.coredns.pods = pods.items.map(describePod);
     ev.coredns.readyPods = pods.items.filter(isPodReady).length;
+    ev.coredns.ready = pods.items
+      .filter((p) => isPodReady(p) && p.status?.podIP && p.spec?.nodeName)
+      .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec!.nodeName! }));
   });
   await attempt('resolv.conf', async () => {
     const client = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'role=client' })).items.find(
@@ -127,9 +156,68 @@ export async function collectEvidence(cluster: Cluster, namespace: string, servi
       .stdout;
     ev.resolvConf = { pod: client.metadata!.name!, conf: parseResolvConf(text) };
   });
+  const ranges = await nodeRanges(kube, ev, svc, cluster.capabilities.dnsIP).catch((e: Error) => {
+    ev.errors.push(`node pod ranges: ${e.message.split('\n')[0]}`);
+    return undefined;
+  });
+  const paths = options.probeNamespace
+    ? collectPathMatrix(cluster, options.probeNamespace, pathTargets(ev, svc, cluster))
+        .then((m) => void (ev.path = m))
+        .catch((e: Error) => void ev.errors.push(`path matrix: ${e.message.split('\n')[0]}`))
+    : Promise.resolve();
   if (!nodeAccessSkipReason(cluster))
-    ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, kube, node, svc, ev)));
+    ev.nodes = await Promise.all(cluster.nodes.map((node) => nodeEvidence(cluster, kube, node, svc, ev, ranges)));
+  await paths;
   return ev;
+}
+
+/** The port a selected pod serves the Service on: the targetPort it declares (by number or name), else its first TCP port. */
+function servingPort(svc: k8s.V1Service, pod: k8s.V1Pod): number | undefined {
+  const declared = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+  const target = svc.spec?.ports?.[0]?.targetPort ?? svc.spec?.ports?.[0]?.port;
+  const byTarget = declared.find((p) => (typeof target === 'number' ? p.containerPort === target : p.name === target));
+  const tcp = declared.find((p) => (p.protocol ?? 'TCP') === 'TCP');
+  return byTarget?.containerPort ?? tcp?.containerPort ?? (typeof target === 'number' ? target : undefined);
+}
+
+function pathTargets(ev: Evidence, svc: k8s.V1Service | undefined, cluster: Cluster) {
+  const port = svc?.spec?.ports?.[0];
+  const tcp = (port?.protocol ?? 'TCP') === 'TCP';
+  return {
+    backends: ev.pods
+      .filter((p) => p.ready && p.ip && p.node && p.port)
+      .map((p) => ({ pod: p.name, ip: p.ip!, node: p.node!, port: p.port! })),
+    clusterIP:
+      svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None' && port && tcp
+        ? { ip: svc.spec.clusterIP, port: port.port }
+        : undefined,
+    coredns: ev.coredns.ready,
+    dns: {
+      serviceIP: cluster.capabilities.dnsIP,
+      name: `kubernetes.default.svc.${cluster.capabilities.clusterDomain}`,
+    },
+  };
+}
+
+/** Each node's pod ranges (its Node object's podCIDRs; else the /24s its pods' IPs are in) and the Service IPs of interest. */
+async function nodeRanges(
+  kube: Kube,
+  ev: Evidence,
+  svc: k8s.V1Service | undefined,
+  dnsIP: string,
+): Promise<NodeRanges> {
+  const nodes = await kube.core.listNode();
+  const podCIDRs = new Map<string, string[]>();
+  for (const node of nodes.items) {
+    const name = node.metadata!.name!;
+    const declared = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
+    const seen = [...ev.pods, ...ev.coredns.ready]
+      .filter((p) => p.node === name && p.ip && !p.ip.includes(':'))
+      .map((p) => `${p.ip!.split('.').slice(0, 3).join('.')}.0/24`);
+    podCIDRs.set(name, declared.length ? declared : [...new Set(seen)]);
+  }
+  const clusterIP = svc?.spec?.clusterIP;
+  return { podCIDRs, serviceIPs: [dnsIP, ...(clusterIP && clusterIP !== 'None' ? [clusterIP] : [])] };
 }
 
 async function nodeEvidence(
@@ -138,6 +226,7 @@ async function nodeEvidence(
   node: NodeInfo,
   svc: k8s.V1Service | undefined,
   ev: Evidence,
+  ranges: NodeRanges | undefined,
 ): Promise<NodeEvidence> {
   const out: NodeEvidence = { node: node.name, errors: [] };
   const attempt = async (what: string, fn: () => Promise<void>) =>
@@ -161,30 +250,8 @@ async function nodeEvidence(
       out.conntrack = r.stdout.split('\n').slice(0, 10).join('\n') || r.stderr.split('\n').at(-1);
     });
   }
-  if (node === cluster.nodes[0]) {
-    await attempt('DNS query', async () => {
-      const answer = await nodeLookup(
-        cluster,
-        node,
-        `kubernetes.default.svc.${cluster.capabilities.clusterDomain}`,
-        cluster.capabilities.dnsIP,
-      );
-      ev.coredns.directQuery = `${answer.outcome}${answer.addrs ? ` ${answer.addrs.join(',')}` : ''}${answer.error ? ` (${answer.error})` : ''}`;
-    });
-  }
-  await attempt('pod routes', async () => {
-    const routes = (await runOnNode(cluster, node, ['ip', 'route', 'show'])).stdout;
-    const otherCIDRs = [
-      ...new Set(
-        ev.pods
-          .filter((p) => p.node && p.node !== node.name && p.ip)
-          .map((p) => p.ip!.split('.').slice(0, 3).join('.')),
-      ),
-    ];
-    out.missingPodRoutes = otherCIDRs
-      .filter((prefix) => !routes.split('\n').some((r) => r.startsWith(`${prefix}.0/`)))
-      .map((p) => `${p}.0/24`);
-  });
+  if (ranges)
+    await attempt('node network', async () => void (out.layer = await collectNodeLayer(cluster, node, ranges)));
   await attempt('hairpin', async () => {
     out.hairpin = [];
     for (const pod of ev.pods.filter((p) => p.node === node.name && p.ready)) {

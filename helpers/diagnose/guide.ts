@@ -50,7 +50,15 @@ export const GUIDE = {
     section: 'Edge case: A Pod fails to reach itself via the Service IP',
     next: "check hairpin mode on the pod's bridge port (/sys/class/net/<veth>/brport/hairpin_mode) or the CNI bridge's hairpinMode",
   },
-  // Beyond the guide: the Service types and policies the guide stops short of.
+  // Beyond the guide: the layers under the guide's checks, and the Service types and policies it stops short of.
+  controlPlane: {
+    section: 'Beyond the guide: the control plane',
+    next: 'check kube-apiserver, kube-controller-manager and kube-scheduler: that each runs, and their logs',
+  },
+  nodeNetwork: {
+    section: "Beyond the guide: the nodes' network",
+    next: "check the node's forwarding, firewall and routes: sysctl net.ipv4.ip_forward, iptables-save / nft list ruleset, ip route",
+  },
   nodePort: {
     section: 'Beyond the guide: NodePort',
     next: "check kube-proxy's KUBE-NODEPORTS chain (nft: service-nodeports map) on the node, and its --nodeport-addresses",

@@ -1,6 +1,8 @@
 // The evidence and verdict as Markdown: test-results/diagnostics/<spec>.md on a failed
 // spec, and the body of `svc-conformance diagnose`.
 import type { Evidence } from './evidence.js';
+import { nodeNotes } from './node-layer.js';
+import { matrixMarkdown } from './path-matrix.js';
 import { formatVerdict, type Verdict } from './verdict.js';
 
 export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): string {
@@ -48,7 +50,7 @@ export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): strin
       list([
         `kube-proxy: ${n.kubeProxy ? (n.kubeProxy.running ? `running, mode ${n.kubeProxy.mode}` : `NOT running: ${n.kubeProxy.problem}`) : 'unknown'}`,
         `rules for the Service send to: ${n.programmed?.join(', ') || 'nothing'}`,
-        `pod routes missing: ${n.missingPodRoutes?.join(', ') || 'none'}`,
+        ...(n.layer ? layerLines(n.layer) : []),
         ...(n.hairpin ?? []).map((h) => `hairpin for ${h.pod}: ${h.description}`),
         ...n.errors.map((e) => `could not read ${e}`),
       ]),
@@ -58,12 +60,56 @@ export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): strin
     '## DNS',
     list([
       `CoreDNS ready pods: ${ev.coredns.readyPods} (${ev.coredns.pods.join('; ') || 'none'})`,
-      `direct query from a node: ${ev.coredns.directQuery ?? 'not made'}`,
       ev.resolvConf
         ? `resolv.conf of ${ev.resolvConf.pod}: nameserver ${ev.resolvConf.conf.nameservers.join(' ')}; search ${ev.resolvConf.conf.search.join(' ')}; ndots ${ev.resolvConf.conf.options.ndots ?? 'unset'}`
         : 'no client pod to read resolv.conf from',
     ]),
+    '',
+    '## Data path from every node',
+    '',
+    ev.path ? matrixMarkdown(ev.path) : 'not probed',
+    '',
+    '## Control plane',
+    ev.controlPlane
+      ? list([
+          `API server: ${ev.controlPlane.api.ok ? 'answers' : `does not answer: ${ev.controlPlane.api.detail}`}`,
+          ...(ev.controlPlane.namespace
+            ? [
+                `namespace ${ev.controlPlane.namespace.name}: ${ev.controlPlane.namespace.ageSeconds} s old, ServiceAccount default ${ev.controlPlane.namespace.hasDefaultServiceAccount ? 'present' : 'MISSING'}`,
+              ]
+            : []),
+          ...ev.controlPlane.leases.map(
+            (l) => `lease ${l.component}: held by ${l.holder ?? 'nobody'}, renewed ${l.renewedSecondsAgo ?? '?'} s ago`,
+          ),
+          ...ev.controlPlane.deployments.map(
+            (d) => `Deployment ${d.name}: ${d.replicas} replicas, ${d.replicaSets} ReplicaSet(s), ${d.pods} pod(s)`,
+          ),
+          ...ev.controlPlane.unscheduled.map(
+            (p) => `pod ${p.pod} unscheduled for ${p.ageSeconds} s${p.events.length ? `: ${p.events.at(-1)}` : ''}`,
+          ),
+          ...ev.controlPlane.failedCreates,
+        ])
+      : 'not read',
     ev.errors.length ? `\n## Not collected\n${list(ev.errors)}` : '',
     '',
   ].join('\n');
+}
+
+function layerLines(layer: NonNullable<Evidence['nodes'][number]['layer']>): string[] {
+  const rp = Object.entries(layer.rpFilter)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return [
+    `ip_forward ${layer.ipForward === undefined ? 'unknown' : layer.ipForward ? '1' : '0'}, bridge-nf-call-iptables ${layer.bridgeNfCallIptables === undefined ? 'unknown' : layer.bridgeNfCallIptables ? '1' : '0'}, rp_filter ${rp || 'unknown'}`,
+    `conntrack: ${layer.conntrack ? `${layer.conntrack.count} of ${layer.conntrack.max}` : 'unknown'}`,
+    `firewall drops or rejects of the cluster's traffic (not kube-proxy's or the CNI's): ${
+      layer.firewall
+        .map((f) => `${f.family} ${f.table} ${f.chain}: ${f.kind === 'policy' ? `policy ${f.verdict}` : f.text}`)
+        .join('; ') || 'none'
+    }`,
+    `routes to other nodes' pods: ${layer.podRoutes.map((r) => `${r.cidr} (${r.node}) ${r.problem ?? r.route ?? ''}`).join('; ') || 'none needed'}`,
+    `MTU: ${layer.mtus.map((m) => `${m.link} ${m.mtu}`).join(', ') || 'unknown'}`,
+    ...nodeNotes(layer),
+    ...layer.errors.map((e) => `could not read ${e}`),
+  ];
 }

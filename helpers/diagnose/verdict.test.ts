@@ -1,38 +1,120 @@
 import { describe, expect, it } from 'vitest';
+import type { ControlPlaneEvidence } from './control-plane.js';
 import type { Evidence } from './evidence.js';
+import type { NodeLayer } from './node-layer.js';
+import type { PathCell, PathSource } from './path-matrix.js';
 import { sectionTitled, verdict } from './verdict.js';
+
+const NODES = ['n1', 'n2'];
+const BACKENDS = [
+  { pod: 'h-a', ip: '10.244.1.3', node: 'n1' },
+  { pod: 'h-b', ip: '10.244.2.3', node: 'n2' },
+];
+const COREDNS = { pod: 'coredns-x', ip: '10.244.1.2', node: 'n1' };
+
+/** The matrix a healthy two-node cluster gives: every source reaches everything; `broken` says which cells fail. */
+function matrix(broken: (c: PathCell) => boolean = () => false): PathCell[] {
+  const sources: PathSource[] = NODES.flatMap((node) => [
+    { kind: 'pod' as const, node },
+    { kind: 'node' as const, node },
+  ]);
+  const cells: PathCell[] = sources.flatMap((from) => [
+    ...BACKENDS.map((b) => ({
+      from,
+      hop: 'pod IP' as const,
+      to: b.node,
+      target: `${b.ip}:9376 (${b.pod})`,
+      ok: true,
+      detail: 'connects',
+    })),
+    {
+      from,
+      hop: 'pod IP' as const,
+      to: COREDNS.node,
+      target: `${COREDNS.ip}:53 (${COREDNS.pod})`,
+      ok: true,
+      detail: 'connects',
+    },
+    {
+      from,
+      hop: 'DNS at pod IP' as const,
+      to: COREDNS.node,
+      target: `${COREDNS.ip} (${COREDNS.pod})`,
+      ok: true,
+      detail: 'answers 10.96.0.1',
+    },
+    { from, hop: 'DNS at Service IP' as const, to: '', target: '10.96.0.10', ok: true, detail: 'answers 10.96.0.1' },
+    ...NODES.map((to) => ({
+      from,
+      hop: 'ClusterIP' as const,
+      to,
+      target: '10.96.0.50:80',
+      ok: true,
+      detail: '8 of 16/16 answered',
+    })),
+  ]);
+  return cells.map((c) => (broken(c) ? { ...c, ok: false, detail: 'timeout' } : c));
+}
+
+const layer = (node: string, change: Partial<NodeLayer> = {}): NodeLayer => ({
+  node,
+  ipForward: true,
+  rpFilter: { all: 0, default: 0 },
+  bridgeNfCallIptables: true,
+  conntrack: { count: 40, max: 131072 },
+  firewall: [],
+  podRoutes: [
+    {
+      node: NODES.find((n) => n !== node)!,
+      cidr: node === 'n1' ? '10.244.2.0/24' : '10.244.1.0/24',
+      route: 'via node',
+    },
+  ],
+  mtus: [{ link: 'eth0', mtu: 1500, pods: false }],
+  errors: [],
+  ...change,
+});
+
+const controlPlane = (change: Partial<ControlPlaneEvidence> = {}): ControlPlaneEvidence => ({
+  api: { ok: true, detail: '' },
+  leases: [],
+  namespace: { name: 'ns', ageSeconds: 30, hasDefaultServiceAccount: true },
+  unscheduled: [],
+  deployments: [{ name: 'hostnames', ageSeconds: 30, replicas: 2, replicaSets: 1, pods: 2 }],
+  failedCreates: [],
+  ...change,
+});
 
 const healthy = (): Evidence => ({
   namespace: 'ns',
   service: 'hostnames',
   found: true,
   serviceSpec: { clusterIP: '10.96.0.50', selector: { app: 'hostnames' } },
-  pods: [
-    {
-      name: 'h-a',
-      container: 'hostnames',
-      node: 'n1',
-      ip: '10.244.1.3',
-      ready: true,
-      restarts: 0,
-      summary: 'h-a (Running, ready)',
-    },
-  ],
+  pods: BACKENDS.map((b) => ({
+    name: b.pod,
+    container: 'hostnames',
+    node: b.node,
+    ip: b.ip,
+    port: 9376,
+    ready: true,
+    restarts: 0,
+    summary: `${b.pod} (Running, ready)`,
+  })),
   definitionProblems: [],
-  endpoints: [{ address: '10.244.1.3:9376', ip: '10.244.1.3', port: 9376, ready: true }],
-  slices: [{ address: '10.244.1.3:9376', ip: '10.244.1.3', port: 9376, ready: true }],
+  endpoints: BACKENDS.map((b) => ({ address: `${b.ip}:9376`, ip: b.ip, port: 9376, ready: true })),
+  slices: BACKENDS.map((b) => ({ address: `${b.ip}:9376`, ip: b.ip, port: 9376, ready: true })),
   events: [],
-  nodes: [
-    {
-      node: 'n1',
-      kubeProxy: { node: 'n1', running: true, mode: 'iptables' },
-      programmed: ['10.244.1.3:9376'],
-      missingPodRoutes: [],
-      hairpin: [{ pod: 'h-a', on: true, description: 'on' }],
-      errors: [],
-    },
-  ],
-  coredns: { readyPods: 1, pods: ['coredns-x (Running, ready)'], directQuery: 'ok 10.96.0.1' },
+  nodes: NODES.map((node) => ({
+    node,
+    kubeProxy: { node, running: true, mode: 'iptables' },
+    programmed: BACKENDS.map((b) => `${b.ip}:9376`),
+    layer: layer(node),
+    hairpin: BACKENDS.filter((b) => b.node === node).map((b) => ({ pod: b.pod, on: true, description: 'on' })),
+    errors: [],
+  })),
+  coredns: { readyPods: 1, pods: ['coredns-x (Running, ready)'], ready: [COREDNS] },
+  controlPlane: controlPlane(),
+  path: { cells: matrix(), notes: [] },
   resolvConf: {
     pod: 'client',
     conf: {
@@ -81,7 +163,7 @@ describe('verdict', () => {
   });
 
   it('names a missing endpoint rule', () => {
-    expect(judge((e) => (e.nodes[0].programmed = [])).cause).toContain('no rule for 10.244.1.3:9376');
+    expect(judge((e) => (e.nodes[0].programmed = [])).cause).toContain('no rule for 10.244.1.3:9376, 10.244.2.3:9376');
   });
 
   it('names CoreDNS with no ready pods, then a wrong kubelet clusterDNS', () => {
@@ -93,10 +175,7 @@ describe('verdict', () => {
     );
   });
 
-  it('names missing pod routes between nodes, and hairpin off', () => {
-    expect(judge((e) => (e.nodes[0].missingPodRoutes = ['10.244.2.0/24'])).cause).toContain(
-      'n1 has no route to 10.244.2.0/24',
-    );
+  it('names hairpin off', () => {
     expect(
       judge((e) => (e.nodes[0].hairpin = [{ pod: 'h-a', on: false, description: 'hairpin_mode 0' }])).section,
     ).toBe('hairpin');
@@ -104,6 +183,173 @@ describe('verdict', () => {
 
   it('says a missing Service is missing', () => {
     expect(judge((e) => (e.found = false)).cause).toBe('Service ns/hostnames does not exist');
+  });
+});
+
+// The path matrix and each node's settings: the node and hop that break, and the one setting that explains them.
+const crosses = (c: PathCell, n: string) =>
+  c.hop === 'pod IP' && c.from.node !== c.to && (c.to === n || (c.from.node === n && c.from.kind === 'pod'));
+
+describe('verdict: the pod network, node by node', () => {
+  it('names the node that does not forward, and its ip_forward, not CoreDNS', () => {
+    const v = judge((e) => {
+      // ip_forward=0 on n2: everything routed through n2 fails; n2 itself still reaches n1's pods.
+      e.path!.cells = matrix(
+        (c) => crosses(c, 'n2') || (c.hop.startsWith('DNS') && c.from.node === 'n2' && c.from.kind === 'pod'),
+      );
+      e.nodes[1].layer = layer('n2', { ipForward: false });
+    });
+    expect(v.section).toBe('nodeNetwork');
+    expect(v.cause).toContain('n2 does not forward pod traffic: net.ipv4.ip_forward = 0 on n2');
+    expect(v.cause).toContain('n2 itself reaches 2/2 off it');
+    expect(v.cause).not.toContain('CoreDNS');
+  });
+
+  it('names a firewall policy that drops forwarded and bridged pod traffic on one node', () => {
+    const v = judge((e) => {
+      e.path!.cells = matrix(
+        (c) =>
+          crosses(c, 'n1') || (c.hop === 'pod IP' && c.from.kind === 'pod' && c.from.node === 'n1' && c.to === 'n1'),
+      );
+      e.nodes[0].layer = layer('n1', {
+        firewall: [
+          {
+            family: 'iptables',
+            table: 'filter',
+            chain: 'FORWARD',
+            hook: 'forward',
+            kind: 'policy',
+            verdict: 'drop',
+            text: 'policy DROP',
+            affectsCluster: true,
+          },
+        ],
+      });
+    });
+    expect(v.cause).toContain('n1 drops the pod traffic it forwards: iptables filter FORWARD on n1: policy drop');
+  });
+
+  it("names one node's missing route to the other's pods", () => {
+    const v = judge((e) => {
+      // n1 has no route to 10.244.2.0/24: n1 and its pods cannot reach n2's pods; n2's pods get no reply from n1's.
+      e.path!.cells = matrix(
+        (c) =>
+          c.hop === 'pod IP' &&
+          ((c.from.node === 'n1' && c.to === 'n2') || (c.from.node === 'n2' && c.from.kind === 'pod' && c.to === 'n1')),
+      );
+      e.nodes[0].layer = layer('n1', {
+        podRoutes: [{ node: 'n2', cidr: '10.244.2.0/24', problem: 'has no route to 10.244.2.0/24' }],
+      });
+    });
+    expect(v.cause).toContain(
+      "nothing on n1 reaches n2's pods, and n2's pods get no answer from n1's: n1 has no route to 10.244.2.0/24",
+    );
+  });
+
+  it('names every fault the matrix fits when no setting it read decides, and still names the nodes', () => {
+    // On two nodes, n2 not forwarding and n1 having no route to n2's pods fail the same cells.
+    const v = judge((e) => (e.path!.cells = matrix((c) => crosses(c, 'n2'))));
+    expect(v.cause).toMatch(
+      /^nothing on n1 reaches n2's pods, and n2's pods get no answer from n1's, or n2 does not forward pod traffic; no setting read on n1, n2 explains it/,
+    );
+  });
+
+  it('names a pod that answers no one as the pod, and CoreDNS when that pod is CoreDNS', () => {
+    expect(judge((e) => (e.path!.cells = matrix((c) => c.target.includes('h-a')))).cause).toContain(
+      'h-a) answers no one, not even its own node',
+    );
+    const v = judge((e) => (e.path!.cells = matrix((c) => c.target.includes('coredns-x'))));
+    expect(v).toMatchObject({ section: 'anyDns', cause: expect.stringContaining('CoreDNS does not take connections') });
+  });
+
+  it('blames CoreDNS only when its pods take connections and still give no answer', () => {
+    const v = judge((e) => (e.path!.cells = matrix((c) => c.hop.startsWith('DNS'))));
+    expect(v).toMatchObject({
+      section: 'anyDns',
+      cause: expect.stringContaining('CoreDNS takes connections at its pod IPs but does not answer'),
+    });
+  });
+
+  it('blames the kube-dns Service IP, not CoreDNS, when CoreDNS answers at its pod IP', () => {
+    const v = judge((e) => (e.path!.cells = matrix((c) => c.hop === 'DNS at Service IP')));
+    expect(v.cause).toContain('the kube-dns Service IP 10.96.0.10 does not answer though CoreDNS does at its pod IPs');
+  });
+
+  it("names bridge-nf-call-iptables off when pods on a node lose only their own node's backends through the VIP", () => {
+    const v = judge((e) => {
+      e.path!.cells = matrix(
+        (c) => c.hop === 'ClusterIP' && c.from.kind === 'pod' && c.from.node === 'n1' && c.to === 'n1',
+      );
+      e.nodes[0].layer = layer('n1', { bridgeNfCallIptables: false });
+    });
+    expect(v.cause).toContain(
+      "pods on n1 reach their own node's backends at their pod IPs but not through the ClusterIP: net.bridge.bridge-nf-call-iptables = 0 on n1",
+    );
+  });
+
+  it('does not read the VIP where the pod IPs behind it fail', () => {
+    const v = judge(
+      (e) => (e.path!.cells = matrix((c) => crosses(c, 'n2') || (c.hop === 'ClusterIP' && c.to === 'n2'))),
+    );
+    expect(v.cause).toMatch(/^nothing on n1 reaches n2's pods, .*, or n2 does not forward pod traffic/);
+    expect(v.cause).not.toContain('ClusterIP');
+  });
+});
+
+describe('verdict: the control plane', () => {
+  it('names kube-controller-manager when a namespace never gets its ServiceAccount', () => {
+    const v = judge((e) => {
+      e.found = false;
+      e.controlPlane = controlPlane({
+        namespace: { name: 'ns', ageSeconds: 40, hasDefaultServiceAccount: false },
+        deployments: [{ name: 'hostnames', ageSeconds: 35, replicas: 2, replicaSets: 0, pods: 0 }],
+      });
+    });
+    expect(v.section).toBe('controlPlane');
+    expect(v.cause).toContain('namespace ns has had no ServiceAccount "default" for 40 s');
+    expect(v.cause).toContain('Deployment hostnames has no ReplicaSet');
+  });
+
+  it('names the scheduler when pods wait with no node and no event, and its reason when it gives one', () => {
+    const unscheduled = [{ pod: 'hostnames-1', ageSeconds: 30, events: [] as string[] }];
+    expect(judge((e) => (e.controlPlane = controlPlane({ unscheduled }))).cause).toContain(
+      'no scheduler is placing pods',
+    );
+    const reason = '0/2 nodes are available: 2 node(s) had untolerated taint {x: y}.';
+    expect(
+      judge(
+        (e) =>
+          (e.controlPlane = controlPlane({
+            unscheduled: [{ ...unscheduled[0], events: [`FailedScheduling: ${reason}`] }],
+          })),
+      ).cause,
+    ).toContain(`kube-scheduler cannot place pod hostnames-1: FailedScheduling: ${reason}`);
+  });
+
+  it('names the admission policy that refuses the pods', () => {
+    const message =
+      "Error creating: pods \"hostnames-5d-x\" is forbidden: ValidatingAdmissionPolicy 'no-root' with binding 'no-root' denied request: pods must run as non-root";
+    const v = judge((e) => {
+      e.pods = [];
+      e.controlPlane = controlPlane({
+        deployments: [{ name: 'hostnames', ageSeconds: 30, replicas: 2, replicaSets: 1, pods: 0 }],
+        failedCreates: [`ReplicaSet/hostnames-5d: ${message}`],
+      });
+    });
+    expect(v.cause).toMatch(/^admission: ValidatingAdmissionPolicy no-root refuses the pods/);
+  });
+
+  it('names the EndpointSlice controller when Ready pods get no EndpointSlice', () => {
+    const v = judge((e) => ((e.slices = []), (e.endpoints = [])));
+    expect(v.cause).toContain('2 pod(s) of ns/hostnames are Ready but it has no EndpointSlice');
+  });
+
+  it('names an API server that does not answer', () => {
+    expect(
+      judge(
+        (e) => (e.controlPlane = controlPlane({ api: { ok: false, detail: 'connect ECONNREFUSED 10.250.0.1:6443' } })),
+      ).cause,
+    ).toBe('the API server does not answer: connect ECONNREFUSED 10.250.0.1:6443');
   });
 });
 

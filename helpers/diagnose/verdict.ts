@@ -1,7 +1,13 @@
-// The guide's decision tree over the evidence: the first check that fails, in the guide's
-// order, is the likely root cause. One line: the guide section, what is wrong, the next step.
+// The guide's decision tree over the evidence, layer by layer from the bottom: the control
+// plane, the pods, the pod network (the path matrix and each node's settings), the Service's
+// definition and endpoints, kube-proxy and its rules, the VIP, DNS. A layer is blamed only when
+// the layers under it were checked and work; the first that fails is the likely root cause.
+// One line: the section, what is wrong (with the node and hop), the next step.
+import { controlPlaneCause } from './control-plane.js';
 import type { Evidence, NodeEvidence } from './evidence.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
+import { settingsExplaining } from './node-layer.js';
+import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
 import { definedSection, type Section } from './sections.js';
 
 export interface Verdict {
@@ -29,12 +35,22 @@ export function verdict(
     next,
   });
   const id = `${ev.namespace}/${ev.service}`;
+  const unready = ev.pods.filter((p) => !p.ready);
 
+  const controlPlane =
+    ev.controlPlane &&
+    controlPlaneCause(
+      ev.controlPlane,
+      ev.found ? { id, readyPods: ev.pods.length - unready.length, slices: ev.slices.length } : undefined,
+    );
+  if (controlPlane) return say('controlPlane', controlPlane.cause, controlPlane.next);
   if (!ev.found) return say('exists', `Service ${id} does not exist`);
   if (ev.selectorExplanation && ev.pods.length === 0) return say('endpoints', ev.selectorExplanation);
-  const unready = ev.pods.filter((p) => !p.ready);
   if (ev.pods.length > 0 && unready.length === ev.pods.length)
     return say('pods', `no pod of ${id} is Ready: ${unready.map((p) => p.summary).join('; ')}`);
+
+  const podLayer = ev.path && readPodLayer(ev.path);
+  if (podLayer) return pathVerdict(podLayer, ev);
   if (ev.definitionProblems.length) return say('definition', ev.definitionProblems[0]);
   if (unready.length)
     return say(
@@ -62,14 +78,8 @@ export function verdict(
     }
   }
 
-  const unrouted = ev.nodes.filter((n) => n.missingPodRoutes?.length);
-  if (unrouted.length) {
-    return say(
-      'pods',
-      `pod routes between nodes are missing: ${unrouted.map((n) => `${n.node} has no route to ${n.missingPodRoutes!.join(', ')}`).join('; ')}`,
-      "check the CNI: each node needs a route to every other node's pod CIDR (only same-node backends answer)",
-    );
-  }
+  const vip = ev.path && readServiceLayer(ev.path);
+  if (vip) return pathVerdict(vip, ev);
 
   if (ev.coredns.readyPods === 0)
     return say(
@@ -77,12 +87,15 @@ export function verdict(
       `CoreDNS has no ready pods (${ev.coredns.pods.join('; ') || 'none exist: scaled to 0?'})`,
       'scale CoreDNS up and check why its pods are not ready (kubectl -n kube-system get deploy coredns)',
     );
-  if (ev.coredns.directQuery && !ev.coredns.directQuery.startsWith('ok')) {
+  const dns = ev.path && readDnsLayer(ev.path);
+  if (dns?.fit === 'coredns')
+    return say('anyDns', `CoreDNS takes connections at its pod IPs but does not answer: ${dns.pattern}`);
+  if (dns?.fit === 'dns-vip')
     return say(
-      'anyDns',
-      `CoreDNS at ${dnsIP} does not answer kubernetes.default.svc.${clusterDomain} from a node: ${ev.coredns.directQuery}`,
+      'rules',
+      `the kube-dns Service IP ${dnsIP} does not answer though CoreDNS does at its pod IPs: ${dns.pattern}`,
+      "read kube-proxy's rules for kube-system/kube-dns on that node (iptables-save | grep kube-dns, or nft list table ip kube-proxy)",
     );
-  }
   const conf = ev.resolvConf?.conf;
   if (conf && !conf.nameservers.includes(dnsIP)) {
     return say(
@@ -106,6 +119,70 @@ export function verdict(
   const cause =
     "the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
   return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
+}
+
+/** A broken hop of the path matrix, with the node setting that explains it when one was read. */
+function pathVerdict(reading: PathReading, ev: Evidence): Verdict {
+  const layers = ev.nodes.flatMap((n) => (n.layer ? [n.layer] : []));
+  if (reading.dead) {
+    const coredns = reading.dead.every((t) => ev.coredns.ready.some((c) => t.endsWith(`(${c.pod})`)));
+    return coredns
+      ? {
+          section: 'anyDns',
+          cause: `CoreDNS does not take connections at its pod IPs: ${reading.pattern}`,
+          next: GUIDE.anyDns.next,
+        }
+      : { section: 'pods', cause: `pods do not answer at their pod IPs: ${reading.pattern}`, next: GUIDE.pods.next };
+  }
+  const explained = settingsExplaining(reading, layers);
+  const section: GuideSection = reading.layer === 'ClusterIP' && !explained ? 'proxying' : 'nodeNetwork';
+  if (explained) {
+    // The settings of the first kind found (the same setting on several nodes is said for each node).
+    const first = explained.settings[0];
+    const same = explained.settings.filter((s) => s.explains[0] === first.explains[0]).map((s) => s.setting);
+    const headline =
+      headlineOf(explained.fit, explained.nodes) ??
+      `the ${reading.layer} hop fails on ${explained.nodes.join(', ')} in a pattern no single fault explains`;
+    return { section, cause: `${headline}: ${[...new Set(same)].join('; ')} (${reading.pattern})`, next: first.next };
+  }
+  const headline =
+    [reading, ...reading.alternatives]
+      .map((r) => headlineOf(r.fit, r.nodes))
+      .filter(Boolean)
+      .join(', or ') ||
+    `the ${reading.layer} hop fails in a pattern no single node's fault explains (on ${reading.nodes.join(', ') || 'several nodes'})`;
+  const read = layers.length
+    ? `no setting read on ${reading.nodes.join(', ') || 'the nodes'} explains it (forwarding, firewall, routes, conntrack)`
+    : "the nodes' own settings could not be read (no node access)";
+  return {
+    section,
+    cause: `${headline}; ${read} (${reading.pattern})`,
+    next:
+      reading.fit === 'pods'
+        ? "check the pods on that node (their logs) and the CNI's setup of that node"
+        : section === 'proxying'
+          ? GUIDE.proxying.next
+          : "check the CNI on that node (its logs, its routes and the node's firewall)",
+  };
+}
+
+/** What a fit of the path matrix means, on its nodes. */
+function headlineOf(fit: Fit | undefined, nodes: string[]): string | undefined {
+  const [a, b] = nodes;
+  const what: Record<Fit, string> = {
+    forwarding: `${a} does not forward pod traffic`,
+    filtering: `${a} drops the pod traffic it forwards`,
+    route:
+      nodes.length === 2
+        ? `nothing on ${a} reaches ${b}'s pods, and ${b}'s pods get no answer from ${a}'s`
+        : "the nodes' pods cannot reach each other across nodes",
+    pods: `nothing reaches the pods on ${nodes.join(', ')}, not even from their own node`,
+    proxy: `nothing on ${nodes.join(', ')} reaches the Service's ClusterIP though its backends answer at their pod IPs`,
+    'same-node-vip': `pods on ${nodes.join(', ')} reach their own node's backends at their pod IPs but not through the ClusterIP`,
+    coredns: 'CoreDNS takes connections but does not answer',
+    'dns-vip': 'the kube-dns Service IP does not answer though CoreDNS does',
+  };
+  return fit && what[fit];
 }
 
 /** The section, the guide's or a project's, whose title is `title` (a spec's describe name), if any. */

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, type RunnerTestSuite } from 'vitest';
+import { apiErrorLine } from '../diagnose/control-plane.js';
 import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
 import { evidenceMarkdown } from '../diagnose/report.js';
 import type { Section } from '../diagnose/sections.js';
@@ -22,9 +23,12 @@ interface Diagnosis {
 export function useDiagnosis(namespace: string, ...services: string[]): void {
   const cluster = useCluster();
   let diagnosis: Promise<Diagnosis | undefined> | undefined;
-  const diagnose = (section: string | undefined) =>
+  const diagnose = (section: string | undefined, setupErrors: string[] = []) =>
     (diagnosis ??= (async () => {
-      const evidence = await Promise.all(services.map((service) => collectEvidence(cluster, namespace, service)));
+      // One after the other: the path matrix's probe pods, made for the first Service, serve the next ones.
+      const evidence: Evidence[] = [];
+      for (const service of services)
+        evidence.push(await collectEvidence(cluster, namespace, service, { probeNamespace: namespace, setupErrors }));
       const own = sectionTitled(section);
       const projectSection = typeof own === 'object' ? own : undefined;
       const lines = await Promise.all(services.map((name) => extraEvidence(projectSection, namespace, name)));
@@ -38,16 +42,20 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
     if (task.result?.state !== 'fail') return;
     const found = await diagnose(sectionOf(task));
     if (found) for (const error of task.result.errors ?? []) addVerdict(error, found.verdict);
-  }, 60_000);
+  }, 120_000);
 
   // vitest passes fixtures first (destructured) and the describe's suite second.
   // eslint-disable-next-line no-empty-pattern
   afterAll(async ({}, suite) => {
     const describe = suite as RunnerTestSuite & { file?: { filepath: string } };
     if (!hasFailure(describe as unknown as TaskLike)) return;
-    const found = await diagnose(sectionOf({ suite: describe }) ?? describe.name);
+    // A failed beforeAll (the spec's setup) has no check to carry the verdict: it goes on the hook's errors,
+    // which are cut to their one line (an API error's Status message, not its HTTP body and headers).
+    const setupErrors = (describe.result?.errors ?? []) as SerializedError[];
+    const lines = setupErrors.map((e) => apiErrorLine(e.message));
+    for (const error of setupErrors) oneLine(error);
+    const found = await diagnose(sectionOf({ suite: describe }) ?? describe.name, lines);
     if (!found) return;
-    // A failed beforeAll has no check to carry the verdict: put it on the hook's errors.
     for (const task of [describe, ...describe.tasks])
       for (const error of task.result?.errors ?? []) addVerdict(error, found.verdict);
     const dir = join(cluster.settings.resultsDir, 'diagnostics');
@@ -59,7 +67,7 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
       return lines.length ? `${page}\n## ${describe.name}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n` : page;
     });
     writeFileSync(join(dir, `${spec}.md`), pages.join('\n'));
-  }, 60_000);
+  }, 120_000);
 
   /** A project section's own evidence for one Service; a collector that fails says so in a line. */
   async function extraEvidence(own: Section | undefined, ns: string, name: string): Promise<string[]> {
@@ -75,6 +83,20 @@ function sectionOf(task: { suite?: { name: string; suite?: unknown } }): string 
   for (let suite = task.suite; suite; suite = suite.suite as typeof suite)
     if (sectionTitled(suite.name)) return suite.name;
   return undefined;
+}
+
+interface SerializedError {
+  message: string;
+  stack?: string;
+  stacks?: unknown[];
+  diff?: string;
+}
+
+/** An error of the spec's setup as one line (apiErrorLine), without its stack. */
+function oneLine(error: SerializedError): void {
+  error.message = `setup failed before any check: ${apiErrorLine(error.message)}`;
+  error.stack = error.message;
+  error.stacks = [];
 }
 
 /** Appends the verdict to an error's message, once. */

@@ -22,6 +22,10 @@ export interface ClientPodOptions {
   name?: string;
   /** Pin the pod to a node. */
   node?: string;
+  /** How long it may take to turn Ready (the settings' podsReady budget unless given). */
+  readyWithinMs?: number;
+  /** Extra labels, beside the run's and role=client. */
+  labels?: Record<string, string>;
 }
 
 export class ClientPod {
@@ -133,7 +137,7 @@ export async function startClientPod(
   const pod: k8s.V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace, labels: runLabels(cluster.runId, { role: 'client' }) },
+    metadata: { name, namespace, labels: runLabels(cluster.runId, { role: 'client', ...options.labels }) },
     spec: {
       terminationGracePeriodSeconds: 1,
       nodeName: options.node,
@@ -151,7 +155,7 @@ export async function startClientPod(
   await cluster.kube.apply(pod);
   const ready = await waitFor(
     `client pod ${namespace}/${name} running`,
-    cluster.settings.timeouts.podsReady,
+    options.readyWithinMs ?? cluster.settings.timeouts.podsReady,
     async () => {
       const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
       return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
