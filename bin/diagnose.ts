@@ -27,7 +27,7 @@ export async function diagnoseService(target: string | undefined, settings: Sett
       'diagnose needs a cluster; pass --kubeconfig FILE (a kubeconfig is never picked up implicitly)',
     );
   const handle = await attachByKubeconfig(kubeconfig, context);
-  const runId = newRunId();
+  const runId = settings.run.runId ?? newRunId();
   const cluster = clusterFromHandle(handle, runId, settings);
   const exists = await cluster.kube.core.readNamespacedService({ namespace, name: service }).then(
     () => true,

@@ -47,6 +47,8 @@ export interface Evidence {
     ip?: string;
     /** The port its container serves the Service on (what the guide dials at podIP). */
     port?: number;
+    /** Being deleted: it may stop answering any moment, so the path matrix leaves it out. */
+    terminating?: boolean;
     ready: boolean;
     restarts: number;
     summary: string;
@@ -119,6 +121,7 @@ export async function collectEvidence(
         node: p.spec?.nodeName,
         ip: p.status?.podIP,
         port: servingPort(svc!, p),
+        terminating: !!p.metadata?.deletionTimestamp,
         ready: isPodReady(p),
         restarts: p.status?.containerStatuses?.reduce((n, c) => n + c.restartCount, 0) ?? 0,
         summary: describePod(p),
@@ -185,7 +188,7 @@ function pathTargets(ev: Evidence, svc: k8s.V1Service | undefined, cluster: Clus
   const tcp = (port?.protocol ?? 'TCP') === 'TCP';
   return {
     backends: ev.pods
-      .filter((p) => p.ready && p.ip && p.node && p.port)
+      .filter((p) => p.ready && !p.terminating && p.ip && p.node && p.port)
       .map((p) => ({ pod: p.name, ip: p.ip!, node: p.node!, port: p.port! })),
     clusterIP:
       svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None' && port && tcp
