@@ -34,7 +34,8 @@ export async function runChecklist(
     controlPlaneCause(cp, {
       id,
       readyPods: ev.pods.filter((p) => p.ready).length,
-      slices: ev.slices.length,
+      slices: ev.sliceObjects ?? ev.slices.length,
+      wellDefined: ev.definitionProblems.length === 0 && !ev.selectorExplanation,
     });
   add(
     'control plane did its part',

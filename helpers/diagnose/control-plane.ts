@@ -175,7 +175,14 @@ export interface ControlPlaneCause {
  */
 export function controlPlaneCause(
   cp: ControlPlaneEvidence,
-  service?: { id: string; readyPods: number; slices: number },
+  service?: {
+    id: string;
+    readyPods: number;
+    /** EndpointSlice objects of the Service (empty ones count: the controller wrote them). */
+    slices: number;
+    /** The Service selects pods and its ports line up with theirs, so the controller has endpoints to write. */
+    wellDefined: boolean;
+  },
 ): ControlPlaneCause | undefined {
   if (!cp.api.ok)
     return {
@@ -238,7 +245,7 @@ export function controlPlaneCause(
       next: 'check that kube-scheduler runs and read its log',
     };
   }
-  if (service && service.readyPods > 0 && service.slices === 0) {
+  if (service && service.wellDefined && service.readyPods > 0 && service.slices === 0) {
     const kcm = kcmDown
       ? `kube-controller-manager is not running${leaseNote(cp, 'kube-controller-manager')}`
       : 'other controllers of kube-controller-manager did their work here, so its endpointslice controller is disabled (--controllers) or failing';

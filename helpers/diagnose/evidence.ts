@@ -57,6 +57,8 @@ export interface Evidence {
   definitionProblems: string[];
   endpoints: EndpointAddress[];
   slices: EndpointAddress[];
+  /** How many EndpointSlice objects the Service has (a slice may list no endpoint). */
+  sliceObjects?: number;
   events: string[];
   nodes: NodeEvidence[];
   coredns: { readyPods: number; pods: string[]; ready: { pod: string; ip: string; node: string }[] };
@@ -130,10 +132,15 @@ export async function collectEvidence(
       if (!ev.pods.some((p) => p.ready)) ev.selectorExplanation = await explainNoEndpoints(kube, svc!);
     });
     await attempt('Endpoints', async () => void (ev.endpoints = await endpointsOf(kube, namespace, service)));
-    await attempt(
-      'EndpointSlices',
-      async () => void (ev.slices = await endpointSliceAddresses(kube, namespace, service)),
-    );
+    await attempt('EndpointSlices', async () => {
+      ev.slices = await endpointSliceAddresses(kube, namespace, service);
+      ev.sliceObjects = (
+        await kube.discovery.listNamespacedEndpointSlice({
+          namespace,
+          labelSelector: `kubernetes.io/service-name=${service}`,
+        })
+      ).items.length;
+    });
   }
   await attempt('events', async () => {
     const events = await kube.core.listNamespacedEvent({ namespace });

@@ -340,8 +340,17 @@ describe('verdict: the control plane', () => {
   });
 
   it('names the EndpointSlice controller when Ready pods get no EndpointSlice', () => {
-    const v = judge((e) => ((e.slices = []), (e.endpoints = [])));
+    const v = judge((e) => ((e.slices = []), (e.endpoints = []), (e.sliceObjects = 0)));
     expect(v.cause).toContain('2 pod(s) of ns/hostnames are Ready but it has no EndpointSlice');
+  });
+
+  it('leaves the EndpointSlice controller alone when the Service gives it nothing to write (a named targetPort no pod has)', () => {
+    const v = judge((e) => {
+      e.slices = [];
+      e.sliceObjects = 0;
+      e.definitionProblems = ['no container port is named "http"'];
+    });
+    expect(v.section).toBe('definition');
   });
 
   it('names an API server that does not answer', () => {

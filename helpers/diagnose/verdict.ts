@@ -41,7 +41,14 @@ export function verdict(
     ev.controlPlane &&
     controlPlaneCause(
       ev.controlPlane,
-      ev.found ? { id, readyPods: ev.pods.length - unready.length, slices: ev.slices.length } : undefined,
+      ev.found
+        ? {
+            id,
+            readyPods: ev.pods.length - unready.length,
+            slices: ev.sliceObjects ?? ev.slices.length,
+            wellDefined: ev.definitionProblems.length === 0 && !ev.selectorExplanation,
+          }
+        : undefined,
     );
   if (controlPlane) return say('controlPlane', controlPlane.cause, controlPlane.next);
   if (!ev.found) return say('exists', `Service ${id} does not exist`);
