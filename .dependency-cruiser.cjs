@@ -10,7 +10,7 @@ const LAYERS = [
   { name: 'specs', parts: ['suites/', 'examples/'] },
   { name: 'vitest fixtures', parts: ['helpers/suite/'] },
   { name: 'vitest reporters', parts: ['helpers/report/'] },
-  { name: 'diagnosis', parts: ['helpers/diagnose/'] },
+  { name: 'diagnosis and scale', parts: ['helpers/diagnose/', 'helpers/scale/'] },
   { name: 'workloads', parts: ['helpers/workloads/'] },
   { name: 'node access', parts: ['helpers/node/'] },
   { name: 'cluster providers', parts: ['helpers/cluster/'] },
@@ -23,7 +23,7 @@ const LAYERS = [
 ];
 
 /** The layers that vitest itself must not reach: everything below the reporters. */
-const BELOW_VITEST = LAYERS.slice(LAYERS.findIndex((layer) => layer.name === 'diagnosis'));
+const BELOW_VITEST = LAYERS.slice(LAYERS.findIndex((layer) => layer.name === 'diagnosis and scale'));
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pattern = (parts) => `^(${parts.map(escape).join('|')})`;

@@ -10,6 +10,9 @@
 //   parse a 100k-rule iptables-save                              target < 0.5 s
 //   upstream e2e.test on the overlapping Conformance tests vs our specs for the same ground,
 //   on the same cluster, one after the other                    goal: ours ≥ 5× faster
+//   scale: 100, 1,000, 5,000 Services in iptables and nftables mode (scale-curve.ts)
+//                                                  goal: 1,000 Services, p99 create → programmed < 5 s
+// `npm run bench -- --only scale` runs the scale curve alone (and keeps the other figures of bench.json).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +32,7 @@ import { startClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames } from '../helpers/workloads/hostnames.js';
 import { burstSize, roundRobin } from '../helpers/workloads/round-robin.js';
 import { prepareUpstream, sideBySide } from './upstream-e2e.js';
+import { scaleCurve } from './scale-curve.js';
 import { hostPort } from '../helpers/address.js';
 
 const NAME = 'bench';
@@ -43,6 +47,26 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && only !== 'scale') {
+    console.error(`bench: --only takes "scale", not "${only}"`);
+    process.exit(2);
+  }
+  if (only === 'scale') {
+    const file = join(resultsDir, 'bench.json');
+    const figures = (() => {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })();
+    figures.scaleCurve = await scaleCurve(settings);
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(JSON.stringify(figures.scaleCurve, null, 2));
+    return;
+  }
   const local = new LocalProvider(settings);
   const figures: Record<string, unknown> = { date: new Date().toISOString(), kubernetes: versions.kubernetes };
   await local.down(NAME);
@@ -78,6 +102,7 @@ async function main(): Promise<void> {
 
   figures.iptablesSaveParse100k = { ...parse100k(), targetSeconds: 0.5 };
   Object.assign(figures, await onWarmCluster(local));
+  figures.scaleCurve = await scaleCurve(settings);
 
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, 'bench.json');

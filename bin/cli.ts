@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { apiMessage } from '../helpers/cluster/attach.js';
 import { newRunId, checkRunId } from '../helpers/cluster/run-id.js';
 import { clusterOptions, providerNamed } from '../helpers/cluster/providers.js';
 import { repoRoot } from '../helpers/config.js';
@@ -25,6 +26,9 @@ import { cleanupCommand } from './cleanup.js';
 import { diagnoseService } from './diagnose.js';
 import { Interrupt } from './interrupt.js';
 import { projectSuites } from './project.js';
+import { scaleCommand } from './scale.js';
+
+const SCALE_FLAGS = ['services', 'endpoints', 'max-p99', 'max-sync', 'no-quick'] as const;
 
 const USAGE = `usage: svc-conformance <command>
   run [--preset quick|full|none] [--suites DIR]... [--focus RE] [--skip RE] [--junit FILE] [--run-id ID]
@@ -38,6 +42,9 @@ const USAGE = `usage: svc-conformance <command>
                                 with --selftest (default when CI=true) also the fault self-test
   list [--suites DIR]...        every spec and check, with its section and presets
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
+  scale [--services 1000] [--endpoints 3] [--max-p99 5s] [--max-sync 2s] [--no-quick]   with run's cluster flags:
+                                N Services, each node's programming latency, VIP correctness, the quick
+                                preset with them in place; test-results/scale.json (exit 1 over the gate)
   cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
                                 removes what earlier runs left (objects labelled svc-conformance.io/run-id)
   cluster up [--provider local|kind|k3s] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
@@ -65,6 +72,11 @@ const OPTIONS = {
   'older-than': { type: 'string' },
   'keep-cluster': { type: 'boolean' },
   selftest: { type: 'boolean' },
+  services: { type: 'string' },
+  endpoints: { type: 'string' },
+  'max-p99': { type: 'string' },
+  'max-sync': { type: 'string' },
+  'no-quick': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
       return values.help ? 0 : 2;
     }
     const [command, sub] = positionals;
+    const scaleOnly = SCALE_FLAGS.filter((flag) => values[flag] !== undefined);
+    if (command !== 'scale' && scaleOnly.length)
+      throw new UsageError(
+        `--${scaleOnly[0]} belongs to the scale command; run svc-conformance scale --${scaleOnly[0]} ...`,
+      );
     const suites = command === 'run' || command === 'list' ? await projectSuites(values.suites) : [];
     const asked = childEnv({ ...flagsAsEnv(values), SVC_SUITES: suites.join(delimiter) || undefined });
     const env = childEnv({ SVC_RESULTS: projectResults(readSettings(asked)) }, asked);
@@ -105,6 +122,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runTests([], values, settings, env, settings.ci || !!values.selftest);
       case 'diagnose':
         return await diagnoseService(sub, settings);
+      case 'scale':
+        return await scaleCommand(values, settings, env);
       case 'cleanup':
         return await cleanupCommand(settings.run.kubeconfig, values.context, values['older-than'], values['run-id']);
       case 'list': {
@@ -307,6 +326,8 @@ function fail(error: unknown, debug: boolean): number {
     if (debug && error.cause) console.error(error.cause);
     return 2;
   }
-  console.error(error);
+  // One line, as the API words it (not its HTTP body and headers); the whole error with SVC_DEBUG=1.
+  console.error(`svc-conformance: ${apiMessage(error)}${debug ? '' : ' (SVC_DEBUG=1 prints the whole error)'}`);
+  if (debug) console.error(error);
   return 1;
 }

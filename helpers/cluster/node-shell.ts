@@ -3,7 +3,7 @@
 // links), `docker exec` into a kind or k3s node, or (--node-access privileged-pod) through the
 // API in the node's privileged pod with the node's own tools (chroot into its root filesystem).
 // A spec never knows which: it asks nodeShell() for the node's shell.
-import { run, type ExecResult, type RunOptions } from '../host/run.js';
+import { run, runLines, type ExecResult, type LineProcess, type RunOptions } from '../host/run.js';
 import { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import type { ClusterHandle, NodeInfo, NodeShellSpec } from './provider.js';
@@ -22,6 +22,8 @@ export interface NodeShell {
   readonly describe: string;
   run(command: string[], options?: RunOptions): Promise<ExecResult>;
   readFile(path: string): Promise<string>;
+  /** A long-running command fed and read line by line; absent where the node is reached through the API. */
+  lines?(command: string[], options: { timeoutMs: number }): LineProcess;
 }
 
 /** The shell of a node (or the external client); throws where the cluster gives no node access. */
@@ -39,17 +41,26 @@ export function shellFor(spec: NodeShellSpec, where: string, kubeconfig: string)
     case 'netns':
       return hostShell('ip', ['netns', 'exec', spec.netns], where, `netns ${spec.netns}`);
     case 'docker-exec':
-      return hostShell('docker', ['exec', spec.container], where, `container ${spec.container}`);
+      return hostShell('docker', ['exec', spec.container], where, `container ${spec.container}`, ['-i']);
     case 'privileged-pod':
       return podShell(spec, kubeconfig);
   }
 }
 
-function hostShell(file: string, prefix: string[], where: string, describe: string): NodeShell {
+/** `streaming`: what the prefix needs to pass stdin on (docker exec's -i). */
+function hostShell(
+  file: string,
+  prefix: string[],
+  where: string,
+  describe: string,
+  streaming: string[] = [],
+): NodeShell {
   const shell: NodeShell = {
     describe,
     run: (command, options = {}) => run(file, [...prefix, ...command], { where, ...options }),
     readFile: async (path) => (await shell.run(['cat', path])).stdout,
+    lines: (command, options) =>
+      runLines(file, [...prefix.slice(0, 1), ...streaming, ...prefix.slice(1), ...command], { where, ...options }),
   };
   return shell;
 }

@@ -58,3 +58,36 @@ export async function run(file: string, args: string[], options: RunOptions = {}
   if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, options.where);
   return result;
 }
+
+/** A long-running command fed line by line: what it prints comes back line by line. */
+export interface LineProcess {
+  write(line: string): void;
+  /** Closes its stdin: it finishes what it has and exits. */
+  end(): void;
+  lines: AsyncIterable<string>;
+  done: Promise<ExecResult>;
+}
+
+/** Starts a command with its stdin and stdout as line streams; killed after timeoutMs (its bound). */
+export function runLines(file: string, args: string[], options: RunOptions & { timeoutMs: number }): LineProcess {
+  const started = Date.now();
+  const child = execa(file, args, { reject: false, timeout: options.timeoutMs, stdin: 'pipe', buffer: false });
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => void stderr.push(chunk.toString()));
+  return {
+    write: (line) => void child.stdin?.write(`${line}\n`),
+    end: () => void child.stdin?.end(),
+    lines: child.iterable({ from: 'stdout' }) as AsyncIterable<string>,
+    done: child.then((r) => {
+      const result: ExecResult = {
+        command: [file, ...args].join(' '),
+        exitCode: r.exitCode ?? (r.timedOut ? 124 : 128),
+        stdout: '',
+        stderr: stderr.join(''),
+        durationMs: Date.now() - started,
+      };
+      if (result.exitCode !== 0 && !options.allowFailure) throw new CommandError(result, options.where);
+      return result;
+    }),
+  };
+}

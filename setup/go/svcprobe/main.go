@@ -13,6 +13,8 @@
 //	                                                  one socket (one conntrack entry): a datagram
 //	                                                  every D, each reply or failure in order
 //	svcprobe dial HOST:PORT                           TCP connect only
+//	svcprobe first-answer [--interval D] [--deadline D] reads "ID URL" lines on stdin; prints, per
+//	                                                  line, when URL first answered (one JSON line each)
 package main
 
 import (
@@ -69,6 +71,13 @@ func main() {
 		fs := newFlags("dial")
 		addr := parse(fs, args, 1)[0]
 		result = dial(addr, *timeoutFlag)
+	case "first-answer":
+		fs, interval, deadline := newFlags("first-answer"), 50*time.Millisecond, 60*time.Second
+		fs.DurationVar(&interval, "interval", 50*time.Millisecond, "pause between tries of one target")
+		fs.DurationVar(&deadline, "deadline", 60*time.Second, "give a target up after this long (bounded to 10m)")
+		parse(fs, args, 0)
+		firstAnswers(os.Stdin, max(interval, 10*time.Millisecond), min(deadline, 10*time.Minute), *timeoutFlag, 10000)
+		return
 	default:
 		usage()
 	}
@@ -104,7 +113,7 @@ func parse(fs *flag.FlagSet, args []string, want int) []string {
 func bound(n int) int { return max(1, min(n, 10000)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] [--lines-matching RE] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT   (all take --timeout)")
+	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] | http URL [--count N] [--concurrency C] [--lines-matching RE] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT | first-answer [--interval D] [--deadline D] < \"ID URL\" lines   (all take --timeout)")
 	os.Exit(2)
 }
 
