@@ -170,7 +170,7 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
       node: n,
       toNode: r.node,
       setting: `${n} ${r.problem} (${r.node}'s pod range)`,
-      explains: ['route'],
+      explains: ['route', 'routes'],
       next: `check the CNI: ${n} needs a route to every other node's pod range (here ${r.cidr} via ${r.node})`,
     });
   if (layer.bridgeNfCallIptables === false)
@@ -226,7 +226,8 @@ export function settingsExplaining(
     settings
       .filter((s) => {
         if (!fit || !s.explains.includes(fit)) return false;
-        if (fit === 'route') return nodes.includes(s.node) && (!s.toNode || nodes.includes(s.toNode));
+        if (fit === 'route' || fit === 'routes')
+          return nodes.includes(s.node) && (!s.toNode || nodes.includes(s.toNode));
         return nodes.includes(s.node);
       })
       .sort((a, b) => Number(b.explains[0] === fit) - Number(a.explains[0] === fit));

@@ -51,6 +51,14 @@ describe('reading the pod network', () => {
     );
   });
 
+  it("names every route missing when no node reaches another node's pods", () => {
+    const none = (from: PathCell['from'], to: string) => from.node !== to;
+    expect(readPodLayer(podMatrix(['n1', 'n2', 'n3'], none))).toMatchObject({
+      fit: 'routes',
+      nodes: ['n1', 'n2', 'n3'],
+    });
+  });
+
   it('tells a node that also drops what it bridges (a filter hook br_netfilter feeds) from one that only routes', () => {
     const filtering = (from: PathCell['from'], to: string) =>
       notForwarding('n2')(from, to) || (from.kind === 'pod' && from.node === 'n2' && to === 'n2');

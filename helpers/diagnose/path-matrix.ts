@@ -190,6 +190,8 @@ export type Fit =
   | 'filtering'
   /** One node has no usable route to another node's pods. */
   | 'route'
+  /** No node has a usable route to the other nodes' pods. */
+  | 'routes'
   /** Nothing reaches the pods on one node, not even that node itself. */
   | 'pods'
   /** Nothing on the node reaches a VIP (kube-proxy's NAT on that node). */
@@ -280,7 +282,7 @@ export function readPodLayer(matrix: PathMatrix): PathReading | undefined {
   // Both directions of a route, or every route between the nodes (e.g. all pod routes removed).
   if (nodes.length >= 2)
     hypotheses.push({
-      fit: 'route',
+      fit: 'routes',
       nodes,
       broken: new Set(nodes.flatMap((n) => nodes.filter((m) => m !== n).map((m) => `route:${n}>${m}`))),
     });

@@ -179,10 +179,8 @@ function headlineOf(fit: Fit | undefined, nodes: string[]): string | undefined {
   const what: Record<Fit, string> = {
     forwarding: `${a} does not forward pod traffic`,
     filtering: `${a} drops the pod traffic it forwards`,
-    route:
-      nodes.length === 2
-        ? `nothing on ${a} reaches ${b}'s pods, and ${b}'s pods get no answer from ${a}'s`
-        : "the nodes' pods cannot reach each other across nodes",
+    route: `nothing on ${a} reaches ${b}'s pods, and ${b}'s pods get no answer from ${a}'s`,
+    routes: `no node reaches another node's pods, and only same-node backends answer (${nodes.join(', ')})`,
     pods: `nothing reaches the pods on ${nodes.join(', ')}, not even from their own node`,
     proxy: `nothing on ${nodes.join(', ')} reaches the Service's ClusterIP though its backends answer at their pod IPs`,
     'same-node-vip': `pods on ${nodes.join(', ')} reach their own node's backends at their pod IPs but not through the ClusterIP`,
