@@ -3,7 +3,7 @@
 // each port it is told to expect, the first dump in which the node had programmed exactly
 // what is expected (the destinations, or the port gone). A dump is stamped with the time it
 // finished: what it shows was true by then, so the recorded times are upper bounds, off by at
-// most one dump (its duration is reported as the resolution).
+// most one dump and the pause after it (twice the dump's duration; reported as the resolution).
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeShell } from '../cluster/node-shell.js';
 import type { NodeInfo } from '../cluster/provider.js';
@@ -53,7 +53,10 @@ export class RuleWatch {
     this.loop = (async () => {
       while (this.running) {
         try {
+          const started = Date.now();
           await this.dumpOnce();
+          // Half the time at most: the watcher must not take the CPU kube-proxy needs to write the rules it waits for.
+          await new Promise((r) => setTimeout(r, Math.max(100, Date.now() - started)));
         } catch (error) {
           this.lastError = (error as Error).message.split('\n')[0];
           await new Promise((r) => setTimeout(r, 200));
