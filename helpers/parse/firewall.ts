@@ -141,6 +141,33 @@ export function acceptsBefore(iptablesSave: string, chain: string, cidrs: string
 function acceptsBeforeIn(dump: IptablesDump, tableName: string, chain: string, cidrs: string[]): boolean {
   const rules = dump.tables[tableName]?.rules ?? [];
   const userChains = userChainsOf(dump, tableName);
+  return acceptsFirst(
+    chain,
+    cidrs,
+    (name) => rules.filter((rule) => rule.chain === name),
+    (rule, target) => {
+      if (!decidesForAll(rule, target)) return undefined;
+      if (rule.target === 'ACCEPT') return 'accept';
+      if (rule.target === 'DROP' || rule.target === 'REJECT') return 'drop';
+      if (rule.target === 'RETURN') return 'return';
+      return jumpOf(rule, userChains);
+    },
+  );
+}
+
+/** What a rule does with all of a target range's new traffic: a verdict, a jump, or nothing it decides. */
+type Step = 'accept' | 'drop' | 'return' | { chain: string; goto: boolean } | undefined;
+
+/**
+ * Whether, for every CIDR, walking `chain`'s rules in order (into the chains they jump to) meets an
+ * accept before anything drops, returns or the chain ends: one walk for both iptables and nft.
+ */
+function acceptsFirst<R>(
+  chain: string,
+  cidrs: string[],
+  rulesOf: (chain: string) => R[],
+  step: (rule: R, target: AddressRange) => Step,
+): boolean {
   const targets = cidrs.map(parseAddressRange);
   if (targets.length === 0 || targets.some((target) => target === undefined)) return false;
   const visiting = new Set<string>();
@@ -148,16 +175,13 @@ function acceptsBeforeIn(dump: IptablesDump, tableName: string, chain: string, c
     if (visiting.has(name)) return 'end';
     visiting.add(name);
     try {
-      for (const rule of rules) {
-        if (rule.chain !== name || !decidesForAll(rule, target)) continue;
-        if (rule.target === 'ACCEPT') return 'accept';
-        if (rule.target === 'DROP' || rule.target === 'REJECT') return 'drop';
-        if (rule.target === 'RETURN') return 'return';
-        const jump = jumpOf(rule, userChains);
-        if (!jump) continue;
-        const result = walk(jump.chain, target);
+      for (const rule of rulesOf(name)) {
+        const next = step(rule, target);
+        if (next === undefined) continue;
+        if (typeof next === 'string') return next;
+        const result = walk(next.chain, target);
         if (result === 'accept' || result === 'drop') return result;
-        if (jump.goto) return 'return'; // -g: the called chain's end returns past this one
+        if (next.goto) return 'return'; // a goto's chain ends past this one
       }
       return 'end';
     } finally {
@@ -438,34 +462,19 @@ function nftAcceptsBefore(
   readSet: (name: string) => unknown[] | undefined,
   cidrs: string[],
 ): boolean {
-  const targets = cidrs.map(parseAddressRange);
-  if (targets.length === 0 || targets.some((target) => target === undefined)) return false;
-  const visiting = new Set<string>();
-  const walk = (name: string, target: AddressRange): 'accept' | 'drop' | 'return' | 'end' => {
-    if (visiting.has(name)) return 'end';
-    visiting.add(name);
-    try {
-      for (const rule of rulesOf(name)) {
-        const expr = Array.isArray(rule.expr) ? rule.expr : [];
-        if (!expr.every((statement) => nftDecidesForAll(statement, target, readSet))) continue;
-        for (const statement of expr) {
-          if (!isObject(statement)) continue;
-          if ('accept' in statement) return 'accept';
-          if ('drop' in statement || 'reject' in statement) return 'drop';
-          if ('return' in statement) return 'return';
-          const [jump] = nftJumps([statement]);
-          if (!jump) continue;
-          const result = walk(jump.chain, target);
-          if (result === 'accept' || result === 'drop') return result;
-          if (jump.goto) return 'return';
-        }
-      }
-      return 'end';
-    } finally {
-      visiting.delete(name);
+  return acceptsFirst(chain, cidrs, rulesOf, (rule, target) => {
+    const expr = Array.isArray(rule.expr) ? rule.expr : [];
+    if (!expr.every((statement) => nftDecidesForAll(statement, target, readSet))) return undefined;
+    for (const statement of expr) {
+      if (!isObject(statement)) continue;
+      if ('accept' in statement) return 'accept';
+      if ('drop' in statement || 'reject' in statement) return 'drop';
+      if ('return' in statement) return 'return';
+      const [jump] = nftJumps([statement]);
+      if (jump) return jump;
     }
-  };
-  return targets.every((target) => walk(chain, target!) === 'accept');
+    return undefined;
+  });
 }
 
 function nftDecidesForAll(
