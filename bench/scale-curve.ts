@@ -33,7 +33,7 @@ export async function scaleCurve(settings: Settings, sizes = SIZES): Promise<{ e
   const entries: CurveEntry[] = [];
   const local = new LocalProvider(settings);
   for (const mode of MODES) {
-    const name = `bench-${mode.slice(0, 3)}`;
+    const name = `bsc${mode.slice(0, 3)}`; // local cluster names: at most 8 letters or digits
     try {
       for (const services of sizes) {
         const results = join(settings.resultsDir, 'bench-scale', `${mode}-${services}`);

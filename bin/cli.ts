@@ -27,6 +27,7 @@ import { diagnoseService } from './diagnose.js';
 import { Interrupt } from './interrupt.js';
 import { projectSuites } from './project.js';
 import { scaleCommand } from './scale.js';
+import { wrapClusterError } from './cluster-error.js';
 
 const SCALE_FLAGS = ['services', 'endpoints', 'max-p99', 'max-sync', 'no-quick'] as const;
 
@@ -307,16 +308,6 @@ async function closeQuietly(session: Session): Promise<void> {
     await session.close();
   } catch (error) {
     console.error(`svc-conformance: cleanup after the run failed: ${(error as Error).message}`);
-  }
-}
-
-/** A cluster that cannot be made or reached is exit 2, not a test failure. */
-async function wrapClusterError<T>(promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message, { cause: error });
   }
 }
 

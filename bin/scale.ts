@@ -15,6 +15,7 @@ import { latencyPlot, scaleSection, withScaleSection } from '../helpers/report/s
 import { runScale, type ScaleResult } from '../helpers/scale/run.js';
 import { childEnv, type Settings } from '../helpers/settings.js';
 import { openSession } from '../helpers/suite/session.js';
+import { wrapClusterError } from './cluster-error.js';
 
 export interface ScaleFlags {
   services?: string;
@@ -78,7 +79,7 @@ export async function scaleCommand(
       "scale reads kube-proxy's rules on every node: it needs node access (drop --node-access none, or use --node-access privileged-pod)",
     );
   const runId = checkRunId(flags['run-id'] ?? (settings.run.runId || newRunId()));
-  const session = await openSession(runId, settings, (line) => console.log(line));
+  const session = await wrapClusterError(openSession(runId, settings, (line) => console.log(line)));
   try {
     const handle = session.handle;
     if (handle.nodeAccess === 'none')

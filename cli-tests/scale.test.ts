@@ -29,6 +29,10 @@ describe("scale's bad input: one line, exit 2, no cluster made", () => {
     ],
     [['scale', '--proxy-mode', 'ipvs'], /ipvs mode is not measured: use --proxy-mode iptables or nftables$/],
     [['run', '--services', '5'], /^svc-conformance: --services belongs to the scale command/],
+    [
+      ['scale', '--name', 'bench-ipt'],
+      /^svc-conformance: cluster name "bench-ipt" must be 1-8 lowercase letters or digits/,
+    ],
   ])('%j', async (args, says) => {
     refused(await runCli(args, cliEnv(NONE)), says);
     expect(await localClusterLeftovers(NONE)).toEqual([]);
