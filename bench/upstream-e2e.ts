@@ -3,7 +3,7 @@
 // focused on the Service and DNS Conformance tests that overlap our checks, then our specs
 // that cover the same ground; both wall times, their ratio, and what each side checks.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { repoRoot, versions } from '../helpers/config.js';
 import { containerdSocket } from '../helpers/cluster/local/configs.js';
 import { clusterLayout } from '../helpers/cluster/local/layout.js';
@@ -64,6 +64,15 @@ export const OURS_ONLY = [
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface SideBySide {
+  upstreamParallel: {
+    procs: number;
+    seconds: number;
+    oursSeconds: number;
+    ratio: number;
+    met: boolean;
+    goal: string;
+    runs: { procs: number; seconds: number; passed: number; failed: number }[];
+  };
   kubernetes: string;
   upstream: { seconds: number; passed: number; failed: number; skipped: number; tests: string[]; failures: string[] };
   ours: { seconds: number; runs: { seconds: number; summary: string }[]; sections: string[] };
@@ -119,6 +128,16 @@ export async function sideBySide(
   const upstreamSeconds = (performance.now() - started) / 1000;
   const upstream = readJunit(reportDir);
 
+  // Upstream at its best: the ginkgo CLI in parallel, as CNI projects run it in CI.
+  const parallel: { procs: number; seconds: number; passed: number; failed: number }[] = [];
+  for (const procs of PARALLEL_PROCS) {
+    await settled();
+    const dir = join(resultsDir, `bench-upstream-p${procs}`);
+    const r = await ginkgoRun(binary, kubeconfig, focus, dir, procs);
+    const junit = readJunit(dir);
+    parallel.push({ procs, seconds: r.seconds, passed: junit.passed, failed: junit.failed });
+  }
+
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
   const oursFocus = [...new Set(OVERLAP.map((o) => escapeRe(o.ours)))].join('|');
   // Ours three times (upstream's two minutes dwarf its own spread), the ratio taken against our slowest.
@@ -138,19 +157,69 @@ export async function sideBySide(
   }
   const slowest = Math.max(...runs.map((r) => r.seconds));
   const ratio = +(upstreamSeconds / slowest).toFixed(2);
+  // Upstream's best is its fastest parallel run that passed every test of the overlap.
+  const complete = parallel.filter((p) => p.failed === 0 && p.passed === OVERLAP.length);
+  const best = (complete.length ? complete : parallel).reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const parallelRatio = +(best.seconds / slowest).toFixed(2);
   return {
     kubernetes: versions.kubernetes,
     upstream: { seconds: +upstreamSeconds.toFixed(1), ...upstream },
     ours: { seconds: slowest, runs, sections: [...new Set(OVERLAP.map((o) => o.ours))] },
     ratio,
-    goal: 'ours at least 5x faster on the overlap (against our slowest of three runs)',
+    goal: 'ours at least 5x faster than upstream serial on the overlap (against our slowest of three runs)',
     met: ratio >= 5,
+    upstreamParallel: {
+      procs: best.procs,
+      seconds: best.seconds,
+      oursSeconds: slowest,
+      ratio: parallelRatio,
+      met: parallelRatio >= 4,
+      goal: 'ours at least 4x faster than upstream at its best (ginkgo -p at 2, 4 and 8 procs, the fastest complete run)',
+      runs: parallel,
+    },
     coverage: { overlap: OVERLAP, oursOnly: OURS_ONLY },
   };
 }
 
+/** The process counts upstream is timed at; its fastest complete run is its best. */
+export const PARALLEL_PROCS = [2, 4, 8];
+
+/**
+ * e2e.test under the ginkgo CLI with `procs` parallel processes, as upstream's hack/ginkgo-e2e.sh
+ * runs it (ginkgo flags, then the suite's after --); junit_01.xml goes to `reportDir`.
+ */
+export async function ginkgoRun(
+  binary: string,
+  kubeconfig: string,
+  focus: string,
+  reportDir: string,
+  procs: number,
+): Promise<{ seconds: number; exitCode: number }> {
+  rmSync(reportDir, { recursive: true, force: true });
+  mkdirSync(reportDir, { recursive: true });
+  const ginkgo = join(dirname(binary), 'ginkgo');
+  const started = performance.now();
+  const r = await run(
+    ginkgo,
+    [
+      `--procs=${procs}`,
+      '--no-color',
+      '--timeout=60m',
+      '--silence-skips',
+      binary,
+      '--',
+      `--kubeconfig=${kubeconfig}`,
+      '--provider=skeleton',
+      `--ginkgo.focus=${focus}`,
+      `--report-dir=${reportDir}`,
+    ],
+    { allowFailure: true, timeoutMs: 3_900_000, env: { KUBECONFIG: kubeconfig } },
+  );
+  return { seconds: +((performance.now() - started) / 1000).toFixed(1), exitCode: r.exitCode };
+}
+
 /** Pass/fail counts and names from ginkgo's junit_01.xml. */
-function readJunit(dir: string): SideBySide['upstream'] extends infer U ? Omit<U & object, 'seconds'> : never {
+export function readJunit(dir: string): SideBySide['upstream'] extends infer U ? Omit<U & object, 'seconds'> : never {
   const file = join(dir, 'junit_01.xml');
   if (!existsSync(file))
     return { passed: 0, failed: 0, skipped: 0, tests: [], failures: [`no ${file}: the e2e binary did not finish`] };

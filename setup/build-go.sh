@@ -92,6 +92,8 @@ build_e2e() {
     echo 'package tools'
     echo 'import ('
     sed -n '/^import (/,/^)/p' "$upstream/test/e2e/e2e_test.go" | grep -o '"k8s.io/kubernetes/[^"]*"\|"github.com/onsi/[^"]*"\|"go.yaml.in/[^"]*"' | sort -u | sed 's/^/\t_ /'
+    # The ginkgo CLI (parallel runs), from the version Kubernetes' go.mod pins, as upstream builds it from its tree.
+    printf '\t_ "github.com/onsi/ginkgo/v2/ginkgo"\n'
     echo ')'
   } > "$work/tools.go"
   (cd "$work" && go mod tidy)
@@ -102,6 +104,8 @@ build_e2e() {
   done
   say "e2e.test $v: go test -c k8s.io/kubernetes/test/e2e"
   (cd "$work" && go test -mod=mod -c -trimpath -ldflags "$ld" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e)
+  say "ginkgo $(cd "$work" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2): go build github.com/onsi/ginkgo/v2/ginkgo"
+  (cd "$work" && go build -mod=mod -trimpath -o "$out/ginkgo" github.com/onsi/ginkgo/v2/ginkgo)
   mark_done "$out"
 }
 
