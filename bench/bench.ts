@@ -12,7 +12,7 @@
 //   on the same cluster, one after the other                    goal: ours ≥ 5× faster
 //   scale: 100, 1,000, 5,000 Services in iptables and nftables mode (scale-curve.ts)
 //                                                  goal: 1,000 Services, p99 create → programmed < 5 s
-// `npm run bench -- --only scale` runs the scale curve alone (and keeps the other figures of bench.json).
+// `npm run bench -- --only scale` (or `--only upstream`) runs that part alone, keeping bench.json's other figures.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,11 +48,12 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 async function main(): Promise<void> {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-  if (only !== undefined && only !== 'scale') {
-    console.error(`bench: --only takes "scale", not "${only}"`);
+  if (only !== undefined && only !== 'scale' && only !== 'upstream') {
+    console.error(`bench: --only takes "scale" or "upstream", not "${only}"`);
     process.exit(2);
   }
-  if (only === 'scale') {
+  if (only) {
+    // One part alone; the other figures of bench.json are kept.
     const file = join(resultsDir, 'bench.json');
     const figures = (() => {
       try {
@@ -61,10 +62,11 @@ async function main(): Promise<void> {
         return {};
       }
     })();
-    figures.scaleCurve = await scaleCurve(settings);
+    if (only === 'scale') figures.scaleCurve = await scaleCurve(settings);
+    else figures.upstreamSideBySide = await upstreamAlone(new LocalProvider(settings));
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
-    console.log(JSON.stringify(figures.scaleCurve, null, 2));
+    console.log(JSON.stringify(only === 'scale' ? figures.scaleCurve : figures.upstreamSideBySide, null, 2));
     return;
   }
   const local = new LocalProvider(settings);
@@ -150,6 +152,18 @@ async function onWarmCluster(local: LocalProvider): Promise<Record<string, unkno
     await local.down(NAME);
   }
   return figures;
+}
+
+/** The upstream side-by-side alone, on the same kind of warm 1-node cluster as the whole bench uses. */
+async function upstreamAlone(local: LocalProvider): Promise<unknown> {
+  const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
+  try {
+    const handle = await local.up({ name: NAME, nodes: 1 });
+    const binary = await prepareUpstream(NAME, 1);
+    return await sideBySide(binary, handle.kubeconfig, env, () => settled(handle));
+  } finally {
+    await local.down(NAME);
+  }
 }
 
 /**
