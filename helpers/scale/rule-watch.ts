@@ -1,23 +1,37 @@
-// Watches kube-proxy's rules on one node: dumps them in a loop (iptables-save, or the text of
-// `nft list table ip kube-proxy`), indexes every Service port in the dump, and records, for
-// each port it is told to expect, the first dump in which the node had programmed exactly
-// what is expected (the destinations, or the port gone). A dump is stamped with the time it
-// finished: what it shows was true by then, so the recorded times are upper bounds, off by at
-// most one dump and the pause after it (twice the dump's duration; reported as the resolution).
+// Watches kube-proxy's rules on one node, at two depths:
+// - often, the Services' frontends alone (`iptables -t nat -S KUBE-SERVICES`, or `nft list map
+//   ip kube-proxy service-ips`: tens of ms even at 5,000 Services), for when each port appears
+//   and disappears;
+// - about once a second, the whole table (`iptables-save -t nat`, `nft list table ip
+//   kube-proxy`: a second or more at thousands of Services), for each port's destinations.
+// A port expected to be new is programmed at the first frontend read that showed it, once a
+// whole-table read has confirmed exactly its destinations: kube-proxy writes a sync in one
+// transaction (one iptables-restore, one nft transaction), so its frontend never appears before
+// the chains it jumps to. A changed port (an endpoint removed) is timed by the whole-table read,
+// a deleted one by the frontend read. Each read is stamped with the time it finished: the times
+// are upper bounds, off by at most one read and the pause after it (reported as the resolution).
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeShell } from '../cluster/node-shell.js';
 import type { NodeInfo } from '../cluster/provider.js';
 import { iptablesProxyIndex, nftProxyIndex, type ProxyIndex } from '../parse/proxy-index.js';
 
-/** What a port should look like on the node: these destinations, or absent (`gone`). */
-export type Expectation = { destinations: string[] } | { gone: true };
+/**
+ * What a port should look like on the node: these destinations (`fresh`: the port is new, so its
+ * frontend's first appearance times it), or absent (`gone`).
+ */
+export type Expectation = { destinations: string[]; fresh?: boolean } | { gone: true };
 
 export interface DumpStats {
+  /** Whole-table reads. */
   dumps: number;
-  /** The slowest dump (read and parse), in ms: the resolution of the recorded times. */
+  /** The slowest whole-table read (read and parse), in ms: the resolution of changed ports' times. */
   slowestMs: number;
   meanMs: number;
-  /** The last dump's kube-proxy rule count. */
+  /** Frontend reads, and their mean and slowest duration (the resolution of new and deleted ports' times). */
+  frontReads: number;
+  frontMeanMs: number;
+  frontSlowestMs: number;
+  /** The last whole read's kube-proxy rule count. */
   ruleCount: number;
 }
 
@@ -28,7 +42,18 @@ export class RuleWatch {
   private running = false;
   private loop?: Promise<void>;
   private total = 0;
-  readonly stats: DumpStats = { dumps: 0, slowestMs: 0, meanMs: 0, ruleCount: 0 };
+  private frontTotal = 0;
+  /** key → when a frontend read first showed it (since it was last absent). */
+  private readonly frontSince = new Map<string, number>();
+  readonly stats: DumpStats = {
+    dumps: 0,
+    slowestMs: 0,
+    meanMs: 0,
+    frontReads: 0,
+    frontMeanMs: 0,
+    frontSlowestMs: 0,
+    ruleCount: 0,
+  };
   lastError?: string;
 
   constructor(
@@ -51,12 +76,18 @@ export class RuleWatch {
   start(): void {
     this.running = true;
     this.loop = (async () => {
+      let lastWhole = 0;
       while (this.running) {
         try {
           const started = Date.now();
-          await this.dumpOnce();
-          // Half the time at most: the watcher must not take the CPU kube-proxy needs to write the rules it waits for.
-          await new Promise((r) => setTimeout(r, Math.max(100, Date.now() - started)));
+          await this.frontOnce();
+          // The whole table about once a second, and never more than half the time: the watcher must not take
+          // the CPU kube-proxy needs to write the rules it waits for.
+          if (Date.now() - lastWhole >= Math.max(1000, 2 * this.stats.meanMs)) {
+            lastWhole = Date.now();
+            await this.dumpOnce();
+          }
+          await new Promise((r) => setTimeout(r, Math.max(50, Date.now() - started)));
         } catch (error) {
           this.lastError = (error as Error).message.split('\n')[0];
           await new Promise((r) => setTimeout(r, 200));
@@ -70,7 +101,23 @@ export class RuleWatch {
     await this.loop;
   }
 
-  /** One dump, parsed; every pending expectation it meets is stamped with the dump's end. */
+  /** One read of the frontends: when each port appeared, and deleted ports met as gone. */
+  async frontOnce(): Promise<void> {
+    const started = Date.now();
+    const index = await readFrontends(this.cluster, this.node, this.mode);
+    const at = Date.now();
+    const took = at - started;
+    this.stats.frontReads++;
+    this.frontTotal += took;
+    this.stats.frontMeanMs = Math.round(this.frontTotal / this.stats.frontReads);
+    this.stats.frontSlowestMs = Math.max(this.stats.frontSlowestMs, took);
+    for (const key of index.ports.keys()) if (!this.frontSince.has(key)) this.frontSince.set(key, at);
+    for (const key of [...this.frontSince.keys()]) if (!index.ports.has(key)) this.frontSince.delete(key);
+    for (const [key, { want, since }] of this.expected)
+      if ('gone' in want && !this.met.has(key) && started >= since && !index.ports.has(key)) this.met.set(key, at);
+  }
+
+  /** One whole-table read, parsed; every pending expectation it meets is stamped. */
   async dumpOnce(): Promise<ProxyIndex> {
     const started = Date.now();
     const index = await readIndex(this.cluster, this.node, this.mode);
@@ -90,10 +137,31 @@ export class RuleWatch {
           : !!port &&
             port.destinations.length === want.destinations.length &&
             want.destinations.every((d) => port.destinations.includes(d));
-      if (ok) this.met.set(key, at);
+      if (!ok) continue;
+      // A new port was programmed when its frontend first showed (the same transaction wrote its chains).
+      const front = this.frontSince.get(key);
+      this.met.set(
+        key,
+        'fresh' in want && want.fresh && front !== undefined ? Math.min(at, Math.max(front, since)) : at,
+      );
     }
     return index;
   }
+}
+
+/** Only the Services' frontends: which ports kube-proxy sends somewhere (destinations not read). */
+export async function readFrontends(
+  cluster: Cluster,
+  node: NodeInfo,
+  mode: 'iptables' | 'nftables',
+): Promise<ProxyIndex> {
+  const shell = nodeShell(cluster, node);
+  if (mode === 'iptables') {
+    const chain = await shell.run(['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES'], { timeoutMs: 60_000 });
+    return iptablesProxyIndex(`*nat\n${chain.stdout}\nCOMMIT\n`);
+  }
+  const map = await shell.run(['nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips'], { timeoutMs: 60_000 });
+  return nftProxyIndex(map.stdout);
 }
 
 /** Every Service port kube-proxy has programmed on the node, and its rule count. */

@@ -54,7 +54,17 @@ export interface ScaleResult {
   syncSeconds: { p50?: number; p99?: number; rounds: number };
   networkProgrammingSeconds: { p50?: number; p99?: number; observations: number };
   rules: {
-    perNode: { node: string; rules: number; kubeProxyRssBytes?: number; dumpMeanMs: number; dumpSlowestMs: number }[];
+    perNode: {
+      node: string;
+      rules: number;
+      kubeProxyRssBytes?: number;
+      /** Whole-table reads: their mean and slowest time (the resolution of a changed port's time). */
+      dumpMeanMs: number;
+      dumpSlowestMs: number;
+      /** Frontend reads: the resolution of a new or deleted port's time. */
+      frontReadMeanMs: number;
+      frontReadSlowestMs: number;
+    }[];
   };
   sampled: { vips: number; allBackendsAnswered: number; failures: string[] };
   /** The quick preset, run while the Services existed. */
@@ -141,7 +151,7 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
         const t0 = Date.now();
         const key = portKey(namespace, name);
         const destinations = mine.map((b) => `${b.ip}:${slice.ports![0].port}`);
-        for (const w of watches) w.expect(key, { destinations }, t0);
+        for (const w of watches) w.expect(key, { destinations, fresh: true }, t0);
         created[i] = { name, key, t0, service, backends: mine };
         if (sampledFirst.has(i))
           prober?.write(`${name} http://${service.spec!.clusterIP}:${service.spec!.ports![0].port}/`);
@@ -215,6 +225,8 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
       kubeProxyRssBytes: after.find((a) => a.node === w.node.name)?.rssBytes,
       dumpMeanMs: w.stats.meanMs,
       dumpSlowestMs: w.stats.slowestMs,
+      frontReadMeanMs: w.stats.frontMeanMs,
+      frontReadSlowestMs: w.stats.frontSlowestMs,
     }));
 
     // Delete it all, timed until no node has a rule of any of them.
