@@ -75,25 +75,24 @@ export class RuleWatch {
 
   start(): void {
     this.running = true;
-    this.loop = (async () => {
-      let lastWhole = 0;
-      while (this.running) {
-        try {
+    // Two loops, so that a slow whole-table read (tens of seconds while kube-proxy rewrites 50,000 rules)
+    // never holds up the frontend reads that time new and deleted ports. Each pauses as long as its read
+    // took: the watcher must not take the CPU kube-proxy needs to write the rules it waits for.
+    const repeat = (read: () => Promise<unknown>, atLeastMs: number) =>
+      (async () => {
+        while (this.running) {
           const started = Date.now();
-          await this.frontOnce();
-          // The whole table about once a second, and never more than half the time: the watcher must not take
-          // the CPU kube-proxy needs to write the rules it waits for.
-          if (Date.now() - lastWhole >= Math.max(1000, 2 * this.stats.meanMs)) {
-            lastWhole = Date.now();
-            await this.dumpOnce();
+          try {
+            await read();
+          } catch (error) {
+            this.lastError = (error as Error).message.split('\n')[0];
           }
-          await new Promise((r) => setTimeout(r, Math.max(50, Date.now() - started)));
-        } catch (error) {
-          this.lastError = (error as Error).message.split('\n')[0];
-          await new Promise((r) => setTimeout(r, 200));
+          await new Promise((r) => setTimeout(r, Math.max(atLeastMs, Date.now() - started)));
         }
-      }
-    })();
+      })();
+    this.loop = Promise.all([repeat(() => this.frontOnce(), 50), repeat(() => this.dumpOnce(), 1000)]).then(
+      () => undefined,
+    );
   }
 
   async stop(): Promise<void> {
