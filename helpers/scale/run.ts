@@ -284,10 +284,15 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
   }
 }
 
-const rounds = (q: { p50?: number; p99?: number; count: number }) => ({ p50: q.p50, p99: q.p99, rounds: q.count });
+const ms = (v?: number) => (v === undefined ? undefined : Math.round(v * 1000) / 1000);
+const rounds = (q: { p50?: number; p99?: number; count: number }) => ({
+  p50: ms(q.p50),
+  p99: ms(q.p99),
+  rounds: q.count,
+});
 const observations = (q: { p50?: number; p99?: number; count: number }) => ({
-  p50: q.p50,
-  p99: q.p99,
+  p50: ms(q.p50),
+  p99: ms(q.p99),
   observations: q.count,
 });
 
