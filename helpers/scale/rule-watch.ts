@@ -21,18 +21,31 @@ import { iptablesProxyIndex, nftProxyIndex, type ProxyIndex } from '../parse/pro
  */
 export type Expectation = { destinations: string[]; fresh?: boolean } | { gone: true };
 
-export interface DumpStats {
-  /** Whole-table reads. */
-  dumps: number;
-  /** The slowest whole-table read (read and parse), in ms: the resolution of changed ports' times. */
-  slowestMs: number;
+/** How long one kind of read takes: the resolution of the times it stamps. */
+export interface ReadStats {
+  reads: number;
   meanMs: number;
-  /** Frontend reads, and their mean and slowest duration (the resolution of new and deleted ports' times). */
-  frontReads: number;
-  frontMeanMs: number;
-  frontSlowestMs: number;
+  slowestMs: number;
+  totalMs: number;
+}
+
+export interface DumpStats {
+  /** Whole-table reads: the resolution of a changed port's time. */
+  whole: ReadStats;
+  /** Frontend reads: the resolution of a new or deleted port's time. */
+  front: ReadStats;
   /** The last whole read's kube-proxy rule count. */
   ruleCount: number;
+}
+
+const newReadStats = (): ReadStats => ({ reads: 0, meanMs: 0, slowestMs: 0, totalMs: 0 });
+
+/** Counts one read that took `ms`. */
+function addRead(stats: ReadStats, ms: number): void {
+  stats.reads++;
+  stats.totalMs += ms;
+  stats.meanMs = Math.round(stats.totalMs / stats.reads);
+  stats.slowestMs = Math.max(stats.slowestMs, ms);
 }
 
 export class RuleWatch {
@@ -41,19 +54,9 @@ export class RuleWatch {
   readonly met = new Map<string, number>();
   private running = false;
   private loop?: Promise<void>;
-  private total = 0;
-  private frontTotal = 0;
   /** key → when a frontend read first showed it (since it was last absent). */
   private readonly frontSince = new Map<string, number>();
-  readonly stats: DumpStats = {
-    dumps: 0,
-    slowestMs: 0,
-    meanMs: 0,
-    frontReads: 0,
-    frontMeanMs: 0,
-    frontSlowestMs: 0,
-    ruleCount: 0,
-  };
+  readonly stats: DumpStats = { whole: newReadStats(), front: newReadStats(), ruleCount: 0 };
   lastError?: string;
 
   constructor(
@@ -105,11 +108,7 @@ export class RuleWatch {
     const started = Date.now();
     const index = await readFrontends(this.cluster, this.node, this.mode);
     const at = Date.now();
-    const took = at - started;
-    this.stats.frontReads++;
-    this.frontTotal += took;
-    this.stats.frontMeanMs = Math.round(this.frontTotal / this.stats.frontReads);
-    this.stats.frontSlowestMs = Math.max(this.stats.frontSlowestMs, took);
+    addRead(this.stats.front, at - started);
     for (const key of index.ports.keys()) if (!this.frontSince.has(key)) this.frontSince.set(key, at);
     for (const key of [...this.frontSince.keys()]) if (!index.ports.has(key)) this.frontSince.delete(key);
     for (const [key, { want, since }] of this.expected)
@@ -121,11 +120,7 @@ export class RuleWatch {
     const started = Date.now();
     const index = await readIndex(this.cluster, this.node, this.mode);
     const at = Date.now();
-    const took = at - started;
-    this.stats.dumps++;
-    this.total += took;
-    this.stats.meanMs = Math.round(this.total / this.stats.dumps);
-    this.stats.slowestMs = Math.max(this.stats.slowestMs, took);
+    addRead(this.stats.whole, at - started);
     this.stats.ruleCount = index.ruleCount;
     for (const [key, { want, since }] of this.expected) {
       if (this.met.has(key) || started < since) continue;

@@ -223,10 +223,10 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
       node: w.node.name,
       rules: w.stats.ruleCount,
       kubeProxyRssBytes: after.find((a) => a.node === w.node.name)?.rssBytes,
-      dumpMeanMs: w.stats.meanMs,
-      dumpSlowestMs: w.stats.slowestMs,
-      frontReadMeanMs: w.stats.frontMeanMs,
-      frontReadSlowestMs: w.stats.frontSlowestMs,
+      dumpMeanMs: w.stats.whole.meanMs,
+      dumpSlowestMs: w.stats.whole.slowestMs,
+      frontReadMeanMs: w.stats.front.meanMs,
+      frontReadSlowestMs: w.stats.front.slowestMs,
     }));
 
     // Delete it all, timed until no node has a rule of any of them.
