@@ -10,13 +10,19 @@ import type { NodeInfo } from '../cluster/provider.js';
 import { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import { describePod, isPodReady } from '../kube/pods.js';
-import { endpointsOf, endpointSliceAddresses, podsSelectedBy, type EndpointAddress } from '../kube/services.js';
+import {
+  endpointsOf,
+  endpointSlicesOf,
+  sliceAddresses,
+  podsSelectedBy,
+  type EndpointAddress,
+} from '../kube/services.js';
 import { describeHairpin, podBridgePort } from '../node/bridge-port.js';
 import { kubeProxyStatus, type KubeProxyStatus } from '../node/kube-proxy.js';
 import { programmedDestinations } from '../node/proxy-rules.js';
 import { nodeAccessSkipReason, runOnNode } from '../node/run-on-node.js';
 import { parseResolvConf, type ResolvConf } from '../parse/resolv-conf.js';
-import { serviceDefinitionProblems } from './service-definition.js';
+import { serviceDefinitionProblems, targetContainerPort } from './service-definition.js';
 import { explainNoEndpoints } from './endpoints.js';
 import { collectControlPlane, type ControlPlaneEvidence } from './control-plane.js';
 import { collectNodeLayer, type NodeLayer, type NodeRanges } from './node-layer.js';
@@ -133,13 +139,9 @@ export async function collectEvidence(
     });
     await attempt('Endpoints', async () => void (ev.endpoints = await endpointsOf(kube, namespace, service)));
     await attempt('EndpointSlices', async () => {
-      ev.slices = await endpointSliceAddresses(kube, namespace, service);
-      ev.sliceObjects = (
-        await kube.discovery.listNamespacedEndpointSlice({
-          namespace,
-          labelSelector: `kubernetes.io/service-name=${service}`,
-        })
-      ).items.length;
+      const slices = await endpointSlicesOf(kube, namespace, service);
+      ev.slices = sliceAddresses(slices);
+      ev.sliceObjects = slices.length;
     });
   }
   await attempt('events', async () => {
@@ -183,11 +185,15 @@ export async function collectEvidence(
 
 /** The port a selected pod serves the Service on: the targetPort it declares (by number or name), else its first TCP port. */
 function servingPort(svc: k8s.V1Service, pod: k8s.V1Pod): number | undefined {
-  const declared = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
-  const target = svc.spec?.ports?.[0]?.targetPort ?? svc.spec?.ports?.[0]?.port;
-  const byTarget = declared.find((p) => (typeof target === 'number' ? p.containerPort === target : p.name === target));
-  const tcp = declared.find((p) => (p.protocol ?? 'TCP') === 'TCP');
-  return byTarget?.containerPort ?? tcp?.containerPort ?? (typeof target === 'number' ? target : undefined);
+  const port = svc.spec?.ports?.[0];
+  if (!port) return undefined;
+  const tcp = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => (p.protocol ?? 'TCP') === 'TCP');
+  const target = port.targetPort ?? port.port;
+  return (
+    targetContainerPort(port, pod)?.containerPort ??
+    tcp?.containerPort ??
+    (typeof target === 'number' ? target : undefined)
+  );
 }
 
 function pathTargets(ev: Evidence, svc: k8s.V1Service | undefined, cluster: Cluster) {

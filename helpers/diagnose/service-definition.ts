@@ -13,13 +13,7 @@ export function serviceDefinitionProblems(service: k8s.V1Service, pods: k8s.V1Po
     const label = `port ${port.name ? `"${port.name}" ` : ''}${port.port}/${protocol} → targetPort ${JSON.stringify(target)}`;
     for (const pod of pods) {
       const containerPorts = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
-      const targets = containerPorts.filter((cp) =>
-        typeof target === 'number' || /^\d+$/.test(String(target))
-          ? cp.containerPort === Number(target)
-          : cp.name === target,
-      );
-      // One number may be declared for TCP and UDP alike: prefer the entry of the Service's protocol.
-      const match = targets.find((cp) => (cp.protocol ?? 'TCP') === protocol) ?? targets[0];
+      const match = targetContainerPort(port, pod);
       const offered =
         containerPorts
           .map((cp) => `${cp.name ? `${cp.name}=` : ''}${cp.containerPort}/${cp.protocol ?? 'TCP'}`)
@@ -40,4 +34,19 @@ export function serviceDefinitionProblems(service: k8s.V1Service, pods: k8s.V1Po
     }
   }
   return problems;
+}
+
+/** The container port of `pod` a Service port's targetPort (a number, a numeric string or a name) points at. */
+export function targetContainerPort(port: k8s.V1ServicePort, pod: k8s.V1Pod): k8s.V1ContainerPort | undefined {
+  const protocol = port.protocol ?? 'TCP';
+  const target = port.targetPort ?? port.port;
+  const targets = (pod.spec?.containers ?? [])
+    .flatMap((c) => c.ports ?? [])
+    .filter((cp) =>
+      typeof target === 'number' || /^\d+$/.test(String(target))
+        ? cp.containerPort === Number(target)
+        : cp.name === target,
+    );
+  // One number may be declared for TCP and UDP alike: prefer the entry of the Service's protocol.
+  return targets.find((cp) => (cp.protocol ?? 'TCP') === protocol) ?? targets[0];
 }

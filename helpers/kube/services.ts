@@ -68,11 +68,21 @@ function toAddress(a: k8s.V1EndpointAddress, port: number, ready: boolean): Endp
 
 /** What the Service's EndpointSlices list. */
 export async function endpointSliceAddresses(kube: Kube, namespace: string, name: string): Promise<EndpointAddress[]> {
+  return sliceAddresses(await endpointSlicesOf(kube, namespace, name));
+}
+
+/** The Service's EndpointSlice objects (a slice may list no endpoint). */
+export async function endpointSlicesOf(kube: Kube, namespace: string, name: string): Promise<k8s.V1EndpointSlice[]> {
   const slices = await kube.discovery.listNamespacedEndpointSlice({
     namespace,
     labelSelector: `kubernetes.io/service-name=${name}`,
   });
-  return slices.items.flatMap((slice) =>
+  return slices.items;
+}
+
+/** Every address the slices list, one per port. */
+export function sliceAddresses(slices: k8s.V1EndpointSlice[]): EndpointAddress[] {
+  return slices.flatMap((slice) =>
     (slice.ports ?? []).flatMap((port) =>
       (slice.endpoints ?? []).flatMap((e) =>
         e.addresses.map((ip) => ({
