@@ -2,6 +2,7 @@
 // and when it last synced its rules (:10249/metrics). Works wherever node commands run.
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeInfo } from '../cluster/provider.js';
+import { gaugeValue } from '../parse/prometheus.js';
 import { nodeHttp } from './node-probe.js';
 
 /** kube-proxy's metrics and healthz, on the node's loopback of the node's own family (an IPv6-only node has no 127.0.0.1 listener). */
@@ -36,19 +37,8 @@ export async function kubeProxyStatus(cluster: Cluster, node: NodeInfo): Promise
       (await nodeHttp(cluster, node, `${at.metrics}/metrics`, 1, '^kubeproxy_sync_proxy_rules_last_timestamp_seconds'))
         .answers,
     )[0] ?? '';
-  const lastSync = metricValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', {
+  const lastSync = gaugeValue(metrics, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds', {
     ip_family: node.internalIP.includes(':') ? 'IPv6' : 'IPv4',
   });
   return { node: node.name, running: true, mode, lastSync };
-}
-
-/** The value of a Prometheus metric in a text exposition, the first sample carrying all the given labels. */
-export function metricValue(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of exposition.split('\n')) {
-    const match = /^([^\s{]+)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    if (wanted.every((w) => (match[2] ?? '').includes(w))) return Number(match[3]);
-  }
-  return undefined;
 }

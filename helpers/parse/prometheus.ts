@@ -82,9 +82,8 @@ export function histogramQuantile(q: number, h: Histogram): number | undefined {
   return Number.isNaN(value) ? undefined : value;
 }
 
-// Why: a scale run follows kube-proxy's memory (process_resident_memory_bytes) and other gauges.
-// The same answer as helpers/node's metricValue: the first sample of `name` carrying all the
-// given labels; undefined when there is none.
+// Why: kube-proxy's last sync time (its health) and memory (a scale run) are gauges: the first
+// sample of `name` carrying all the given labels; undefined when there is none.
 export function gaugeValue(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const wanted = Object.entries(labels);
   for (const sample of samplesOf(exposition, name)) {

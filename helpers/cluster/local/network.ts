@@ -10,6 +10,7 @@
 // node traffic; a host nft table counts and drops anything of the cluster's that would
 // leave through another interface (the "uplink" counter the guard test reads).
 import { run } from '../../host/run.js';
+import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
 import { GUARD_TARGETS, type ClusterLayout } from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
@@ -170,16 +171,6 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {
-  const parse = (cidr: string): [number, number] => {
-    const [addr, len] = cidr.split('/');
-    const n = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-    const bits = Number(len);
-    const size = 2 ** (32 - bits);
-    const start = n - (n % size);
-    return [start, start + size - 1];
-  };
-  if (a.includes(':') || b.includes(':')) return false;
-  const [a0, a1] = parse(a);
-  const [b0, b1] = parse(b);
-  return a0 <= b1 && b0 <= a1;
+  const [ra, rb] = [parseAddressRange(a), parseAddressRange(b)];
+  return !!ra && !!rb && rangesOverlap(ra, rb);
 }
