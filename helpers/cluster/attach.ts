@@ -124,7 +124,26 @@ export function apiMessage(error: unknown): string {
   } catch {
     // not a Status object
   }
-  return (error as Error).message.split('\n')[0];
+  return apiErrorLine((error as Error).message);
+}
+
+/**
+ * An error's message as one line: for the client's ApiException ("HTTP-Code: 403\nMessage: ...\nBody:
+ * ...\nHeaders: ..."), the code and the API's Status message; for anything else, its first line.
+ */
+export function apiErrorLine(message: string): string {
+  const first = message.split('\n')[0];
+  const body = /\nBody: (.*)\n/.exec(message)?.[1];
+  if (!body) return first;
+  try {
+    // The client writes the body with JSON.stringify, and the body may itself be the Status's JSON text.
+    let status = JSON.parse(body) as unknown;
+    if (typeof status === 'string') status = JSON.parse(status) as unknown;
+    const { message: said, code } = (status ?? {}) as { message?: string; code?: number };
+    return said ? `${code ?? /HTTP-Code: (\d+)/.exec(first)?.[1] ?? ''} ${said}`.trim() : first;
+  } catch {
+    return first;
+  }
 }
 
 /** The innermost cause of a network error: "connect ECONNREFUSED 127.0.0.1:1" rather than "request failed". */

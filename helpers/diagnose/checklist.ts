@@ -4,11 +4,10 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
-import { controlPlaneCause } from './control-plane.js';
 import type { Evidence } from './evidence.js';
 import { nodeSettings } from './node-layer.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Hop, type PathCell } from './path-matrix.js';
-import { formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
+import { controlPlaneOf, formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
 import { hostPort } from '../address.js';
 
 export interface CheckItem {
@@ -29,14 +28,7 @@ export async function runChecklist(
   const port = spec.ports?.[0];
 
   const cp = ev.controlPlane;
-  const cpCause =
-    cp &&
-    controlPlaneCause(cp, {
-      id,
-      readyPods: ev.pods.filter((p) => p.ready).length,
-      slices: ev.sliceObjects ?? ev.slices.length,
-      wellDefined: ev.definitionProblems.length === 0 && !ev.selectorExplanation,
-    });
+  const cpCause = controlPlaneOf(ev);
   add(
     'control plane did its part',
     cp ? !cpCause : undefined,

@@ -1,6 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { apiErrorLine, refusal } from './control-plane.js';
+import { apiErrorLine } from '../cluster/attach.js';
+import { refusal } from './control-plane.js';
 
 // The Status the API server sent when a spec created its client pod while kube-controller-manager was stopped.
 const NO_ACCOUNT =

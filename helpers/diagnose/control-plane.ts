@@ -258,25 +258,6 @@ export function controlPlaneCause(
   return undefined;
 }
 
-/**
- * An error's message as one line: for the client's ApiException ("HTTP-Code: 403\nMessage: ...\nBody:
- * ...\nHeaders: ..."), the code and the API's Status message; for anything else, its first line.
- */
-export function apiErrorLine(message: string): string {
-  const first = message.split('\n')[0];
-  const body = /\nBody: (.*)\n/.exec(message)?.[1];
-  if (!body) return first;
-  try {
-    // The client writes the body with JSON.stringify, and the body may itself be the Status's JSON text.
-    let status = JSON.parse(body) as unknown;
-    if (typeof status === 'string') status = JSON.parse(status) as unknown;
-    const { message: said, code } = (status ?? {}) as { message?: string; code?: number };
-    return said ? `${code ?? /HTTP-Code: (\d+)/.exec(first)?.[1] ?? ''} ${said}`.trim() : first;
-  } catch {
-    return first;
-  }
-}
-
 /** " (pods "client")": which object a refusal message is about, if it says. */
 function refusedWhat(message: string): string {
   const what = /(pods "[^"]+")/.exec(message)?.[1];

@@ -3,7 +3,7 @@
 // definition and endpoints, kube-proxy and its rules, the VIP, DNS. A layer is blamed only when
 // the layers under it were checked and work; the first that fails is the likely root cause.
 // One line: the section, what is wrong (with the node and hop), the next step.
-import { controlPlaneCause } from './control-plane.js';
+import { controlPlaneCause, type ControlPlaneCause } from './control-plane.js';
 import type { Evidence, NodeEvidence } from './evidence.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
 import { settingsExplaining } from './node-layer.js';
@@ -37,19 +37,7 @@ export function verdict(
   const id = `${ev.namespace}/${ev.service}`;
   const unready = ev.pods.filter((p) => !p.ready);
 
-  const controlPlane =
-    ev.controlPlane &&
-    controlPlaneCause(
-      ev.controlPlane,
-      ev.found
-        ? {
-            id,
-            readyPods: ev.pods.length - unready.length,
-            slices: ev.sliceObjects ?? ev.slices.length,
-            wellDefined: ev.definitionProblems.length === 0 && !ev.selectorExplanation,
-          }
-        : undefined,
-    );
+  const controlPlane = controlPlaneOf(ev);
   if (controlPlane) return say('controlPlane', controlPlane.cause, controlPlane.next);
   if (!ev.found) return say('exists', `Service ${id} does not exist`);
   if (ev.selectorExplanation && ev.pods.length === 0) return say('endpoints', ev.selectorExplanation);
@@ -126,6 +114,22 @@ export function verdict(
   const cause =
     "the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
   return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
+}
+
+/** The control-plane part whose work the evidence shows missing, if any (checked before anything else). */
+export function controlPlaneOf(ev: Evidence): ControlPlaneCause | undefined {
+  if (!ev.controlPlane) return undefined;
+  return controlPlaneCause(
+    ev.controlPlane,
+    ev.found
+      ? {
+          id: `${ev.namespace}/${ev.service}`,
+          readyPods: ev.pods.filter((p) => p.ready).length,
+          slices: ev.sliceObjects ?? ev.slices.length,
+          wellDefined: ev.definitionProblems.length === 0 && !ev.selectorExplanation,
+        }
+      : undefined,
+  );
 }
 
 /** A broken hop of the path matrix, with the node setting that explains it when one was read. */

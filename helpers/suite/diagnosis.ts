@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, type RunnerTestSuite } from 'vitest';
-import { apiErrorLine } from '../diagnose/control-plane.js';
+import { apiErrorLine } from '../cluster/attach.js';
 import { collectEvidence, type Evidence } from '../diagnose/evidence.js';
 import { evidenceMarkdown } from '../diagnose/report.js';
 import type { Section } from '../diagnose/sections.js';
