@@ -41,26 +41,29 @@ export function shellFor(spec: NodeShellSpec, where: string, kubeconfig: string)
     case 'netns':
       return hostShell('ip', ['netns', 'exec', spec.netns], where, `netns ${spec.netns}`);
     case 'docker-exec':
-      return hostShell('docker', ['exec', spec.container], where, `container ${spec.container}`, ['-i']);
+      return hostShell('docker', ['exec', spec.container], where, `container ${spec.container}`, [
+        'exec',
+        '-i',
+        spec.container,
+      ]);
     case 'privileged-pod':
       return podShell(spec, kubeconfig);
   }
 }
 
-/** `streaming`: what the prefix needs to pass stdin on (docker exec's -i). */
+/** `streamPrefix`: the prefix for commands fed on stdin (docker exec needs -i to pass it on). */
 function hostShell(
   file: string,
   prefix: string[],
   where: string,
   describe: string,
-  streaming: string[] = [],
+  streamPrefix: string[] = prefix,
 ): NodeShell {
   const shell: NodeShell = {
     describe,
     run: (command, options = {}) => run(file, [...prefix, ...command], { where, ...options }),
     readFile: async (path) => (await shell.run(['cat', path])).stdout,
-    lines: (command, options) =>
-      runLines(file, [...prefix.slice(0, 1), ...streaming, ...prefix.slice(1), ...command], { where, ...options }),
+    lines: (command, options) => runLines(file, [...streamPrefix, ...command], { where, ...options }),
   };
   return shell;
 }

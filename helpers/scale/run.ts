@@ -165,10 +165,7 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
     );
     prober?.end();
 
-    const programmedSeconds = created.map((c) => {
-      const times = watches.map((w) => w.met.get(c.key));
-      return times.every((t) => t !== undefined) ? (Math.max(...(times as number[])) - c.t0) / 1000 : undefined;
-    });
+    const programmedSeconds = created.map((c) => onEveryNode(watches, c.key, c.t0));
     await Promise.race([reading, new Promise((r) => setTimeout(r, 130_000))]);
     const firstSeconds = [...sampledFirst].map((i) => first.get(created[i].name));
 
@@ -211,12 +208,7 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
     await waitForWatches(watches, budget, (left) =>
       o.log(`scale: ${removed.length - left}/${removed.length} removals programmed`),
     );
-    const removalSeconds = removed.map((i) => {
-      const times = watches.map((w) => w.met.get(created[i].key));
-      return times.every((t) => t !== undefined)
-        ? (Math.max(...(times as number[])) - removedAt.get(i)!) / 1000
-        : undefined;
-    });
+    const removalSeconds = removed.map((i) => onEveryNode(watches, created[i].key, removedAt.get(i)!));
 
     const after = await Promise.all(cluster.nodes.map((n) => scrapeKubeProxy(cluster, n)));
     const perNode = watches.map((w) => ({
@@ -295,6 +287,12 @@ const observations = (q: { p50?: number; p99?: number; count: number }) => ({
   p99: ms(q.p99),
   observations: q.count,
 });
+
+/** Seconds from `t0` until every node met the expectation of `key`; undefined while one has not. */
+function onEveryNode(watches: RuleWatch[], key: string, t0: number): number | undefined {
+  const times = watches.map((w) => w.met.get(key));
+  return times.every((t) => t !== undefined) ? (Math.max(...(times as number[])) - t0) / 1000 : undefined;
+}
 
 /** Waits until no watch has a pending expectation, or the budget ends (what is left stays unmet: counted as missing). */
 async function waitForWatches(watches: RuleWatch[], budgetMs: number, progress: (left: number) => void): Promise<void> {
