@@ -15,6 +15,7 @@ import { newRunId, checkRunId } from '../helpers/cluster/run-id.js';
 import { clusterOptions, providerNamed } from '../helpers/cluster/providers.js';
 import { repoRoot } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
+import { notePhase, recordPhasesTo, timePhase } from '../helpers/host/phases.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
 import { childEnv, readSettings, type Settings } from '../helpers/settings.js';
 import { DEFAULT_PRESET, presetFiles } from '../helpers/suite/presets.js';
@@ -223,8 +224,12 @@ async function runTests(
   const runId = checkRunId(values['run-id'] ?? (settings.run.runId || newRunId()));
   const resultsDir = settings.resultsDir;
   const interrupt = new Interrupt();
+  recordPhasesTo(settings.phasesFile);
+  notePhase('cli start', Math.round(performance.timeOrigin));
   try {
-    const session = await wrapClusterError(openSession(runId, settings, (line) => console.log(line)));
+    const session = await timePhase('cluster check', runId, () =>
+      wrapClusterError(openSession(runId, settings, (line) => console.log(line))),
+    );
     if (interrupt.signal) return await stopped(session, interrupt);
     mkdirSync(resultsDir, { recursive: true });
     for (const old of ['summary.json', 'report.md', 'diagnostics'])
@@ -237,6 +242,7 @@ async function runTests(
       env,
     );
     const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+    const spawned = Date.now();
     const child = spawn(process.execPath, [vitest, 'run', ...vitestArgs], {
       cwd: repoRoot,
       env: runEnv,
@@ -244,13 +250,16 @@ async function runTests(
       detached: true,
     });
     const code = await interrupt.wait(child);
+    notePhase('vitest', spawned);
     rmSync(dirname(handleFile), { recursive: true, force: true });
     if (interrupt.signal) return await stopped(session, interrupt);
-    await closeQuietly(session);
+    await timePhase('teardown', runId, () => closeQuietly(session));
+    const reporting = Date.now();
     addJunitProperties(values.junit ?? settings.junitFile, clusterProperties(session.handle, runId));
     const faults = selftest ? await runSelftest(resultsDir, env) : { passed: 0, failed: 0 };
     console.log(`report: ${join(resultsDir, 'report.md')}`);
     printClosingLine(resultsDir, code, faults);
+    notePhase('reports', reporting);
     return code === 0 && faults.failed === 0 ? 0 : 1;
   } finally {
     interrupt.dispose();

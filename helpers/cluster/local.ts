@@ -117,10 +117,13 @@ export class LocalProvider implements ClusterProvider {
     );
 
     const control = layout.nodes[0];
-    const imports = layout.nodes.map(async (node) => {
-      await this.startContainerd(layout, node);
-      await importImages(node, artifacts);
-    });
+    const imports = Promise.all(
+      layout.nodes.map(async (node) => {
+        await this.startContainerd(layout, node);
+        await importImages(node, artifacts);
+      }),
+    );
+    imports.catch(() => undefined); // awaited below; a failure before then is the one reported
     await this.start(layout, control, 'etcd', artifacts.etcd, [
       `--data-dir=${join(layout.stateDir, 'etcd')}`,
       '--listen-client-urls=http://127.0.0.1:2379',
@@ -157,6 +160,10 @@ export class LocalProvider implements ClusterProvider {
       '--v=1',
       '--bind-address=127.0.0.1',
       '--controllers=*,-cloud-node-lifecycle,-nodeipam',
+      // Each controller has a client of its own (its service account); at the default 20 requests
+      // a second they start ~150 ms apart, the deployment controller ~5 s after the first.
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
     ]);
     await this.start(layout, control, 'kube-scheduler', artifacts.k8s['kube-scheduler'], [
       `--kubeconfig=${await componentConfig('scheduler.kubeconfig', 'system:kube-scheduler', pki.scheduler, local)}`,
@@ -164,7 +171,17 @@ export class LocalProvider implements ClusterProvider {
       '--bind-address=127.0.0.1',
       '--v=1',
     ]);
-    await Promise.all(imports);
+    // CoreDNS's objects now (in kube-system, which the API server makes shortly after it is
+    // ready): its pod is scheduled the moment the node is Ready.
+    await waitFor('namespace kube-system made by the API server', budget, async () => {
+      const found = await kube.core.readNamespace({ name: 'kube-system' }).then(
+        () => 'there',
+        (e: Error) => e.message.split('\n')[0],
+      );
+      return { done: found === 'there', seen: found };
+    });
+    await kube.apply(...corednsObjects(this.settings));
+    await imports;
 
     const proxyKubeconfig = await componentConfig('kube-proxy.kubeconfig', 'system:kube-proxy', pki.kubeProxy);
     const resolvConf = join(layout.stateDir, 'node-resolv.conf');
@@ -186,7 +203,6 @@ export class LocalProvider implements ClusterProvider {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
-    await kube.apply(...corednsObjects(this.settings));
     await waitForDns(layout, artifacts);
 
     const handle: ClusterHandle = {

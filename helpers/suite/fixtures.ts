@@ -6,6 +6,7 @@ import { deleteNamespaceNow } from '../cluster/cleanup.js';
 import { clusterFromHandle, createNamespace, namespaceName, type Cluster } from '../cluster/cluster.js';
 import { isNotFound } from '../kube/client.js';
 import { traceWaits } from '../kube/wait.js';
+import { notePhase, recordPhasesTo, timePhase } from '../host/phases.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import type { Settings } from '../settings.js';
 
@@ -22,20 +23,27 @@ export type { Cluster };
 export function useCluster(): Cluster {
   const settings = inject('settings');
   traceWaits(settings.trace);
+  recordPhasesTo(settings.phasesFile);
   return clusterFromHandle(inject('cluster'), inject('runId'), settings);
 }
 
 export function useNamespace(prefix: string): string {
   const cluster = useCluster();
   const name = namespaceName(prefix, cluster.runId);
-  beforeAll(() => createNamespace(cluster.kube, name, cluster.runId));
+  beforeAll(() => timePhase('namespaces', name, () => createNamespace(cluster.kube, name, cluster.runId)));
+  beforeEach(() => {
+    const started = Date.now();
+    return () => notePhase('checks', started, Date.now(), name);
+  });
   // eslint-disable-next-line no-empty-pattern
   afterAll(async ({}, suite) => {
     // A failed spec keeps its namespace until the run's teardown: its diagnosis must still find its pods.
     if (hasFailure(suite as unknown as TaskLike)) return;
-    await deleteNamespaceNow(cluster.kube, name).catch((error) => {
-      if (!isNotFound(error)) throw error;
-    });
+    await timePhase('teardown', name, () =>
+      deleteNamespaceNow(cluster.kube, name).catch((error) => {
+        if (!isNotFound(error)) throw error;
+      }),
+    );
   });
   return name;
 }

@@ -5,6 +5,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { describePod, isPodReady } from '../kube/pods.js';
 import { endpointSliceAddresses } from '../kube/services.js';
 import { waitFor } from '../kube/wait.js';
+import { timePhase } from '../host/phases.js';
 
 export interface BackendPod {
   name: string;
@@ -25,13 +26,15 @@ export async function waitForReadyBackends(
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const budget = cluster.settings.timeouts.podsReady;
-  const pods = await waitFor(`${count} ready pods ${selector} in ${namespace}`, budget, async () => {
-    const list = await cluster.kube.core.listNamespacedPod({ namespace, labelSelector: selector });
-    const live = list.items.filter((p) => !p.metadata?.deletionTimestamp);
-    const ready = live.filter(isPodReady);
-    const seen = live.map(describePod).join('; ') || `no pods${await whyNoPods(cluster, namespace, selector)}`;
-    return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
-  });
+  const pods = await timePhase('pod starts', `${namespace}/${selector}`, () =>
+    waitFor(`${count} ready pods ${selector} in ${namespace}`, budget, async () => {
+      const list = await cluster.kube.core.listNamespacedPod({ namespace, labelSelector: selector });
+      const live = list.items.filter((p) => !p.metadata?.deletionTimestamp);
+      const ready = live.filter(isPodReady);
+      const seen = live.map(describePod).join('; ') || `no pods${await whyNoPods(cluster, namespace, selector)}`;
+      return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
+    }),
+  );
   await waitFor(
     `EndpointSlices of Service ${namespace}/${service} listing ${count} ready endpoints`,
     budget,

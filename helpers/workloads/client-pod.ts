@@ -6,6 +6,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
 import { describePod, isPodReady } from '../kube/pods.js';
 import { waitFor } from '../kube/wait.js';
+import { timePhase } from '../host/phases.js';
 import {
   parseProbeOutput,
   type DialResult,
@@ -153,13 +154,15 @@ export async function startClientPod(
     },
   };
   await cluster.kube.apply(pod);
-  const ready = await waitFor(
-    `client pod ${namespace}/${name} running`,
-    options.readyWithinMs ?? cluster.settings.timeouts.podsReady,
-    async () => {
-      const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
-      return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
-    },
+  const ready = await timePhase('pod starts', `${namespace}/${name}`, () =>
+    waitFor(
+      `client pod ${namespace}/${name} running`,
+      options.readyWithinMs ?? cluster.settings.timeouts.podsReady,
+      async () => {
+        const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
+        return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
+      },
+    ),
   );
   return new ClientPod(cluster, namespace, name, ready.spec!.nodeName!, ready.status!.podIP!);
 }

@@ -8,6 +8,7 @@ import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import { endpointSliceAddresses, getService } from '../kube/services.js';
 import { waitForReadyBackends, type BackendPod } from './backends.js';
 import { waitForServiceAnswering } from './service-answering.js';
+import { timePhase } from '../host/phases.js';
 
 /** The first port of an applied Service, as kube-proxy's rules and the answering wait name it. */
 function firstPortRef(service: k8s.V1Service) {
@@ -37,8 +38,11 @@ export async function waitForProgrammed(
 ): Promise<void> {
   const ref = firstPortRef(service);
   const budget = cluster.settings.timeouts.serviceSync;
-  if (nodeAccessSkipReason(cluster)) return waitForServiceAnswering(cluster, ref, backends, container, budget);
-  await waitForProgrammedService(cluster, ref, destinations, budget);
+  await timePhase('rule waits', `${ref.namespace}/${ref.name}`, () =>
+    nodeAccessSkipReason(cluster)
+      ? waitForServiceAnswering(cluster, ref, backends, container, budget)
+      : waitForProgrammedService(cluster, ref, destinations, budget),
+  );
 }
 
 /**
