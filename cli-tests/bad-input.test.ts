@@ -90,6 +90,21 @@ describe('bad input without a cluster: refused before anything is made', () => {
       /diagnose needs a cluster; pass --kubeconfig FILE/,
     ],
     ['cleanup without a kubeconfig', ['cleanup'], /cleanup needs the cluster to clean; pass --kubeconfig FILE/],
+    [
+      'a Kubernetes version that is not a release',
+      ['run', '--kubernetes', '1.33'],
+      /--kubernetes 1\.33 is not a release version; give v1\.MINOR\.PATCH/,
+    ],
+    [
+      'a Kubernetes version setup did not build',
+      ['cluster', 'up', '--name', NONE.name, '--kubernetes', 'v1.30.99'],
+      /Kubernetes v1\.30\.99 is not built here \(built: [^)]*v1\.34\.4[^)]*\); build it with npm run setup -- --kubernetes v1\.30\.99$/,
+    ],
+    [
+      'a Kubernetes version for kind',
+      ['run', '--provider', 'kind', '--kubernetes', 'v1.33.13'],
+      /--kubernetes v1\.33\.13 chooses the local provider's version; the kind provider runs its image's \(v1\.34\.4\): drop --kubernetes or use --provider local/,
+    ],
   ];
 
   // Independent of each other and of any cluster: run side by side.

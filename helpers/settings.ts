@@ -57,6 +57,8 @@ export interface RunSettings {
   workloadPatchFile?: string;
   /** A project's own spec folders (absolute), run beside the suites' (--suites, svc-conformance.config.ts). */
   suiteDirs: string[];
+  /** The Kubernetes version of a local cluster (--kubernetes, SVC_KUBERNETES; unset: the pinned one). */
+  kubernetes?: string;
 }
 
 export interface Settings {
@@ -144,6 +146,7 @@ export function readSettings(env: Env = process.env): Settings {
       parallel: Number(get('SVC_PARALLEL', String(defaultParallel()))),
       workloadPatchFile: env.SVC_WORKLOAD_PATCH || undefined,
       suiteDirs: (env.SVC_SUITES ?? '').split(delimiter).filter(Boolean),
+      kubernetes: kubernetesVersion(env.SVC_KUBERNETES),
     },
     kind: {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),
@@ -222,4 +225,12 @@ function oneOf<T extends string>(
  */
 function defaultParallel(): number {
   return Math.min(10, Math.max(4, 3 * availableParallelism()));
+}
+
+/** A release version, v1.MINOR.PATCH; the pinned one counts as unset. */
+function kubernetesVersion(value: string | undefined): string | undefined {
+  if (!value || value === versions.kubernetes) return undefined;
+  if (!/^v1\.\d+\.\d+$/.test(value))
+    throw new UsageError(`--kubernetes ${value} is not a release version; give v1.MINOR.PATCH, e.g. v1.33.13`);
+  return value;
 }

@@ -20,7 +20,13 @@ k8s_module() {
   [ -f "$work/go.sum" ] && grep -qx "require k8s.io/kubernetes $v" "$work/go.mod" 2>/dev/null && return
   mkdir -p "$work"
   cp "$here/go/k8s/tools.go" "$work/"
-  local upstream; upstream=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  local upstream
+  if ! upstream=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$v" 2>/dev/null | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p') || [ -z "$upstream" ]; then
+    local served; served=$(cd "$work" && go list -m -versions k8s.io/kubernetes 2>/dev/null | tr ' ' '\n' | grep -E '^v1\.[0-9]+\.[0-9]+$' | tail -8 | tr '\n' ' ')
+    rm -rf "$work"
+    echo "setup: Kubernetes $v cannot be downloaded from the Go module proxy; newest served: ${served:-none (no network to it?)}" >&2
+    exit 2
+  fi
   local staging="v0.${v#v1.}"
   {
     echo "module svc-conformance.local/k8s-build"
@@ -57,8 +63,11 @@ build_k8s() {
     say "kubernetes $v: go build $cmd"
     (cd "$work" && go build -trimpath -tags selinux,notest -ldflags "$ld" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd")
   done
-  say "kubernetes $v: go build agnhost"
-  (cd "$work" && go build -trimpath -ldflags "$ld" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  # agnhost goes into the suites' images, which are the pinned version's whatever cluster runs them.
+  if [ -z "${SVC_KUBERNETES:-}" ]; then
+    say "kubernetes $v: go build agnhost"
+    (cd "$work" && go build -trimpath -ldflags "$ld" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  fi
   mark_done "$out"
 }
 

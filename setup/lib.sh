@@ -6,8 +6,10 @@ SETUP_DIR=${SETUP_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
 say() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-# version NAME: the pin for NAME in setup/versions.json.
+# version NAME: the pin for NAME in setup/versions.json (Kubernetes: SVC_KUBERNETES, when set,
+# builds another version beside the pinned one).
 version() {
+  if [ "$1" = kubernetes ] && [ -n "${SVC_KUBERNETES:-}" ]; then echo "$SVC_KUBERNETES"; return; fi
   sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" "$SETUP_DIR/versions.json"
 }
 

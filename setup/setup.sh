@@ -6,10 +6,26 @@
 #   (--images-only) only what the suites' images need (svcprobe, mkimage, agnhost, busybox),
 #   for a cluster you bring: load $SVC_CACHE/images/{agnhost,client}.tar into its nodes
 #   (--k3s) Docker, the network svc-kind and an offline k3s image (needs SVC_K3S_SRC: see setup/k3s/build-image.sh)
+#   (--kubernetes VERSION) also the local cluster's Kubernetes at VERSION (v1.MINOR.PATCH), beside the
+#   pinned one and cached apart ($SVC_CACHE/bin/k8s-VERSION); run it with --kubernetes VERSION
 set -euo pipefail
-with_kind=false with_k3s=false images_only=false
-for arg in "$@"; do
-  case $arg in --kind) with_kind=true ;; --k3s) with_k3s=true ;; --images-only) images_only=true ;; *) echo "setup: unknown option $arg (known: --kind, --k3s, --images-only)" >&2; exit 2 ;; esac
+with_kind=false with_k3s=false images_only=false extra_k8s=()
+usage="known: --kind, --k3s, --images-only, --kubernetes VERSION"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --kind) with_kind=true ;;
+    --k3s) with_k3s=true ;;
+    --images-only) images_only=true ;;
+    --kubernetes=*) extra_k8s+=("${1#--kubernetes=}") ;;
+    --kubernetes) [ $# -ge 2 ] || { echo "setup: --kubernetes needs a version, e.g. --kubernetes v1.33.13" >&2; exit 2; }; extra_k8s+=("$2"); shift ;;
+    *) echo "setup: unknown option $1 ($usage)" >&2; exit 2 ;;
+  esac
+  shift
+done
+# SVC_KUBERNETES (the version runs use) set here asks for that version too; the pinned one is always built.
+if [ -n "${SVC_KUBERNETES:-}" ]; then extra_k8s+=("$SVC_KUBERNETES"); unset SVC_KUBERNETES; fi
+for v in ${extra_k8s[@]+"${extra_k8s[@]}"}; do
+  [[ $v =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "setup: --kubernetes $v is not a release version; give v1.MINOR.PATCH, e.g. v1.33.13" >&2; exit 2; }
 done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -47,6 +63,8 @@ fi
 step 3/4 "Go builds (cold: about 15 minutes on 2 cores; cached after)"
 command -v go >/dev/null || { echo "setup: Go is not installed; install Go 1.24 or newer" >&2; exit 2; }
 if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s; fi
+# Other Kubernetes versions: the cluster's binaries only (the suites' images stay the pinned version's).
+for v in ${extra_k8s[@]+"${extra_k8s[@]}"}; do SVC_KUBERNETES=$v bash "$here/build-go.sh" k8s; done
 # The current build of our own programs, by a stable name.
 for prog in svcprobe mkimage; do
   ln -sfn "$SVC_CACHE/bin/$prog-$(source_hash "$here/go/$prog")/$prog" "$SVC_CACHE/bin/$prog"

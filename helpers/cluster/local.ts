@@ -54,7 +54,7 @@ export class LocalProvider implements ClusterProvider {
 
   /** Setup built what the cluster runs (one line naming what is missing and `npm run setup` otherwise). */
   async check(): Promise<void> {
-    findArtifacts(this.settings);
+    findArtifacts(this.settings, this.settings.run.kubernetes);
   }
 
   async up(options: ClusterOptions = {}): Promise<ClusterHandle> {
@@ -62,14 +62,15 @@ export class LocalProvider implements ClusterProvider {
     const nodeCount = options.nodes ?? 1;
     const mode = options.proxyMode ?? 'iptables';
     requireLocalHost(mode);
-    const artifacts = findArtifacts(this.settings);
+    const kubernetes = options.kubernetes ?? versions.kubernetes;
+    const artifacts = findArtifacts(this.settings, kubernetes);
     const layout = clusterLayout(name, nodeCount, this.settings);
 
     if (await this.isUp(options)) return readState(name)!.handle;
     await this.down(name);
 
     try {
-      return await this.create(layout, mode, artifacts);
+      return await this.create(layout, mode, artifacts, kubernetes);
     } catch (error) {
       const logs = layout.logDir;
       await this.down(name).catch(() => undefined);
@@ -85,7 +86,7 @@ export class LocalProvider implements ClusterProvider {
     const state = readState(options.name ?? DEFAULT_LOCAL_NAME);
     return (
       !!state &&
-      sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables') &&
+      sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables', options.kubernetes) &&
       state.imagesKey === imagesKey(this.settings) &&
       (await this.healthy(state))
     );
@@ -103,7 +104,12 @@ export class LocalProvider implements ClusterProvider {
     await destroyNetwork(layout);
   }
 
-  private async create(layout: ClusterLayout, mode: ProxyMode, artifacts: Artifacts): Promise<ClusterHandle> {
+  private async create(
+    layout: ClusterLayout,
+    mode: ProxyMode,
+    artifacts: Artifacts,
+    kubernetes: string,
+  ): Promise<ClusterHandle> {
     for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])])
       await mkdir(dir, { recursive: true });
     await createCgroup(layout.cgroup);
@@ -211,7 +217,7 @@ export class LocalProvider implements ClusterProvider {
       kubeconfig: layout.kubeconfig,
       nodeAccess: 'netns',
       capabilities: {
-        kubernetesVersion: versions.kubernetes,
+        kubernetesVersion: kubernetes,
         proxyMode: mode,
         cni: 'bridge',
         ipFamilies: ['IPv4'],
@@ -321,8 +327,9 @@ function imagesKey(settings: Settings): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
 }
 
-function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode): boolean {
-  return handle.nodes.length === nodes && handle.capabilities.proxyMode === mode;
+function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode, kubernetes = versions.kubernetes): boolean {
+  const c = handle.capabilities;
+  return handle.nodes.length === nodes && c.proxyMode === mode && c.kubernetesVersion === kubernetes;
 }
 
 /** The local provider needs Linux, root, and a kernel that can run the asked proxy mode. */

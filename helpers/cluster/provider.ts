@@ -73,6 +73,8 @@ export interface ClusterOptions {
   name?: string;
   nodes?: number;
   proxyMode?: ProxyMode;
+  /** The Kubernetes version the local provider runs (default: the pinned one, setup/versions.json). */
+  kubernetes?: string;
 }
 
 /** A provider creates (or attaches to) a cluster, and later removes what it made. */

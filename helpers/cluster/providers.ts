@@ -2,6 +2,7 @@
 // choice of provider for a run (the CLI's `run` and `cluster`, and vitest's globalSetup, all
 // come here). A kubeconfig is never picked up implicitly: only --kubeconfig names one. Every
 // refusal is a UsageError (exit 2) that names what to do.
+import { versions } from '../config.js';
 import { UsageError } from '../errors.js';
 import { PROVIDER_NAMES, type ProviderName, type Settings } from '../settings.js';
 import { ExistingProvider } from './existing.js';
@@ -27,6 +28,11 @@ export async function providerNamed(name: ProviderName, settings: Settings): Pro
   if (!(PROVIDER_NAMES as readonly string[]).includes(name)) {
     throw new UsageError(`unknown provider "${name}"; choose one of ${PROVIDER_NAMES.join(', ')}`);
   }
+  if (settings.run.kubernetes && name !== 'local') {
+    throw new UsageError(
+      `--kubernetes ${settings.run.kubernetes} chooses the local provider's version; ${name === 'existing' ? 'a cluster you bring runs its own' : `the ${name} provider runs its image's (${versions.kubernetes})`}: drop --kubernetes or use --provider local`,
+    );
+  }
   const provider = PROVIDERS[name](settings);
   await provider.check();
   return provider;
@@ -41,7 +47,12 @@ export interface ProviderChoice {
 }
 
 export function clusterOptions(settings: Settings): ClusterOptions {
-  return { name: settings.run.clusterName, nodes: settings.run.nodes, proxyMode: settings.run.proxyMode };
+  return {
+    name: settings.run.clusterName,
+    nodes: settings.run.nodes,
+    proxyMode: settings.run.proxyMode,
+    kubernetes: settings.run.kubernetes,
+  };
 }
 
 export async function chooseProvider(settings: Settings): Promise<ProviderChoice> {
@@ -59,7 +70,7 @@ export async function chooseProvider(settings: Settings): Promise<ProviderChoice
     provider = await providerNamed(name, settings);
   } catch (error) {
     // The default provider missing its setup: say that a cluster can also be named.
-    if (asked || run.kubeconfig || !(error instanceof Error)) throw error;
+    if (asked || run.kubeconfig || run.kubernetes || !(error instanceof Error)) throw error;
     throw new UsageError(`no cluster to test: ${error.message}; or name a cluster with --kubeconfig FILE`);
   }
   if (name === 'existing') return { provider, options, reason: `--kubeconfig ${run.kubeconfig}`, destroyAfter: false };
