@@ -12,6 +12,8 @@ export type ProviderName = (typeof PROVIDER_NAMES)[number];
 export const PROXY_MODES = ['iptables', 'nftables', 'ipvs'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
 export const NODE_ACCESS_CHOICES = ['privileged-pod', 'none'] as const;
+export const IP_FAMILY_CHOICES = ['ipv4', 'ipv6', 'dual'] as const;
+export type IpFamilyChoice = (typeof IP_FAMILY_CHOICES)[number];
 export type NodeAccessChoice = (typeof NODE_ACCESS_CHOICES)[number];
 
 /** Addresses of the local cluster. All of them live only in network namespaces the provider makes. */
@@ -59,6 +61,8 @@ export interface RunSettings {
   suiteDirs: string[];
   /** The Kubernetes version of a local cluster (--kubernetes, SVC_KUBERNETES; unset: the pinned one). */
   kubernetes?: string;
+  /** The address families of a local cluster (--ip-family, SVC_IP_FAMILY; unset: ipv4). */
+  ipFamily?: IpFamilyChoice;
 }
 
 export interface Settings {
@@ -147,6 +151,11 @@ export function readSettings(env: Env = process.env): Settings {
       workloadPatchFile: env.SVC_WORKLOAD_PATCH || undefined,
       suiteDirs: (env.SVC_SUITES ?? '').split(delimiter).filter(Boolean),
       kubernetes: kubernetesVersion(env.SVC_KUBERNETES),
+      ipFamily: oneOf(
+        env.SVC_IP_FAMILY,
+        IP_FAMILY_CHOICES,
+        (v) => `unknown --ip-family "${v}"; choose one of ${IP_FAMILY_CHOICES.join(', ')}`,
+      ),
     },
     kind: {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),

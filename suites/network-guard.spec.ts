@@ -1,14 +1,16 @@
 // suites/network-guard.spec.ts — not a guide section: the project's own network rule.
 // Proves: from a pod and from a node, addresses outside the cluster (and Service IPs no Service owns)
 // fail on this machine, the guard counts where, and nothing of the cluster leaves through another
-// interface. Local provider: its fabric's reject counter and its uplink table. kind and k3s: the
+// interface, in every address family the cluster serves (IPv4, IPv6 or both). Local provider: its fabric's reject counter and its uplink table. kind and k3s: the
 // host table svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
 // A failure means: the cluster's network could send traffic off the machine — stop and fix the guard.
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hostPort } from '../helpers/address.js';
 import {
-  GUARD_TARGETS,
   guardSkipReason,
+  guardTargets,
+  localServiceRange,
   readGuard,
   unownedServiceIP,
   type GuardCounters,
@@ -23,13 +25,9 @@ const FAILED_ON_MACHINE = { local: ['unreachable', 'refused'], kind: ['unreachab
 
 describe('Network guard (nothing leaves the machine)', () => {
   const cluster = useCluster();
-  // The test addresses are IPv4: an IPv6-only cluster's pods have no IPv4 route at all, so nothing reaches a guard to count.
-  const notOurs =
-    guardSkipReason(cluster) ??
-    (cluster.capabilities.ipFamilies.includes('IPv4')
-      ? undefined
-      : 'the test addresses are IPv4 and this cluster is IPv6-only: its pods cannot even send to them');
+  const notOurs = guardSkipReason(cluster);
   skipAllWith(notOurs);
+  const families = cluster.capabilities.ipFamilies;
   const ns = useNamespace('guard');
   let client: ClientPod;
   const node = cluster.nodes[0];
@@ -43,10 +41,11 @@ describe('Network guard (nothing leaves the machine)', () => {
     client = await startClientPod(cluster, ns);
   });
 
-  const targets = [
-    ['an outside private address', `${GUARD_TARGETS.outsidePrivate}:80`],
-    ['an outside public address', `${GUARD_TARGETS.outsidePublic}:443`],
-  ] as const;
+  // Each family the cluster serves: a pod of an IPv6-only cluster has no IPv4 address to send from, and the reverse.
+  const targets = families.flatMap((family) => [
+    [`an outside private ${family} address`, hostPort(guardTargets(family).outsidePrivate, 80)],
+    [`an outside public ${family} address`, hostPort(guardTargets(family).outsidePublic, 443)],
+  ]);
 
   for (const [what, address] of targets) {
     for (const from of ['pod', 'node'] as const) {
@@ -66,25 +65,29 @@ describe('Network guard (nothing leaves the machine)', () => {
     }
   }
 
-  it('does not answer a Service IP that no Service owns, and sends nothing out for it', async ({ skip }) => {
-    const before = (await readGuard(cluster))!;
-    const range = local ? cluster.settings.network.serviceCIDR : await serviceRangeOf(cluster);
-    if (!range)
-      skip(
-        'the kubernetes Service has no IPv4 ClusterIP at the start of a /16 here, so no unowned Service address can be named',
-      );
-    const address = `${unownedServiceIP(range!)}:80`;
-    const fromPod = await client.dial(address);
-    expect(fromPod.outcome, `${address} from a pod: ${fromPod.error}`).not.toBe('ok');
-    if (!nodeAccessSkipReason(cluster)) {
-      const fromNode = await nodeDial(cluster, node, address);
-      expect(fromNode.outcome, `${address} from a node: ${fromNode.error}`).not.toBe('ok');
-    }
-    expect(
-      leaked(before, (await readGuard(cluster))!),
-      'packets of the cluster that left through another interface',
-    ).toBe(0);
-  });
+  for (const family of local ? families : families.slice(0, 1)) {
+    it(`does not answer an ${family} Service IP that no Service owns, and sends nothing out for it`, async ({
+      skip,
+    }) => {
+      const before = (await readGuard(cluster))!;
+      const range = local ? localServiceRange(cluster, family) : await serviceRangeOf(cluster);
+      if (!range)
+        skip(
+          'the kubernetes Service has no IPv4 ClusterIP at the start of a /16 here, so no unowned Service address can be named',
+        );
+      const address = hostPort(unownedServiceIP(range!), 80);
+      const fromPod = await client.dial(address);
+      expect(fromPod.outcome, `${address} from a pod: ${fromPod.error}`).not.toBe('ok');
+      if (!nodeAccessSkipReason(cluster)) {
+        const fromNode = await nodeDial(cluster, node, address);
+        expect(fromNode.outcome, `${address} from a node: ${fromNode.error}`).not.toBe('ok');
+      }
+      expect(
+        leaked(before, (await readGuard(cluster))!),
+        'packets of the cluster that left through another interface',
+      ).toBe(0);
+    });
+  }
 });
 
 /** The Service range of a cluster we did not lay out: the /16 that starts with the kubernetes Service's ClusterIP (x.y.0.1). */

@@ -6,6 +6,7 @@ import { cidrsOverlap } from './local/network.js';
 describe('unownedServiceIP', () => {
   it('is the last usable address of the range', () => {
     expect(unownedServiceIP('10.96.0.0/16')).toBe('10.96.255.254');
+    expect(unownedServiceIP('fd00:10:96::/112')).toBe('fd00:10:96::fffe');
     expect(unownedServiceIP('10.0.0.0/24')).toBe('10.0.0.254');
   });
 });

@@ -4,11 +4,22 @@
 // host table around their Docker network (setup/kind/network.sh).
 import { run } from '../host/run.js';
 import type { Cluster } from './cluster.js';
-import { clusterLayout, GUARD_TARGETS } from './local/layout.js';
+import { formatAddress, parseAddressRange } from '../parse/cidr.js';
+import { clusterLayout, GUARD_TARGETS, GUARD_TARGETS_6, type IpFamily } from './local/layout.js';
 import { readGuardCounters } from './local/network.js';
 import type { ClusterHandle } from './provider.js';
 
-export { GUARD_TARGETS };
+export { GUARD_TARGETS, GUARD_TARGETS_6 };
+
+/** The addresses the guard test aims at in one family. */
+export function guardTargets(family: IpFamily): { outsidePrivate: string; outsidePublic: string } {
+  return family === 'IPv4' ? GUARD_TARGETS : GUARD_TARGETS_6;
+}
+
+/** The local cluster's Service range of one family (the one the guard test takes an unowned address from). */
+export function localServiceRange(cluster: Cluster, family: IpFamily): string {
+  return clusterLayout(cluster.name, cluster.nodes.length, cluster.settings).nets[family].serviceCIDR;
+}
 
 export interface GuardCounters {
   /** Packets the cluster's fabric refused to route anywhere (it then answers ICMP unreachable). */
@@ -60,7 +71,7 @@ export function hostTableCounters(nftJson: string): GuardCounters {
 
 /** An address in the Service range that no Service owns: the range's last usable address. */
 export function unownedServiceIP(serviceCIDR: string): string {
-  const [base, bits] = serviceCIDR.split('/');
-  const n = base.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 2 ** (32 - Number(bits)) - 2;
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+  const range = parseAddressRange(serviceCIDR);
+  if (!range) throw new Error(`not an address range: ${serviceCIDR}`);
+  return formatAddress(range.family, range.last - 1n);
 }

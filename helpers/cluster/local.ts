@@ -20,7 +20,7 @@ import {
   kubeletConfig,
   kubeProxyConfig,
 } from './local/configs.js';
-import { apiserverArgs, importImages, unmountBelow, waitForDns } from './local/bootstrap.js';
+import { apiserverArgs, importImages, serviceRanges, unmountBelow, waitForDns } from './local/bootstrap.js';
 import { corednsObjects } from './local/coredns.js';
 import { createCgroup, killCgroupTree, startDaemon, stopDaemons, type Daemon } from './local/daemons.js';
 import {
@@ -64,7 +64,7 @@ export class LocalProvider implements ClusterProvider {
     requireLocalHost(mode);
     const kubernetes = options.kubernetes ?? versions.kubernetes;
     const artifacts = findArtifacts(this.settings, kubernetes);
-    const layout = clusterLayout(name, nodeCount, this.settings);
+    const layout = clusterLayout(name, nodeCount, this.settings, options.ipFamily);
 
     if (await this.isUp(options)) return readState(name)!.handle;
     await this.down(name);
@@ -86,7 +86,7 @@ export class LocalProvider implements ClusterProvider {
     const state = readState(options.name ?? DEFAULT_LOCAL_NAME);
     return (
       !!state &&
-      sameShape(state.handle, options.nodes ?? 1, options.proxyMode ?? 'iptables', options.kubernetes) &&
+      sameShape(state.handle, options, this.settings) &&
       state.imagesKey === imagesKey(this.settings) &&
       (await this.healthy(state))
     );
@@ -161,7 +161,7 @@ export class LocalProvider implements ClusterProvider {
       `--root-ca-file=${pki.ca}`,
       '--use-service-account-credentials=true',
       `--cluster-name=svc-${layout.name}`,
-      `--service-cluster-ip-range=${layout.network.serviceCIDR}`,
+      `--service-cluster-ip-range=${serviceRanges(layout)}`,
       '--leader-elect=false',
       '--v=1',
       '--bind-address=127.0.0.1',
@@ -186,7 +186,12 @@ export class LocalProvider implements ClusterProvider {
       );
       return { done: found === 'there', seen: found };
     });
-    await kube.apply(...corednsObjects(this.settings));
+    await kube.apply(
+      ...corednsObjects(
+        this.settings,
+        layout.families.map((f) => layout.nets[f]),
+      ),
+    );
     await imports;
 
     const proxyKubeconfig = await componentConfig('kube-proxy.kubeconfig', 'system:kube-proxy', pki.kubeProxy);
@@ -198,14 +203,22 @@ export class LocalProvider implements ClusterProvider {
     for (const node of layout.nodes) {
       await this.startKubelet(layout, node, pki, resolvConf, artifacts, componentConfig);
       const proxyConfig = join(node.stateDir, 'kube-proxy.yaml');
-      await writeFile(proxyConfig, kubeProxyConfig(node, proxyKubeconfig, mode, this.settings));
+      await writeFile(proxyConfig, kubeProxyConfig(node, proxyKubeconfig, mode, layout));
       await this.start(layout, node, 'kube-proxy', artifacts.k8s['kube-proxy'], [`--config=${proxyConfig}`, '--v=1']);
     }
 
     await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
     for (const node of layout.nodes) {
       await kube.core.patchNode(
-        { name: node.name, body: { spec: { podCIDR: node.podCIDR, podCIDRs: [node.podCIDR] } } },
+        {
+          name: node.name,
+          body: {
+            spec: {
+              podCIDR: node.podCIDRs[layout.families[0]],
+              podCIDRs: layout.families.map((f) => node.podCIDRs[f]),
+            },
+          },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
@@ -220,16 +233,20 @@ export class LocalProvider implements ClusterProvider {
         kubernetesVersion: kubernetes,
         proxyMode: mode,
         cni: 'bridge',
-        ipFamilies: ['IPv4'],
+        ipFamilies: layout.families,
         nodeCount: layout.nodes.length,
         clusterDomain: layout.network.clusterDomain,
-        dnsIP: layout.network.dnsIP,
+        dnsIP: layout.nets[layout.families[0]].dnsIP,
       },
-      nodes: layout.nodes.map((n) => ({ name: n.name, internalIP: n.ip, shell: { via: 'netns', netns: n.netns } })),
+      nodes: layout.nodes.map((n) => ({
+        name: n.name,
+        internalIP: n.addrs[layout.families[0]],
+        shell: { via: 'netns', netns: n.netns },
+      })),
       external: {
         shell: { via: 'netns', netns: layout.fabricNetns },
-        address: layout.fabricIP,
-        externalIPRange: layout.network.externalIPRange,
+        address: layout.nets[layout.families[0]].fabricIP,
+        externalIPRange: layout.nets[layout.families[0]].externalIPRange,
       },
       guard: { kind: 'local-fabric' },
     };
@@ -264,7 +281,7 @@ export class LocalProvider implements ClusterProvider {
   private async startContainerd(layout: ClusterLayout, node: NodeLayout): Promise<void> {
     const cniDir = join(node.stateDir, 'cni');
     await mkdir(cniDir, { recursive: true });
-    await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node));
+    await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node, layout.families));
     const config = join(node.stateDir, 'containerd.toml');
     await writeFile(config, containerdConfig(node, cniDir, this.settings));
     await this.start(layout, node, 'containerd', 'containerd', ['--config', config, '--log-level', 'warn']);
@@ -283,7 +300,7 @@ export class LocalProvider implements ClusterProvider {
     componentConfig: (file: string, user: string, cert: Pki['admin']) => Promise<string>,
   ): Promise<void> {
     const config = join(node.stateDir, 'kubelet.yaml');
-    await writeFile(config, kubeletConfig(node, pki.ca, resolvConf, this.settings));
+    await writeFile(config, kubeletConfig(node, pki.ca, resolvConf, layout));
     const kubeconfigPath = await componentConfig(
       `kubelet-${node.index}.kubeconfig`,
       `system:node:${node.name}`,
@@ -293,7 +310,7 @@ export class LocalProvider implements ClusterProvider {
       `--config=${config}`,
       `--kubeconfig=${kubeconfigPath}`,
       `--hostname-override=${node.name}`,
-      `--node-ip=${node.ip}`,
+      `--node-ip=${layout.families.map((f) => node.addrs[f]).join(',')}`,
       `--root-dir=${join(node.stateDir, 'kubelet')}`,
       `--cert-dir=${join(node.stateDir, 'kubelet-pki')}`,
       '--v=1',
@@ -327,9 +344,16 @@ function imagesKey(settings: Settings): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
 }
 
-function sameShape(handle: ClusterHandle, nodes: number, mode: ProxyMode, kubernetes = versions.kubernetes): boolean {
+/** The cluster up now is the one asked for: nodes, proxy mode, Kubernetes version and address families. */
+function sameShape(handle: ClusterHandle, options: ClusterOptions, settings: Settings): boolean {
   const c = handle.capabilities;
-  return handle.nodes.length === nodes && c.proxyMode === mode && c.kubernetesVersion === kubernetes;
+  const families = clusterLayout(handle.name, 1, settings, options.ipFamily).families;
+  return (
+    handle.nodes.length === (options.nodes ?? 1) &&
+    c.proxyMode === (options.proxyMode ?? 'iptables') &&
+    c.kubernetesVersion === (options.kubernetes ?? versions.kubernetes) &&
+    c.ipFamilies.join(',') === families.join(',')
+  );
 }
 
 /** The local provider needs Linux, root, and a kernel that can run the asked proxy mode. */

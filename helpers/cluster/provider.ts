@@ -1,7 +1,7 @@
 // The one seam between the specs and a cluster: every provider (local, kind, k3s, existing)
 // creates or attaches to a cluster and describes it as a ClusterHandle: its nodes, how a
 // command reaches each of them, and what the cluster can do.
-import type { ProviderName, ProxyMode } from '../settings.js';
+import type { IpFamilyChoice, ProviderName, ProxyMode } from '../settings.js';
 
 export type { ProviderName, ProxyMode };
 
@@ -75,6 +75,8 @@ export interface ClusterOptions {
   proxyMode?: ProxyMode;
   /** The Kubernetes version the local provider runs (default: the pinned one, setup/versions.json). */
   kubernetes?: string;
+  /** The address families the local provider's cluster serves (default: ipv4). */
+  ipFamily?: IpFamilyChoice;
 }
 
 /** A provider creates (or attaches to) a cluster, and later removes what it made. */

@@ -33,6 +33,13 @@ export async function providerNamed(name: ProviderName, settings: Settings): Pro
       `--kubernetes ${settings.run.kubernetes} chooses the local provider's version; ${name === 'existing' ? 'a cluster you bring runs its own' : `the ${name} provider runs its image's (${versions.kubernetes})`}: drop --kubernetes or use --provider local`,
     );
   }
+  if (settings.run.ipFamily && settings.run.ipFamily !== 'ipv4' && name !== 'local') {
+    throw new UsageError(
+      name === 'existing'
+        ? `--ip-family ${settings.run.ipFamily} makes a local cluster; a cluster you bring serves the families it has (the IP-family checks follow them): drop --ip-family`
+        : `--ip-family ${settings.run.ipFamily} makes a local cluster; the ${name} provider's families come from its own config (a kind config FILE with networking.ipFamily: ${settings.run.ipFamily}): drop --ip-family or use --provider local`,
+    );
+  }
   const provider = PROVIDERS[name](settings);
   await provider.check();
   return provider;
@@ -52,6 +59,7 @@ export function clusterOptions(settings: Settings): ClusterOptions {
     nodes: settings.run.nodes,
     proxyMode: settings.run.proxyMode,
     kubernetes: settings.run.kubernetes,
+    ipFamily: settings.run.ipFamily,
   };
 }
 

@@ -10,12 +10,14 @@ describe('hostInRange', () => {
   it('counts addresses from the start of an IPv4 range', () => {
     expect(firstHost('10.244.1.0/24')).toBe('10.244.1.1');
     expect(hostInRange('10.251.0.0/24', 10)).toBe('10.251.0.10');
-    expect(hostInRange('10.0.255.0/23', 300)).toBe('10.1.0.44');
+    expect(hostInRange('10.0.254.0/23', 300)).toBe('10.0.255.44');
   });
 
-  it('gives nothing past the end of the range or for IPv6', () => {
+  it('counts IPv6 ranges the same way, and gives nothing past the end of a range', () => {
     expect(hostInRange('10.251.0.0/30', 4)).toBeUndefined();
-    expect(firstHost('fd00:10:244::/64')).toBeUndefined();
+    expect(firstHost('fd00:10:244:1::/64')).toBe('fd00:10:244:1::1');
+    expect(hostInRange('fd00:10:251::/112', 10)).toBe('fd00:10:251::a');
+    expect(hostInRange('fd00:10:251::/126', 4)).toBeUndefined();
   });
 });
 

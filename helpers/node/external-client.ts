@@ -41,8 +41,9 @@ export async function externalHttp(cluster: Cluster, url: string, count = 1): Pr
  * router in front of the cluster would for an externalIP. Returns the undo.
  */
 export async function routeFromExternal(cluster: Cluster, address: string, via: string): Promise<() => Promise<void>> {
-  await externalShell(cluster).run(['ip', 'route', 'replace', `${address}/32`, 'via', via]);
+  const host = `${address}/${address.includes(':') ? 128 : 32}`;
+  await externalShell(cluster).run(['ip', 'route', 'replace', host, 'via', via]);
   return async () => {
-    await externalShell(cluster).run(['ip', 'route', 'del', `${address}/32`], { allowFailure: true });
+    await externalShell(cluster).run(['ip', 'route', 'del', host], { allowFailure: true });
   };
 }

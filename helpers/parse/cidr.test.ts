@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddressRange, prefixLength, rangeContains, rangesOverlap } from './cidr.js';
+import {
+  addressInRange,
+  canonicalIPv6,
+  parseAddressRange,
+  prefixLength,
+  rangeContains,
+  rangesOverlap,
+} from './cidr.js';
 
 const range = (text: string) => parseAddressRange(text)!;
 
@@ -39,5 +46,21 @@ describe('ranges', () => {
     expect(prefixLength(range('0.0.0.0/0'))).toBe(0);
     expect(prefixLength(range('10.236.4.128/25'))).toBe(25);
     expect(prefixLength(range('10.0.0.1-10.0.0.2'))).toBeUndefined();
+  });
+});
+
+describe('addresses in ranges, written canonically', () => {
+  it('counts from the start of a range in either family', () => {
+    expect(addressInRange('10.251.0.0/24', 10)).toBe('10.251.0.10');
+    expect(addressInRange('fd00:10:96::/112', 65534)).toBe('fd00:10:96::fffe');
+    expect(addressInRange('fd00:10:96::/112', 65536)).toBeUndefined();
+  });
+
+  it('writes IPv6 as RFC 5952 does: lowercase, no leading zeros, the longest zero run as ::', () => {
+    expect(canonicalIPv6('FD00:0010:0250:0000:0000:0000:0000:0011')).toBe('fd00:10:250::11');
+    expect(canonicalIPv6('fd00:10:0:5::11')).toBe('fd00:10:0:5::11');
+    expect(canonicalIPv6('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(canonicalIPv6('::')).toBe('::');
+    expect(() => canonicalIPv6('10.0.0.1')).toThrow('not an IPv6 address');
   });
 });

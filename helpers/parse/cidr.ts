@@ -46,6 +46,38 @@ export function rangeContains(outer: AddressRange, inner: AddressRange): boolean
   return outer.family === inner.family && outer.first <= inner.first && inner.last <= outer.last;
 }
 
+/** The address `offset` past the start of a range ("10.251.0.0/24", 10 → "10.251.0.10"; "fd00:10:251::/112", 10 → "fd00:10:251::a"); undefined past its end. */
+export function addressInRange(cidr: string, offset: number): string | undefined {
+  const range = parseAddressRange(cidr);
+  if (!range || offset < 0) return undefined;
+  const value = range.first + BigInt(offset);
+  if (value > range.last) return undefined;
+  return formatAddress(range.family, value);
+}
+
+/** An address in its canonical text: dotted IPv4, or RFC 5952 IPv6 (lowercase, the longest zero run as "::"). */
+export function formatAddress(family: 4 | 6, value: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => (value >> shift) & 0xffffn);
+  let best = { start: -1, length: 1 };
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0n) j++;
+    if (j - i > best.length) best = { start: i, length: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const text = groups.map((g) => g.toString(16));
+  if (best.start < 0) return text.join(':');
+  return `${text.slice(0, best.start).join(':')}::${text.slice(best.start + best.length).join(':')}`;
+}
+
+/** An IPv6 address in its canonical text form (RFC 5952). */
+export function canonicalIPv6(address: string): string {
+  const value = parseIPv6(address);
+  if (value === undefined) throw new Error(`not an IPv6 address: ${address}`);
+  return formatAddress(6, value);
+}
+
 function parseAddress(text: string): { family: 4 | 6; value: bigint } | undefined {
   if (text.includes(':')) {
     const value = parseIPv6(text);

@@ -9,13 +9,14 @@ import { APISERVER_PORT, type ClusterLayout, type NodeLayout } from './layout.js
 import type { Pki } from './pki.js';
 
 export function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
-  const { network } = layout;
+  const { network, families } = layout;
   return [
     '--etcd-servers=http://127.0.0.1:2379',
-    '--bind-address=0.0.0.0',
+    // '::' listens on both families (the host reaches it over IPv4 on an IPv6-only cluster too).
+    `--bind-address=${families.includes('IPv6') ? '::' : '0.0.0.0'}`,
     `--secure-port=${APISERVER_PORT}`,
-    `--advertise-address=${layout.nodes[0].ip}`,
-    `--service-cluster-ip-range=${network.serviceCIDR}`,
+    `--advertise-address=${layout.nodes[0].addrs[families[0]]}`,
+    `--service-cluster-ip-range=${serviceRanges(layout)}`,
     `--client-ca-file=${pki.ca}`,
     `--tls-cert-file=${pki.apiserver.cert}`,
     `--tls-private-key-file=${pki.apiserver.key}`,
@@ -32,9 +33,15 @@ export function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
   ];
 }
 
+/** The Service ranges of the cluster's families, primary first, as the API server and controller-manager take them. */
+export function serviceRanges(layout: ClusterLayout): string {
+  return layout.families.map((f) => layout.nets[f].serviceCIDR).join(',');
+}
+
 /** DNS is up when the DNS Service IP answers the `kubernetes` Service's name from a node. */
 export async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): Promise<void> {
-  const { clusterDomain, dnsIP } = layout.network;
+  const { clusterDomain } = layout.network;
+  const { dnsIP } = layout.nets[layout.families[0]];
   const name = `kubernetes.default.svc.${clusterDomain}`;
   await waitFor(`CoreDNS answering ${name} at ${dnsIP}`, layout.settings.timeouts.clusterUp, async () => {
     const lookup = [artifacts.svcprobe, 'lookup', name, '--server', dnsIP, '--timeout', '1s'];

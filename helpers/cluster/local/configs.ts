@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import type { Settings } from '../../settings.js';
 import type { ProxyMode } from '../provider.js';
-import type { NodeLayout } from './layout.js';
+import type { ClusterLayout, IpFamily, NodeLayout } from './layout.js';
 import type { ClientCert } from './pki.js';
 
 export function kubeconfig(server: string, ca: string, user: string, cert: ClientCert, clusterName: string): string {
@@ -59,8 +59,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 export const containerdSocket = (node: NodeLayout) => `${node.runDir}/containerd.sock`;
 
-/** The bridge plugin with hairpin mode: a pod reaches itself through its own Service VIP. */
-export function cniConfig(node: NodeLayout): string {
+/** The bridge plugin with hairpin mode: a pod reaches itself through its own Service VIP. One range per family. */
+export function cniConfig(node: NodeLayout, families: IpFamily[]): string {
   return JSON.stringify(
     {
       cniVersion: '0.4.0',
@@ -74,8 +74,8 @@ export function cniConfig(node: NodeLayout): string {
           hairpinMode: true,
           ipam: {
             type: 'host-local',
-            ranges: [[{ subnet: node.podCIDR }]],
-            routes: [{ dst: '0.0.0.0/0' }],
+            ranges: families.map((f) => [{ subnet: node.podCIDRs[f] }]),
+            routes: families.map((f) => ({ dst: f === 'IPv4' ? '0.0.0.0/0' : '::/0' })),
             dataDir: `${node.stateDir}/cni-ipam`,
           },
         },
@@ -87,11 +87,13 @@ export function cniConfig(node: NodeLayout): string {
   );
 }
 
-export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, settings: Settings): string {
+export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, layout: ClusterLayout): string {
+  const { settings, families } = layout;
   return stringify({
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    address: node.ip,
+    // Where the API server reaches it: the node's address of the primary family ('::' takes both).
+    address: families.includes('IPv6') ? '::' : node.ip,
     port: 10250,
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
@@ -104,7 +106,7 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, 
     enforceNodeAllocatable: ['pods'],
     failCgroupV1: false,
     failSwapOn: false,
-    clusterDNS: [settings.network.dnsIP],
+    clusterDNS: [layout.nets[families[0]].dnsIP],
     clusterDomain: settings.network.clusterDomain,
     resolvConf,
     containerRuntimeEndpoint: `unix://${containerdSocket(node)}`,
@@ -129,14 +131,19 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, 
   });
 }
 
-export function kubeProxyConfig(node: NodeLayout, kubeconfigPath: string, mode: ProxyMode, settings: Settings): string {
+export function kubeProxyConfig(
+  node: NodeLayout,
+  kubeconfigPath: string,
+  mode: ProxyMode,
+  layout: ClusterLayout,
+): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: kubeconfigPath },
     hostnameOverride: node.name,
     bindAddress: '0.0.0.0',
-    clusterCIDR: settings.network.podCIDR,
+    clusterCIDR: layout.families.map((f) => layout.nets[f].podCIDR).join(','),
     mode,
     oomScoreAdj: 0,
     metricsBindAddress: '0.0.0.0:10249',

@@ -2,6 +2,7 @@
 // Corefile with no `forward` (the image has no forward plugin either). Cluster names come
 // from the kubernetes plugin; every other name answers NXDOMAIN from a separate server
 // block (a `template` in the cluster block would shadow the kubernetes plugin).
+import type { FamilyNet } from './layout.js';
 import type * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../settings.js';
 
@@ -31,7 +32,8 @@ export function corefile(domain: string): string {
 `;
 }
 
-export function corednsObjects(settings: Settings): k8s.KubernetesObject[] {
+/** CoreDNS's objects; kube-dns gets the DNS address of each of the cluster's families, primary first. */
+export function corednsObjects(settings: Settings, families: FamilyNet[]): k8s.KubernetesObject[] {
   const { images, network } = settings;
   const ns = 'kube-system';
   const meta = (name: string) => ({ name, namespace: ns, labels: COREDNS_LABELS });
@@ -99,7 +101,10 @@ export function corednsObjects(settings: Settings): k8s.KubernetesObject[] {
       kind: 'Service',
       metadata: meta('kube-dns'),
       spec: {
-        clusterIP: network.dnsIP,
+        clusterIP: families[0].dnsIP,
+        clusterIPs: families.map((f) => f.dnsIP),
+        ipFamilies: families.map((f) => f.family),
+        ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
         selector: COREDNS_LABELS,
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },

@@ -9,21 +9,35 @@
 // cluster dies on the machine with an ICMP error. The host's own leg carries only API and
 // node traffic; a host nft table counts and drops anything of the cluster's that would
 // leave through another interface (the "uplink" counter the guard test reads).
+// A cluster with IPv6 (--ip-family dual or ipv6) gets the same again in IPv6: addresses on
+// the same links (no duplicate-address wait), the fabric as the default route, rejecting.
 import { run } from '../../host/run.js';
 import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
-import { GUARD_TARGETS, type ClusterLayout } from './layout.js';
+import { GUARD_TARGETS, GUARD_TARGETS_6, type ClusterLayout, type FamilyNet } from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
 const inNetns = (netns: string, ...cmd: string[]) =>
   run('ip', ['netns', 'exec', netns, ...cmd], { where: `in netns ${netns}` });
 
+/** The families the links carry: IPv4 always (the host reaches the API over it), IPv6 when Kubernetes uses it. */
+export function linkNets(layout: ClusterLayout): FamilyNet[] {
+  return layout.families.includes('IPv6') ? [layout.nets.IPv4, layout.nets.IPv6] : [layout.nets.IPv4];
+}
+
 export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await refuseOverlaps(layout);
+  const nets = linkNets(layout);
+  const v6 = nets.length > 1;
+  // An address added with nodad is usable at once: no second of duplicate-address detection on a link we made.
+  const addr = (net: FamilyNet, address: string) => [
+    `${address}/${net.prefixLength}`,
+    ...(net.family === 'IPv6' ? ['nodad'] : []),
+  ];
   const fab = layout.fabricNetns;
   await ip('netns', 'add', fab);
   await ip('-n', fab, 'link', 'set', 'lo', 'up');
   await ip('-n', fab, 'link', 'add', 'br0', 'type', 'bridge');
-  await ip('-n', fab, 'addr', 'add', `${layout.fabricIP}/${layout.prefixLength}`, 'dev', 'br0');
+  for (const net of nets) await ip('-n', fab, 'addr', 'add', ...addr(net, net.fabricIP), 'dev', 'br0');
   await ip('-n', fab, 'link', 'set', 'br0', 'up');
   // The sink: a veth pair inside the fabric (this kernel has no dummy links). Routing a
   // packet into it passes the forward hook, where the guard counts and rejects it.
@@ -31,11 +45,13 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await ip('-n', fab, 'link', 'set', 'sink-peer', 'up');
   await ip('-n', fab, 'link', 'set', 'sink', 'up');
   await ip('-n', fab, 'route', 'add', 'default', 'dev', 'sink');
+  if (v6) await ip('-n', fab, '-6', 'route', 'add', 'default', 'dev', 'sink');
   await inNetns(
     fab,
     'sysctl',
     '-qw',
     'net.ipv4.ip_forward=1',
+    ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : []),
     'net.bridge.bridge-nf-call-iptables=0',
     'net.bridge.bridge-nf-call-ip6tables=0',
   );
@@ -43,33 +59,40 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
 
   await ip('link', 'add', layout.hostLink, 'type', 'veth', 'peer', 'name', 'host', 'netns', fab);
   await ip('-n', fab, 'link', 'set', 'host', 'master', 'br0', 'up');
-  await ip('addr', 'add', `${layout.hostIP}/${layout.prefixLength}`, 'dev', layout.hostLink);
+  for (const net of nets) await ip('addr', 'add', ...addr(net, net.hostIP), 'dev', layout.hostLink);
   await ip('link', 'set', layout.hostLink, 'up');
   // replace: two local clusters (distinct ranges) may still share the external-IP test range.
-  for (const cidr of unroutedOnHost(layout)) await ip('route', 'replace', 'unreachable', cidr);
-  await run('nft', ['-f', '-'], { input: hostGuardRules(layout) });
+  for (const cidr of unroutedOnHost(nets)) await ip('route', 'replace', 'unreachable', cidr);
+  await run('nft', ['-f', '-'], { input: hostGuardRules(layout, nets) });
 
   for (const node of layout.nodes) {
     await ip('netns', 'add', node.netns);
     await ip('link', 'add', node.bridgePort, 'netns', fab, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns);
     await ip('-n', fab, 'link', 'set', node.bridgePort, 'master', 'br0', 'up');
     await ip('-n', node.netns, 'link', 'set', 'lo', 'up');
-    await ip('-n', node.netns, 'addr', 'add', `${node.ip}/${layout.prefixLength}`, 'dev', 'eth0');
-    await ip('-n', node.netns, 'link', 'set', 'eth0', 'up');
-    await ip('-n', node.netns, 'route', 'add', 'default', 'via', layout.fabricIP);
-    for (const other of layout.nodes.filter((n) => n !== node)) {
-      await ip('-n', node.netns, 'route', 'add', other.podCIDR, 'via', other.ip);
-    }
-    // Only so the fabric's ICMP errors find their way back to a pod that sent the packet.
-    await ip('-n', fab, 'route', 'add', node.podCIDR, 'via', node.ip);
     await inNetns(
       node.netns,
       'sysctl',
       '-qw',
       'net.ipv4.ip_forward=1',
+      ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : []),
       'net.bridge.bridge-nf-call-iptables=1',
       'net.bridge.bridge-nf-call-ip6tables=1',
     );
+    for (const net of nets) {
+      const family = net.family;
+      await ip('-n', node.netns, 'addr', 'add', ...addr(net, node.addrs[family]), 'dev', 'eth0');
+    }
+    await ip('-n', node.netns, 'link', 'set', 'eth0', 'up');
+    for (const net of nets) {
+      const family = net.family;
+      await ip('-n', node.netns, 'route', 'add', 'default', 'via', net.fabricIP);
+      for (const other of layout.nodes.filter((n) => n !== node)) {
+        await ip('-n', node.netns, 'route', 'add', other.podCIDRs[family], 'via', other.addrs[family]);
+      }
+      // Only so the fabric's ICMP errors find their way back to a pod that sent the packet.
+      await ip('-n', fab, 'route', 'add', node.podCIDRs[family], 'via', node.addrs[family]);
+    }
   }
 }
 
@@ -79,13 +102,14 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
   await quiet(['netns', 'del', layout.fabricNetns]);
   await quiet(['link', 'del', layout.hostLink]);
-  for (const cidr of unroutedOnHost(layout)) await quiet(['route', 'del', 'unreachable', cidr]);
+  for (const cidr of unroutedOnHost([layout.nets.IPv4, layout.nets.IPv6]))
+    await quiet(['route', 'del', 'unreachable', cidr]);
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
 }
 
 /** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs). */
-function unroutedOnHost({ network }: ClusterLayout): string[] {
-  return [network.serviceCIDR, network.podCIDR, network.externalIPRange];
+function unroutedOnHost(nets: FamilyNet[]): string[] {
+  return nets.flatMap((net) => [net.serviceCIDR, net.podCIDR, net.externalIPRange]);
 }
 
 /** Netns names this cluster would use that exist now (for down() of a crashed run). */
@@ -115,27 +139,36 @@ function inNetnsNft(netns: string, rules: string) {
   return run('ip', ['netns', 'exec', netns, 'nft', '-f', '-'], { input: rules, where: `in netns ${netns}` });
 }
 
+/**
+ * host-unreachable in both families: a sender's connect() fails at once with EHOSTUNREACH.
+ * (admin-prohibited would be EACCES in IPv6, "permission denied", which reads like a local firewall.)
+ */
 function fabricGuardRules(): string {
   return `table inet svc_guard {
   counter rejected {}
   chain forward {
     type filter hook forward priority 0; policy accept;
-    counter name rejected reject with icmpx type admin-prohibited
+    counter name rejected reject with icmpx type host-unreachable
   }
 }
 `;
 }
 
-function hostGuardRules(layout: ClusterLayout): string {
-  const { nodeSubnet, podCIDR, serviceCIDR, externalIPRange } = layout.network;
-  const ours = [nodeSubnet, podCIDR, serviceCIDR, externalIPRange];
-  const targets = Object.values(GUARD_TARGETS);
+function hostGuardRules(layout: ClusterLayout, nets: FamilyNet[]): string {
+  const rules = nets.flatMap((net) => {
+    const ours = [net.nodeSubnet, net.podCIDR, net.serviceCIDR, net.externalIPRange];
+    const targets = Object.values(net.family === 'IPv4' ? GUARD_TARGETS : GUARD_TARGETS_6);
+    const proto = net.family === 'IPv4' ? 'ip' : 'ip6';
+    return [
+      `oifname != { "${layout.hostLink}", "lo" } ${proto} saddr { ${ours.join(', ')} } counter name uplink drop`,
+      `oifname != { "${layout.hostLink}", "lo" } ${proto} daddr { ${[...ours, ...targets].join(', ')} } counter name uplink drop`,
+    ];
+  });
   return `table inet ${layout.guardTable} {
   counter uplink {}
   chain postrouting {
     type filter hook postrouting priority 0; policy accept;
-    oifname != { "${layout.hostLink}", "lo" } ip saddr { ${ours.join(', ')} } counter name uplink drop
-    oifname != { "${layout.hostLink}", "lo" } ip daddr { ${[...ours, ...targets].join(', ')} } counter name uplink drop
+    ${rules.join('\n    ')}
   }
   chain forward {
     type filter hook forward priority 0; policy accept;
@@ -147,10 +180,10 @@ function hostGuardRules(layout: ClusterLayout): string {
 
 /** Refuses to start when this machine already routes one of the cluster's ranges elsewhere. */
 async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
-  const { stdout } = await run('ip', ['-j', 'route', 'show', 'table', 'all']);
-  const routes = JSON.parse(stdout) as { dst: string; dev?: string; type?: string }[];
-  const { nodeSubnet, podCIDR, serviceCIDR, externalIPRange } = layout.network;
-  const ranges = [nodeSubnet, podCIDR, serviceCIDR, externalIPRange];
+  const routes: { dst: string; dev?: string; type?: string }[] = [];
+  for (const family of ['-4', '-6'])
+    routes.push(...JSON.parse((await run('ip', [family, '-j', 'route', 'show', 'table', 'all'])).stdout));
+  const ranges = linkNets(layout).flatMap((net) => [net.nodeSubnet, net.podCIDR, net.serviceCIDR, net.externalIPRange]);
   for (const route of routes) {
     if (
       route.dst === 'default' ||
@@ -160,7 +193,7 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
       route.type === 'broadcast'
     )
       continue;
-    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
+    const dst = route.dst.includes('/') ? route.dst : `${route.dst}/${route.dst.includes(':') ? 128 : 32}`;
     const clash = ranges.find((r) => cidrsOverlap(r, dst));
     if (clash) {
       throw new Error(

@@ -1,6 +1,7 @@
 // The local cluster's certificates, made with openssl: one CA, the apiserver's serving
 // certificate, a client certificate per component, and the service-account key pair.
 // EC P-256 keys keep this under a second.
+import { canonicalIPv6 } from '../../parse/cidr.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../host/run.js';
@@ -80,7 +81,7 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     return { cert, key };
   };
 
-  const serviceIP = firstServiceIP(layout.network.serviceCIDR);
+  const serviceIPs = [layout.nets.IPv4, layout.nets.IPv6].map((net) => firstServiceIP(net.serviceCIDR));
   const domain = layout.network.clusterDomain;
   const apiserver = await sign('apiserver', '/CN=kube-apiserver', [
     'DNS:kubernetes',
@@ -89,8 +90,9 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     `DNS:kubernetes.default.svc.${domain}`,
     'DNS:localhost',
     'IP:127.0.0.1',
-    `IP:${serviceIP}`,
-    `IP:${layout.nodes[0].ip}`,
+    'IP:::1',
+    ...serviceIPs.map((ip) => `IP:${ip}`),
+    ...Object.values(layout.nodes[0].addrs).map((ip) => `IP:${ip}`),
   ]);
   const kubelets: Record<string, ClientCert> = {};
   for (const node of layout.nodes)
@@ -122,8 +124,14 @@ async function newKey(file: string): Promise<void> {
 }
 
 /** The first address of a range: the `kubernetes` Service's ClusterIP. */
+/** The kubernetes Service's address: the first of the range (10.96.0.0/16 → 10.96.0.1, fd00:10:96::/112 → fd00:10:96::1). */
 export function firstServiceIP(cidr: string): string {
-  const octets = cidr.split('/')[0].split('.').map(Number);
+  const base = cidr.split('/')[0];
+  if (base.includes(':')) {
+    if (!base.endsWith('::')) throw new Error(`an IPv6 Service range ends in "::" here, not ${cidr}`);
+    return canonicalIPv6(`${base}1`);
+  }
+  const octets = base.split('.').map(Number);
   octets[3] += 1;
   return octets.join('.');
 }
