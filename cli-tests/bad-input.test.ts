@@ -101,6 +101,21 @@ describe('bad input without a cluster: refused before anything is made', () => {
       /Kubernetes v1\.30\.99 is not built here \(built: [^)]*v1\.34\.4[^)]*\); build it with npm run setup -- --kubernetes v1\.30\.99$/,
     ],
     [
+      'an unknown address family',
+      ['run', '--ip-family', 'ipv5'],
+      /unknown --ip-family "ipv5"; choose one of ipv4, ipv6, dual/,
+    ],
+    [
+      'a family the kind provider cannot make from a flag',
+      ['run', '--provider', 'kind', '--ip-family', 'dual'],
+      /--ip-family dual makes a local cluster; the kind provider's families come from its own config \(a kind config FILE with networking\.ipFamily: dual\): drop --ip-family or use --provider local/,
+    ],
+    [
+      'a family for a cluster you bring',
+      ['run', '--kubeconfig', file('fam-kubeconfig', 'apiVersion: v1\nkind: Config\n'), '--ip-family', 'ipv6'],
+      /--ip-family ipv6 makes a local cluster; a cluster you bring serves the families it has/,
+    ],
+    [
       'a Kubernetes version for kind',
       ['run', '--provider', 'kind', '--kubernetes', 'v1.33.13'],
       /--kubernetes v1\.33\.13 chooses the local provider's version; the kind provider runs its image's \(v1\.34\.4\): drop --kubernetes or use --provider local/,

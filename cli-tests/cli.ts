@@ -36,6 +36,14 @@ export const THROWAWAY: TestClusterEnv = {
   serviceCIDR: '10.113.0.0/16',
   dnsIP: '10.113.0.10',
 };
+/** A dual-stack cluster a `run` makes for itself (--ip-family dual) and removes again. */
+export const DUAL: TestClusterEnv = {
+  name: 'clid',
+  nodeSubnet: '10.245.0.0/24',
+  podCIDR: '10.235.0.0/16',
+  serviceCIDR: '10.115.0.0/16',
+  dnsIP: '10.115.0.10',
+};
 /** A name no cluster has: commands refused for bad input must not make it. */
 export const NONE: TestClusterEnv = {
   name: 'clix',
@@ -47,7 +55,7 @@ export const NONE: TestClusterEnv = {
 
 /** The settings of a run in progress (an outer `npm test`) must not leak into the runs under test. */
 const RUN_SETTINGS =
-  /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH))$/;
+  /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH|IP_FAMILY|KUBERNETES|PHASES))$/;
 
 export function cliEnv(
   cluster: TestClusterEnv,

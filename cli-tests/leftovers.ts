@@ -1,5 +1,6 @@
 // What a run or a local cluster left on this machine and in a cluster, each as a line of
 // text: tests expect the list to be empty, and a failure names what was left.
+import { ipv6Net } from '../helpers/cluster/local/layout.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { run } from '../helpers/host/run.js';
@@ -23,10 +24,19 @@ export async function localClusterLeftovers(c: TestClusterEnv): Promise<string[]
     left.push(`link svc${c.name}-h`);
   if ((await run('nft', ['list', 'table', 'inet', `svc_conformance_${c.name}`], { allowFailure: true })).exitCode === 0)
     left.push(`nft table svc_conformance_${c.name}`);
-  const routes = (await run('ip', ['route', 'show'])).stdout.split('\n');
+  // Both families: a dual-stack or IPv6 cluster's ranges are derived from its IPv4 ones.
+  const v6 = ipv6Net({ ...c, externalIPRange: c.nodeSubnet, clusterDomain: 'cluster.local' });
+  const routes = [
+    ...(await run('ip', ['route', 'show'])).stdout.split('\n'),
+    ...(await run('ip', ['-6', 'route', 'show'])).stdout.split('\n'),
+  ];
   left.push(
     ...routes
-      .filter((r) => [c.nodeSubnet, c.podCIDR, c.serviceCIDR].some((cidr) => r.includes(cidr)))
+      .filter((r) =>
+        [c.nodeSubnet, c.podCIDR, c.serviceCIDR, v6.nodeSubnet, v6.podCIDR, v6.serviceCIDR].some((cidr) =>
+          r.includes(cidr),
+        ),
+      )
       .map((r) => `route ${r.trim()}`),
   );
   left.push(
