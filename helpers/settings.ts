@@ -76,7 +76,14 @@ export interface Settings {
   network: LocalNetwork;
   timeouts: Timeouts;
   run: RunSettings;
-  kind: { network: string; binary?: string; nodeImage?: string };
+  kind: {
+    network: string;
+    binary?: string;
+    nodeImage?: string;
+    /** externalIPs checks take addresses from here on kind and k3s: switched to one node on the Docker network, routed nowhere (setup/kind/network.sh). */
+    externalIPRange: string;
+    externalIPRange6: string;
+  };
   k3s: { image?: string };
   /** Keep a kind or k3s cluster that failed to come up, for its logs. */
   keepFailed: boolean;
@@ -159,6 +166,8 @@ export function readSettings(env: Env = process.env): Settings {
     },
     kind: {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),
+      externalIPRange: get('SVC_KIND_EXTERNAL_IP_RANGE', '10.221.0.0/24'),
+      externalIPRange6: get('SVC_KIND_EXTERNAL_IP_RANGE6', 'fd20:221::/112'),
       binary: env.SVC_KIND || undefined,
       nodeImage: env.SVC_KIND_NODE_IMAGE || undefined,
     },

@@ -1,6 +1,7 @@
 // What the kind and k3s providers share: their nodes are Docker containers on the Docker network
 // setup/kind/network.sh makes (never masqueraded, nothing routes off it), each given the suites'
 // probe as /svcprobe, and CoreDNS replaced by one that answers cluster names only.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
@@ -11,7 +12,7 @@ import { waitFor } from '../kube/wait.js';
 import type { Settings } from '../settings.js';
 import { corefile } from './local/coredns.js';
 import { IMAGE_PROBE } from './node-shell.js';
-import type { NodeInfo } from './provider.js';
+import type { ExternalClient, NodeInfo } from './provider.js';
 
 /** Nodes on a missing or masquerading network could reach outside: refused before anything is made. */
 export async function requireNetwork(provider: string, setupFlag: string, settings: Settings): Promise<void> {
@@ -102,4 +103,71 @@ export async function requireDocker(provider: string): Promise<void> {
       ? `the ${provider} provider needs Docker, and no docker command is installed; install Docker, or use --provider local`
       : `the ${provider} provider needs a running Docker engine, and none answers (docker info: ${said}); start Docker (or point DOCKER_HOST at one), or use --provider local`,
   );
+}
+
+/** A container's address of one family on the provider's Docker network. */
+export async function containerAddress(container: string, family: 'IPv4' | 'IPv6', network: string): Promise<string> {
+  const field = family === 'IPv6' ? 'GlobalIPv6Address' : 'IPAddress';
+  const out = await run('docker', [
+    'inspect',
+    '-f',
+    `{{range .NetworkSettings.Networks}}{{.${field}}} {{end}}`,
+    container,
+  ]);
+  const address = out.stdout.trim().split(/\s+/)[0];
+  if (!address) throw new Error(`container ${container} has no ${family} address on ${network}`);
+  return address;
+}
+
+/** The container that plays the client outside a kind or k3s cluster: its first node container's name + `-outside`. */
+export const outsideClientName = (nodeContainerBase: string) => `${nodeContainerBase}-outside`;
+
+/**
+ * A client outside the cluster: a container of the suites' client image (svcprobe, busybox's
+ * `ip`) on the provider's Docker network that is not a node, what NodePort, externalTrafficPolicy
+ * and externalIPs checks send from. It has no default route (only the network's own segment;
+ * an externalIP is routed to one node from here alone, by the spec), and NET_ADMIN for that.
+ * Made with the cluster and removed with it (removeOutsideClient).
+ */
+export async function startOutsideClient(
+  container: string,
+  family: 'IPv4' | 'IPv6',
+  settings: Settings,
+): Promise<ExternalClient> {
+  const image = settings.images.client;
+  if ((await run('docker', ['image', 'inspect', image], { allowFailure: true })).exitCode !== 0) {
+    const archive = join(settings.cacheDir, 'images', 'client.tar');
+    if (!existsSync(archive))
+      throw new UsageError(`the outside client needs the client image (${archive}): run \`npm run setup\``);
+    await run('docker', ['load', '-i', archive]);
+  }
+  await removeOutsideClient(container);
+  await run('docker', [
+    'run',
+    '--detach',
+    '--name',
+    container,
+    '--network',
+    settings.kind.network,
+    '--cap-add',
+    'NET_ADMIN',
+    '--label',
+    'svc-conformance.io/outside-client=true',
+    image,
+  ]);
+  for (const ip of [['ip'], ['ip', '-6']])
+    await run('docker', ['exec', container, ...ip, 'route', 'del', 'default'], { allowFailure: true });
+  // busybox's `ip route show default` lists every route: look for the line itself.
+  const routes = (await run('docker', ['exec', container, 'ip', 'route'])).stdout;
+  const gateway = routes.split('\n').find((line) => line.startsWith('default'));
+  if (gateway) throw new Error(`the outside client ${container} still has a default route: ${gateway}`);
+  return {
+    shell: { via: 'docker-exec', container },
+    address: await containerAddress(container, family, settings.kind.network),
+    externalIPRange: family === 'IPv6' ? settings.kind.externalIPRange6 : settings.kind.externalIPRange,
+  };
+}
+
+export async function removeOutsideClient(container: string): Promise<void> {
+  await run('docker', ['rm', '--force', container], { allowFailure: true });
 }

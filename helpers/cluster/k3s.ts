@@ -14,6 +14,9 @@ import { Kube } from '../kube/client.js';
 import { waitForReadyNodes } from '../kube/nodes.js';
 import {
   containerNode,
+  outsideClientName,
+  removeOutsideClient,
+  startOutsideClient,
   copyProbeInto,
   KIND_GUARD_TABLE,
   requireDocker,
@@ -126,6 +129,7 @@ export class K3sProvider implements ClusterProvider {
 
   /** Stops and removes the container with its volumes; by name when another process made it. */
   async down(name = DEFAULT_K3S_NAME): Promise<void> {
+    await removeOutsideClient(outsideClientName(containerName(name)));
     const container = this.started.get(name);
     this.started.delete(name);
     if (container) await container.stop({ remove: true, removeVolumes: true });
@@ -155,6 +159,7 @@ async function finish(
   const dnsIP = (await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!
     .clusterIP!;
   await waitForDns(containerName(name), dnsIP, settings);
+  const external = await startOutsideClient(outsideClientName(containerName(name)), 'IPv4', settings);
   return {
     provider: 'k3s',
     name,
@@ -170,6 +175,7 @@ async function finish(
       dnsIP,
     },
     nodes: [containerNode(node, containerName(name))],
+    external,
     guard: { kind: 'host-table', table: KIND_GUARD_TABLE },
   };
 }

@@ -13,11 +13,15 @@ import { run } from '../host/run.js';
 import { Kube } from '../kube/client.js';
 import { waitForReadyNodes } from '../kube/nodes.js';
 import {
+  KIND_GUARD_TABLE,
+  outsideClientName,
+  containerAddress,
   containerNode,
   copyProbeInto,
-  KIND_GUARD_TABLE,
+  removeOutsideClient,
   requireDocker,
   requireNetwork,
+  startOutsideClient,
   waitForDns,
   withoutForwarding,
 } from './container-nodes.js';
@@ -124,6 +128,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   async down(name = DEFAULT_KIND_NAME): Promise<void> {
+    await removeOutsideClient(outsideClientName(name));
     if (existsSync(kindCommand(this.settings, false)))
       await run(kindCommand(this.settings), ['delete', 'cluster', '--name', name], { timeoutMs: 180_000 });
     rmSync(join(STATE_ROOT, name), { recursive: true, force: true });
@@ -161,6 +166,7 @@ export class KindProvider implements ClusterProvider {
     const dns = await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
     const dnsIP = dns.spec!.clusterIP!;
     await waitForDns(controlPlane, dnsIP, this.settings);
+    const external = await startOutsideClient(outsideClientName(name), ipFamiliesOf(config)[0], this.settings);
     return {
       provider: 'kind',
       name,
@@ -176,6 +182,7 @@ export class KindProvider implements ClusterProvider {
         dnsIP,
       },
       nodes: nodes.map((n) => containerNode(n, n.metadata!.name!)),
+      external,
       guard: { kind: 'host-table', table: KIND_GUARD_TABLE },
     };
   }
@@ -198,19 +205,6 @@ async function nodeImage(settings: Settings): Promise<string> {
   if (settings.kind.nodeImage) return settings.kind.nodeImage;
   const local = await run('docker', ['image', 'inspect', '-f', '{{.Id}}', LOCAL_NODE_IMAGE], { allowFailure: true });
   return local.exitCode === 0 ? LOCAL_NODE_IMAGE : UPSTREAM_NODE_IMAGE;
-}
-
-async function containerAddress(container: string, family: 'IPv4' | 'IPv6', network: string): Promise<string> {
-  const field = family === 'IPv6' ? 'GlobalIPv6Address' : 'IPAddress';
-  const out = await run('docker', [
-    'inspect',
-    '-f',
-    `{{range .NetworkSettings.Networks}}{{.${field}}} {{end}}`,
-    container,
-  ]);
-  const address = out.stdout.trim().split(/\s+/)[0];
-  if (!address) throw new Error(`kind node ${container} has no ${family} address on ${network}`);
-  return address;
 }
 
 /** kind's kubeconfig names a port Docker publishes on 127.0.0.1; the node's own address needs no proxy. */

@@ -2,7 +2,7 @@
 // namespace): what NodePort, externalTrafficPolicy and externalIPs checks send from, so
 // that a request arrives at a node the way an outside client's would.
 import type { Cluster } from '../cluster/cluster.js';
-import { shellFor, type NodeShell } from '../cluster/node-shell.js';
+import { IMAGE_PROBE, shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { parseProbeOutput, type Tally } from '../parse/svcprobe.js';
 import { hostProbe } from './node-probe.js';
@@ -25,7 +25,9 @@ function externalShell(cluster: Cluster): NodeShell {
 export async function externalHttp(cluster: Cluster, url: string, count = 1): Promise<Tally> {
   const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`];
   const timeout = `--timeout=${cluster.settings.timeouts.probe}ms`;
-  const result = await externalShell(cluster).run([hostProbe(cluster.settings), ...args, timeout], {
+  // The local fabric runs the host's build; a container client (kind, k3s) has the image's own.
+  const probe = cluster.external?.shell.via === 'netns' ? hostProbe(cluster.settings) : IMAGE_PROBE;
+  const result = await externalShell(cluster).run([probe, ...args, timeout], {
     allowFailure: true,
   });
   return parseProbeOutput<Tally>(

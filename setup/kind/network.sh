@@ -19,6 +19,11 @@ V6=${SVC_KIND_SUBNET6:-fd53:7663:6b69:6e64::/64}
 # The pod ranges of kind-config/*.yaml (podSubnet): node-to-node pod traffic crosses the bridge.
 PODS4=${SVC_KIND_POD_SUBNET:-10.220.0.0/16}
 PODS6=${SVC_KIND_POD_SUBNET6:-fd20:220::/56}
+# The externalIPs checks' addresses: the outside client (a container, not a node) routes one of
+# them to one node, so it is switched on the bridge; the host routes none of them (the forward
+# chain drops what it would).
+EXT4=${SVC_KIND_EXTERNAL_IP_RANGE:-10.221.0.0/24}
+EXT6=${SVC_KIND_EXTERNAL_IP_RANGE6:-fd20:221::/112}
 TABLE=svc_conformance_kind
 
 if [ "${1:-}" = counters ]; then
@@ -41,8 +46,8 @@ table inet $TABLE {
   comment "svc-conformance kind network: nothing from $BRIDGE is routed off it"
   chain prerouting {
     type filter hook prerouting priority filter - 10; policy accept;
-    iifname "$BRIDGE" ip daddr != { $V4, $PODS4 } fib daddr type unicast counter drop comment "bound off the kind network"
-    iifname "$BRIDGE" ip6 daddr != { $V6, $PODS6 } fib daddr type unicast counter drop comment "bound off the kind network (v6)"
+    iifname "$BRIDGE" ip daddr != { $V4, $PODS4, $EXT4 } fib daddr type unicast counter drop comment "bound off the kind network"
+    iifname "$BRIDGE" ip6 daddr != { $V6, $PODS6, $EXT6 } fib daddr type unicast counter drop comment "bound off the kind network (v6)"
   }
   chain forward {
     type filter hook forward priority filter - 10; policy accept;
