@@ -15,6 +15,7 @@ import {
   unownedServiceIP,
   type GuardCounters,
 } from '../helpers/cluster/guard.js';
+import { externalDial, externalSkipReason } from '../helpers/node/external-client.js';
 import { nodeDial } from '../helpers/node/node-probe.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { skipAllWith, useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -46,6 +47,18 @@ describe('Network guard (nothing leaves the machine)', () => {
     [`an outside private ${family} address`, hostPort(guardTargets(family).outsidePrivate, 80)],
     [`an outside public ${family} address`, hostPort(guardTargets(family).outsidePublic, 443)],
   ]);
+
+  // The external client (the local fabric, kind's and k3s's outside container) sends NodePort and externalIPs tests.
+  it(`refuses an outside public address from the external client, and nothing leaves`, async ({ skip }) => {
+    const noClient = externalSkipReason(cluster);
+    if (noClient) skip(noClient);
+    const before = (await readGuard(cluster))!;
+    const address = hostPort(guardTargets(families[0]).outsidePublic, 443);
+    const result = await externalDial(cluster, address);
+    const seen = `${address} from the external client: ${result.outcome} (${result.error}) after ${result.durationMs}ms`;
+    expect(result.outcome, seen).not.toBe('ok');
+    expect(leaked(before, (await readGuard(cluster))!), `${seen}; packets that left through another interface`).toBe(0);
+  });
 
   for (const [what, address] of targets) {
     for (const from of ['pod', 'node'] as const) {

@@ -4,7 +4,7 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { IMAGE_PROBE, shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
-import { parseProbeOutput, type Tally } from '../parse/svcprobe.js';
+import { parseProbeOutput, type DialResult, type Tally } from '../parse/svcprobe.js';
 import { hostProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
@@ -23,14 +23,20 @@ function externalShell(cluster: Cluster): NodeShell {
 
 /** GETs url `count` times from outside the cluster; each body is tallied. */
 export async function externalHttp(cluster: Cluster, url: string, count = 1): Promise<Tally> {
-  const args = ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`];
+  return externalProbe<Tally>(cluster, ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`]);
+}
+
+/** One TCP connection from outside the cluster: how it ended. */
+export function externalDial(cluster: Cluster, address: string): Promise<DialResult> {
+  return externalProbe<DialResult>(cluster, ['dial', address]);
+}
+
+async function externalProbe<T>(cluster: Cluster, args: string[]): Promise<T> {
   const timeout = `--timeout=${cluster.settings.timeouts.probe}ms`;
   // The local fabric runs the host's build; a container client (kind, k3s) has the image's own.
   const probe = cluster.external?.shell.via === 'netns' ? hostProbe(cluster.settings) : IMAGE_PROBE;
-  const result = await externalShell(cluster).run([probe, ...args, timeout], {
-    allowFailure: true,
-  });
-  return parseProbeOutput<Tally>(
+  const result = await externalShell(cluster).run([probe, ...args, timeout], { allowFailure: true });
+  return parseProbeOutput<T>(
     result.stdout,
     args.join(' '),
     `on the external client (exit ${result.exitCode})`,
