@@ -39,6 +39,11 @@ if ! docker network inspect "$NET" >/dev/null 2>&1; then
     "$NET" >/dev/null
 fi
 
+# The host routes the externalIPs test addresses nowhere: a node that sent one to its gateway gets
+# an ICMP error back instead of a packet forwarded off the machine (the forward chain drops it too).
+ip route replace unreachable "$EXT4"
+ip -6 route replace unreachable "$EXT6"
+
 nft -f - <<NFT
 table inet $TABLE
 delete table inet $TABLE
