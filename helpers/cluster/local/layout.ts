@@ -3,7 +3,7 @@
 // so up(), down() and a later cleanup agree without reading any state.
 import { join } from 'node:path';
 import { hostPort } from '../../address.js';
-import { canonicalIPv6 } from '../../parse/cidr.js';
+import { addressInRange, canonicalIPv6 } from '../../parse/cidr.js';
 import type { IpFamilyChoice, LocalNetwork, Settings } from '../../settings.js';
 
 export const STATE_ROOT = '/var/lib/svc-conformance';
@@ -22,7 +22,9 @@ export interface FamilyNet {
   family: IpFamily;
   nodeSubnet: string;
   prefixLength: number;
+  /** The nodes' gateway: the fabric, a sink that rejects all it would route. */
   fabricIP: string;
+  /** The host's address on its leg of the node segment. */
   hostIP: string;
   podCIDR: string;
   serviceCIDR: string;
@@ -54,10 +56,7 @@ export interface ClusterLayout {
   logDir: string;
   kubeconfig: string;
   fabricNetns: string;
-  fabricIP: string; // the nodes' gateway: a sink that rejects all it would route
   hostLink: string; // the host's leg on the node segment
-  hostIP: string;
-  prefixLength: number;
   guardTable: string; // the host nft table with the uplink counters
   cgroup: string; // the daemons' cgroup, below CGROUP_PARENT
   apiserverURL: string;
@@ -142,7 +141,7 @@ export function clusterLayout(
     const nodeName = `${name}-node-${index}`;
     const ip = `${prefix}.${10 + index}`;
     const podCIDR = `${podPrefix}.${index}.0/24`;
-    const ip6 = canonicalIPv6(`${v6.fabricIP.replace(/::1$/, '::')}${10 + index}`);
+    const ip6 = addressInRange(v6.nodeSubnet, 0x10 + index)!; // fd00:a:b:c::11 for node 1, as IPv4's .11
     const podCIDR6 = `${canonicalIPv6(`${v6Base}:${index}::`)}/64`;
     return {
       index,
@@ -166,10 +165,7 @@ export function clusterLayout(
     logDir: join(stateDir, 'logs'),
     kubeconfig: join(stateDir, 'kubeconfig'),
     fabricNetns: `svc-${name}-fabric`,
-    fabricIP: `${prefix}.1`,
     hostLink: `svc${name}-h`,
-    hostIP: `${prefix}.254`,
-    prefixLength: Number(bits),
     guardTable: `svc_conformance_${name}`,
     cgroup: `/${CGROUP_PARENT}/${name}/system`,
     apiserverURL: `https://${hostPort(nodes[0].addrs[FAMILIES_OF[ipFamily][0]], APISERVER_PORT)}`,

@@ -79,10 +79,8 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
       'net.bridge.bridge-nf-call-iptables=1',
       'net.bridge.bridge-nf-call-ip6tables=1',
     );
-    for (const net of nets) {
-      const family = net.family;
-      await ip('-n', node.netns, 'addr', 'add', ...addr(net, node.addrs[family]), 'dev', 'eth0');
-    }
+    for (const net of nets)
+      await ip('-n', node.netns, 'addr', 'add', ...addr(net, node.addrs[net.family]), 'dev', 'eth0');
     await ip('-n', node.netns, 'link', 'set', 'eth0', 'up');
     for (const net of nets) {
       const family = net.family;
@@ -102,8 +100,7 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
   await quiet(['netns', 'del', layout.fabricNetns]);
   await quiet(['link', 'del', layout.hostLink]);
-  for (const cidr of unroutedOnHost([layout.nets.IPv4, layout.nets.IPv6]))
-    await quiet(['route', 'del', 'unreachable', cidr]);
+  for (const cidr of unroutedOnHost(Object.values(layout.nets))) await quiet(['route', 'del', 'unreachable', cidr]);
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
 }
 

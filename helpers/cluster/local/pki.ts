@@ -1,10 +1,10 @@
 // The local cluster's certificates, made with openssl: one CA, the apiserver's serving
 // certificate, a client certificate per component, and the service-account key pair.
 // EC P-256 keys keep this under a second.
-import { canonicalIPv6 } from '../../parse/cidr.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../host/run.js';
+import { addressInRange } from '../../parse/cidr.js';
 import type { ClusterLayout } from './layout.js';
 
 export interface ClientCert {
@@ -81,7 +81,7 @@ export async function createPki(layout: ClusterLayout): Promise<Pki> {
     return { cert, key };
   };
 
-  const serviceIPs = [layout.nets.IPv4, layout.nets.IPv6].map((net) => firstServiceIP(net.serviceCIDR));
+  const serviceIPs = Object.values(layout.nets).map((net) => firstServiceIP(net.serviceCIDR));
   const domain = layout.network.clusterDomain;
   const apiserver = await sign('apiserver', '/CN=kube-apiserver', [
     'DNS:kubernetes',
@@ -123,15 +123,9 @@ async function newKey(file: string): Promise<void> {
   await openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file);
 }
 
-/** The first address of a range: the `kubernetes` Service's ClusterIP. */
 /** The kubernetes Service's address: the first of the range (10.96.0.0/16 → 10.96.0.1, fd00:10:96::/112 → fd00:10:96::1). */
 export function firstServiceIP(cidr: string): string {
-  const base = cidr.split('/')[0];
-  if (base.includes(':')) {
-    if (!base.endsWith('::')) throw new Error(`an IPv6 Service range ends in "::" here, not ${cidr}`);
-    return canonicalIPv6(`${base}1`);
-  }
-  const octets = base.split('.').map(Number);
-  octets[3] += 1;
-  return octets.join('.');
+  const ip = addressInRange(cidr, 1);
+  if (!ip) throw new Error(`not an address range: ${cidr}`);
+  return ip;
 }
