@@ -27,6 +27,9 @@ import {
   APISERVER_PORT,
   CGROUP_PARENT,
   clusterLayout,
+  FAMILIES_OF,
+  familyNets,
+  primaryNet,
   STATE_ROOT,
   type ClusterLayout,
   type NodeLayout,
@@ -86,7 +89,7 @@ export class LocalProvider implements ClusterProvider {
     const state = readState(options.name ?? DEFAULT_LOCAL_NAME);
     return (
       !!state &&
-      sameShape(state.handle, options, this.settings) &&
+      sameShape(state.handle, options) &&
       state.imagesKey === imagesKey(this.settings) &&
       (await this.healthy(state))
     );
@@ -186,12 +189,7 @@ export class LocalProvider implements ClusterProvider {
       );
       return { done: found === 'there', seen: found };
     });
-    await kube.apply(
-      ...corednsObjects(
-        this.settings,
-        layout.families.map((f) => layout.nets[f]),
-      ),
-    );
+    await kube.apply(...corednsObjects(this.settings, familyNets(layout)));
     await imports;
 
     const proxyKubeconfig = await componentConfig('kube-proxy.kubeconfig', 'system:kube-proxy', pki.kubeProxy);
@@ -236,7 +234,7 @@ export class LocalProvider implements ClusterProvider {
         ipFamilies: layout.families,
         nodeCount: layout.nodes.length,
         clusterDomain: layout.network.clusterDomain,
-        dnsIP: layout.nets[layout.families[0]].dnsIP,
+        dnsIP: primaryNet(layout).dnsIP,
       },
       nodes: layout.nodes.map((n) => ({
         name: n.name,
@@ -245,8 +243,8 @@ export class LocalProvider implements ClusterProvider {
       })),
       external: {
         shell: { via: 'netns', netns: layout.fabricNetns },
-        address: layout.nets[layout.families[0]].fabricIP,
-        externalIPRange: layout.nets[layout.families[0]].externalIPRange,
+        address: primaryNet(layout).fabricIP,
+        externalIPRange: primaryNet(layout).externalIPRange,
       },
       guard: { kind: 'local-fabric' },
     };
@@ -345,9 +343,9 @@ function imagesKey(settings: Settings): string {
 }
 
 /** The cluster up now is the one asked for: nodes, proxy mode, Kubernetes version and address families. */
-function sameShape(handle: ClusterHandle, options: ClusterOptions, settings: Settings): boolean {
+function sameShape(handle: ClusterHandle, options: ClusterOptions): boolean {
   const c = handle.capabilities;
-  const families = clusterLayout(handle.name, 1, settings, options.ipFamily).families;
+  const families = FAMILIES_OF[options.ipFamily ?? 'ipv4'];
   return (
     handle.nodes.length === (options.nodes ?? 1) &&
     c.proxyMode === (options.proxyMode ?? 'iptables') &&

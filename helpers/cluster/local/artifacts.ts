@@ -48,7 +48,7 @@ export function builtKubernetesVersions(cacheDir: string): string[] {
   return [...new Set([versions.kubernetes, ...built])].sort(compareVersions);
 }
 
-export function compareVersions(a: string, b: string): number {
+function compareVersions(a: string, b: string): number {
   const parts = (v: string) => v.slice(1).split('.').map(Number);
   const [pa, pb] = [parts(a), parts(b)];
   return pa[0] - pb[0] || pa[1] - pb[1] || pa[2] - pb[2];

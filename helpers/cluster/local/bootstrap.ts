@@ -5,7 +5,7 @@ import { run } from '../../host/run.js';
 import { waitFor } from '../../kube/wait.js';
 import type { Artifacts } from './artifacts.js';
 import { containerdSocket } from './configs.js';
-import { APISERVER_PORT, type ClusterLayout, type NodeLayout } from './layout.js';
+import { APISERVER_PORT, familyNets, primaryNet, type ClusterLayout, type NodeLayout } from './layout.js';
 import type { Pki } from './pki.js';
 
 export function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
@@ -35,13 +35,15 @@ export function apiserverArgs(layout: ClusterLayout, pki: Pki): string[] {
 
 /** The Service ranges of the cluster's families, primary first, as the API server and controller-manager take them. */
 export function serviceRanges(layout: ClusterLayout): string {
-  return layout.families.map((f) => layout.nets[f].serviceCIDR).join(',');
+  return familyNets(layout)
+    .map((net) => net.serviceCIDR)
+    .join(',');
 }
 
 /** DNS is up when the DNS Service IP answers the `kubernetes` Service's name from a node. */
 export async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): Promise<void> {
   const { clusterDomain } = layout.network;
-  const { dnsIP } = layout.nets[layout.families[0]];
+  const { dnsIP } = primaryNet(layout);
   const name = `kubernetes.default.svc.${clusterDomain}`;
   await waitFor(`CoreDNS answering ${name} at ${dnsIP}`, layout.settings.timeouts.clusterUp, async () => {
     const lookup = [artifacts.svcprobe, 'lookup', name, '--server', dnsIP, '--timeout', '1s'];

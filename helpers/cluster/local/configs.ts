@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import type { Settings } from '../../settings.js';
 import type { ProxyMode } from '../provider.js';
-import type { ClusterLayout, IpFamily, NodeLayout } from './layout.js';
+import { familyNets, primaryNet, type ClusterLayout, type IpFamily, type NodeLayout } from './layout.js';
 import type { ClientCert } from './pki.js';
 
 export function kubeconfig(server: string, ca: string, user: string, cert: ClientCert, clusterName: string): string {
@@ -106,7 +106,7 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, 
     enforceNodeAllocatable: ['pods'],
     failCgroupV1: false,
     failSwapOn: false,
-    clusterDNS: [layout.nets[families[0]].dnsIP],
+    clusterDNS: [primaryNet(layout).dnsIP],
     clusterDomain: settings.network.clusterDomain,
     resolvConf,
     containerRuntimeEndpoint: `unix://${containerdSocket(node)}`,
@@ -143,7 +143,9 @@ export function kubeProxyConfig(
     clientConnection: { kubeconfig: kubeconfigPath },
     hostnameOverride: node.name,
     bindAddress: '0.0.0.0',
-    clusterCIDR: layout.families.map((f) => layout.nets[f].podCIDR).join(','),
+    clusterCIDR: familyNets(layout)
+      .map((net) => net.podCIDR)
+      .join(','),
     mode,
     oomScoreAdj: 0,
     metricsBindAddress: '0.0.0.0:10249',

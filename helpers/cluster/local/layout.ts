@@ -72,6 +72,12 @@ export interface ClusterLayout {
 
 const NAME = /^[a-z][a-z0-9]{0,7}$/;
 
+/** The networks Kubernetes uses, primary family first. */
+export const familyNets = (layout: ClusterLayout): FamilyNet[] => layout.families.map((f) => layout.nets[f]);
+
+/** The primary family's network: where the API server, kube-dns and the external client are addressed. */
+export const primaryNet = (layout: ClusterLayout): FamilyNet => layout.nets[layout.families[0]];
+
 export const FAMILIES_OF: Record<IpFamilyChoice, IpFamily[]> = {
   ipv4: ['IPv4'],
   ipv6: ['IPv6'],
