@@ -2,10 +2,10 @@
 // namespace): what NodePort, externalTrafficPolicy and externalIPs checks send from, so
 // that a request arrives at a node the way an outside client's would.
 import type { Cluster } from '../cluster/cluster.js';
-import { IMAGE_PROBE, shellFor, type NodeShell } from '../cluster/node-shell.js';
+import { shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
-import { parseProbeOutput, type DialResult, type Tally } from '../parse/svcprobe.js';
-import { hostProbe } from './node-probe.js';
+import type { DialResult, Tally } from '../parse/svcprobe.js';
+import { runProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
 export function externalSkipReason(cluster: ClusterHandle): string | undefined {
@@ -31,17 +31,10 @@ export function externalDial(cluster: Cluster, address: string): Promise<DialRes
   return externalProbe<DialResult>(cluster, ['dial', address]);
 }
 
-async function externalProbe<T>(cluster: Cluster, args: string[]): Promise<T> {
-  const timeout = `--timeout=${cluster.settings.timeouts.probe}ms`;
+function externalProbe<T>(cluster: Cluster, args: string[]): Promise<T> {
   // The local fabric runs the host's build; a container client (kind, k3s) has the image's own.
-  const probe = cluster.external?.shell.via === 'netns' ? hostProbe(cluster.settings) : IMAGE_PROBE;
-  const result = await externalShell(cluster).run([probe, ...args, timeout], { allowFailure: true });
-  return parseProbeOutput<T>(
-    result.stdout,
-    args.join(' '),
-    `on the external client (exit ${result.exitCode})`,
-    result.stderr,
-  );
+  const via = cluster.external?.shell.via ?? 'none';
+  return runProbe<T>(externalShell(cluster), via, args, 'on the external client', cluster.settings);
 }
 
 /**

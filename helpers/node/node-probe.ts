@@ -2,31 +2,37 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from '../cluster/cluster.js';
-import { IMAGE_PROBE, nodeShell } from '../cluster/node-shell.js';
-import type { NodeInfo } from '../cluster/provider.js';
+import { IMAGE_PROBE, nodeShell, type NodeShell } from '../cluster/node-shell.js';
+import type { NodeAccess, NodeInfo } from '../cluster/provider.js';
 import { parseProbeOutput, type DialResult, type LookupResult, type Tally } from '../parse/svcprobe.js';
 import type { Settings } from '../settings.js';
 
 /** svcprobe as setup built it on this machine: for commands in this host's network namespaces. */
 export const hostProbe = (settings: Settings) => join(settings.cacheDir, 'bin', 'svcprobe');
 
-/** The svcprobe binary for node commands: the host's build (local provider's netns), /svcprobe elsewhere. */
-export function probePath(cluster: Cluster): string {
-  return cluster.nodeAccess === 'netns' && existsSync(hostProbe(cluster.settings))
-    ? hostProbe(cluster.settings)
-    : IMAGE_PROBE;
+/** The svcprobe binary where commands go `via`: the host's build in this host's netns (the local provider), /svcprobe elsewhere. */
+export function probeFor(via: NodeAccess, settings: Settings): string {
+  return via === 'netns' && existsSync(hostProbe(settings)) ? hostProbe(settings) : IMAGE_PROBE;
 }
 
-async function nodeProbe<T>(cluster: Cluster, node: NodeInfo, args: string[]): Promise<T> {
-  const command = [probePath(cluster), ...args, `--timeout=${cluster.settings.timeouts.probe}ms`];
-  const result = await nodeShell(cluster, node).run(command, { allowFailure: true });
-  return parseProbeOutput<T>(
-    result.stdout,
-    args.join(' '),
-    `on node ${node.name} (exit ${result.exitCode})`,
-    result.stderr,
-  );
+/** The svcprobe binary for node commands. */
+export const probePath = (cluster: Cluster): string => probeFor(cluster.nodeAccess, cluster.settings);
+
+/** Runs svcprobe `args` (with the run's probe timeout) through `shell`, `via` its kind, and reads its JSON answer. */
+export async function runProbe<T>(
+  shell: NodeShell,
+  via: NodeAccess,
+  args: string[],
+  where: string,
+  settings: Settings,
+): Promise<T> {
+  const command = [probeFor(via, settings), ...args, `--timeout=${settings.timeouts.probe}ms`];
+  const result = await shell.run(command, { allowFailure: true });
+  return parseProbeOutput<T>(result.stdout, args.join(' '), `${where} (exit ${result.exitCode})`, result.stderr);
 }
+
+const nodeProbe = <T>(cluster: Cluster, node: NodeInfo, args: string[]): Promise<T> =>
+  runProbe<T>(nodeShell(cluster, node), cluster.nodeAccess, args, `on node ${node.name}`, cluster.settings);
 
 export const nodeLookup = (cluster: Cluster, node: NodeInfo, name: string, server: string) =>
   nodeProbe<LookupResult>(cluster, node, ['lookup', name, '--server', server]);
