@@ -134,19 +134,17 @@ async function speed(local: LocalProvider, upstream: boolean): Promise<Record<st
 async function onWarmCluster(local: LocalProvider, upstream: boolean): Promise<Record<string, unknown>> {
   const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
-  const suite = (...args: string[]) =>
-    run(process.execPath, [cli, 'run', ...args], { env, allowFailure: true, timeoutMs: 900_000 });
+  const suite = (args: string[] = [], extraEnv: Record<string, string> = {}) =>
+    run(process.execPath, [cli, 'run', ...args], {
+      env: { ...env, ...extraEnv },
+      allowFailure: true,
+      timeoutMs: 900_000,
+    });
   const phasesFile = join(resultsDir, 'bench-run', 'phases.jsonl');
   const quickRun = async () => {
     rmSync(phasesFile, { force: true });
     const cpu = cpuMeter(NAME);
-    const [out, seconds] = await timed(() =>
-      run(process.execPath, [cli, 'run', '--preset', 'quick'], {
-        env: { ...env, SVC_PHASES: phasesFile },
-        allowFailure: true,
-        timeoutMs: 900_000,
-      }),
-    );
+    const [out, seconds] = await timed(() => suite(['--preset', 'quick'], { SVC_PHASES: phasesFile }));
     return {
       seconds,
       summary: last(out.stdout),
