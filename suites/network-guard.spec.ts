@@ -1,8 +1,9 @@
 // suites/network-guard.spec.ts — not a guide section: the project's own network rule.
 // Proves: from a pod and from a node, addresses outside the cluster (and Service IPs no Service owns)
 // fail on this machine, the guard counts where, and nothing of the cluster leaves through another
-// interface, in every address family the cluster serves (IPv4, IPv6 or both). Local provider: its fabric's reject counter and its uplink table. kind and k3s: the
-// host table svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
+// interface, in every address family the cluster serves (IPv4, IPv6 or both). Local provider:
+// its fabric's reject counter and its uplink table. kind and k3s: the host table
+// svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
 // A failure means: the cluster's network could send traffic off the machine — stop and fix the guard.
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
