@@ -44,6 +44,10 @@ export default defineConfig({
           pool: 'threads',
           maxWorkers: settings.run.parallel,
           isolate: false,
+          // Each worker imports the Kubernetes client, execa and yaml as one pre-bundled file each
+          // (vite's dependency optimizer, cached in node_modules/.vite) instead of ~1,100 modules
+          // one by one: a quick run's workers and vitest used 8.0-9.8 s of CPU before, 5.4-6.4 after.
+          deps: { optimizer: { ssr: { enabled: true, include: ['@kubernetes/client-node', 'execa', 'yaml'] } } },
           sequence: { concurrent: false, groupOrder: 1 },
         },
       },

@@ -1,5 +1,6 @@
 // The one Kubernetes client the project uses: @kubernetes/client-node 1.x behind a few
 // plain methods. Objects are applied with server-side apply under one field manager.
+import { Agent } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 
 export const FIELD_MANAGER = 'svc-conformance';
@@ -13,7 +14,7 @@ export class Kube {
   readonly objects: k8s.KubernetesObjectApi;
 
   constructor(kubeconfigPath: string, context?: string) {
-    this.config = new k8s.KubeConfig();
+    this.config = new KeptAliveConfig();
     this.config.loadFromFile(kubeconfigPath);
     if (context) this.config.setCurrentContext(context);
     this.core = this.config.makeApiClient(k8s.CoreV1Api);
@@ -41,6 +42,24 @@ export class Kube {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+  }
+}
+
+/**
+ * A KubeConfig whose requests share one kept-alive TLS connection pool. client-node gives every
+ * request a new https.Agent, so each one made a new TLS connection and handshake, which costs
+ * both this process and the API server CPU; the agent made here carries the same TLS options.
+ * A proxy's agent (HTTP or SOCKS) is left as client-node made it.
+ */
+class KeptAliveConfig extends k8s.KubeConfig {
+  #agent?: Agent;
+
+  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    if (made?.constructor !== Agent) return;
+    this.#agent ??= new Agent({ ...(made as Agent).options, keepAlive: true });
+    context.setAgent(this.#agent);
   }
 }
 
