@@ -44,10 +44,19 @@ export default defineConfig({
           pool: 'threads',
           maxWorkers: settings.run.parallel,
           isolate: false,
-          // Each worker imports the Kubernetes client, execa and yaml as one pre-bundled file each
-          // (vite's dependency optimizer, cached in node_modules/.vite) instead of ~1,100 modules
-          // one by one: a quick run's workers and vitest used 8.0-9.8 s of CPU before, 5.4-6.4 after.
-          deps: { optimizer: { ssr: { enabled: true, include: ['@kubernetes/client-node', 'execa', 'yaml'] } } },
+          // Each worker imports the Kubernetes client, execa and yaml as one pre-bundled, minified
+          // file each (vite's dependency optimizer, cached in node_modules/.vite) instead of ~1,100
+          // modules one by one. Full suite on one node: CLI and vitest CPU 16.5-17.4 s -> 11.5 s,
+          // vitest's peak RSS 0.80 -> 0.64 GiB (0.87 GiB bundled but not minified).
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: ['@kubernetes/client-node', 'execa', 'yaml'],
+                rolldownOptions: { output: { minify: true } },
+              },
+            },
+          },
           sequence: { concurrent: false, groupOrder: 1 },
         },
       },
