@@ -12,13 +12,14 @@ import { nodeLookup } from '../helpers/node/node-probe.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 
 /**
- * The client of "Does any Service work by DNS name?", in a namespace of its own: started
- * together with the first section's pods (a pod start is this file's longest wait), or by
- * its own section when that runs alone.
+ * A client pod in a namespace of its own, which both sections only ask names of: the first
+ * section's client from another namespace, and the second's (any Service, from any pod).
+ * Started by whichever section runs first, together with the first section's pods (a pod
+ * start is this file's longest wait).
  */
-let anyClient: Promise<ClientPod> | undefined;
-const startAnyClient = (cluster: ReturnType<typeof useCluster>) =>
-  (anyClient ??= cluster.namespace('dns-any').then((ns) => startClientPod(cluster, ns)));
+let otherClient: Promise<ClientPod> | undefined;
+const startOtherClient = (cluster: ReturnType<typeof useCluster>) =>
+  (otherClient ??= cluster.namespace('dns-other').then((ns) => startClientPod(cluster, ns)));
 
 describe('Does the Service work by DNS name?', () => {
   const cluster = useCluster();
@@ -27,11 +28,10 @@ describe('Does the Service work by DNS name?', () => {
   let app: Hostnames, client: ClientPod, other: ClientPod;
 
   beforeAll(async () => {
-    startAnyClient(cluster).catch(() => undefined); // awaited (and its failure reported) by its own section
     [app, client, other] = await Promise.all([
       deployHostnames(cluster, ns),
       startClientPod(cluster, ns),
-      cluster.namespace('dns-other').then((otherNs) => startClientPod(cluster, otherNs)),
+      startOtherClient(cluster),
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('Does any Service work by DNS name?', () => {
   let client: ClientPod;
 
   beforeAll(async () => {
-    client = await startAnyClient(cluster);
+    client = await startOtherClient(cluster);
   });
 
   it('resolves kubernetes.default to the kubernetes Service ClusterIP', async () => {
