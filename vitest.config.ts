@@ -8,6 +8,8 @@ import { readSettings } from './helpers/settings.js';
 const settings = readSettings();
 
 export default defineConfig({
+  // vite's caches in this checkout's .build/, beside the CLI's bundle (see the suites' below).
+  cacheDir: '.build/vite',
   test: {
     // Transformed spec and helper modules are kept on disk (node_modules/.experimental-vitest-cache,
     // keyed by content): each of a run's workers reads them instead of transforming them again.
@@ -28,6 +30,9 @@ export default defineConfig({
         },
       },
       {
+        // The workers' pre-bundled dependencies in this checkout's .build/: two checkouts sharing
+        // one node_modules must not rewrite each other's bundle while a run loads it.
+        cacheDir: '.build/vite',
         test: {
           name: 'suites',
           // The suites' specs and a project's own (svc-conformance run --suites DIR).
@@ -45,7 +50,7 @@ export default defineConfig({
           maxWorkers: settings.run.parallel,
           isolate: false,
           // Each worker imports the Kubernetes client, execa and yaml as one pre-bundled, minified
-          // file each (vite's dependency optimizer, cached in node_modules/.vite) instead of ~1,100
+          // file each (vite's dependency optimizer, cached in .build/vite) instead of ~1,100
           // modules one by one. Full suite on one node: CLI and vitest CPU 16.5-17.4 s -> 11.5 s,
           // vitest's peak RSS 0.80 -> 0.64 GiB (0.87 GiB bundled but not minified).
           deps: {
