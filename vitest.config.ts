@@ -8,12 +8,15 @@ import { readSettings } from './helpers/settings.js';
 const settings = readSettings();
 
 export default defineConfig({
-  // vite's caches in this checkout's .build/, beside the CLI's bundle (see the suites' below).
+  // Every cache of a run lives in this checkout's .build/ (delete it to start over), beside the
+  // CLI's bundle: vite's, the workers' pre-bundled dependencies (the suites' project below) and
+  // the transformed modules, which import those bundles by path. Two checkouts sharing one
+  // node_modules must not rewrite each other's bundles, nor read modules transformed against them.
   cacheDir: '.build/vite',
   test: {
-    // Transformed spec and helper modules are kept on disk (node_modules/.experimental-vitest-cache,
-    // keyed by content): each of a run's workers reads them instead of transforming them again.
-    experimental: { fsModuleCache: true },
+    // Transformed spec and helper modules are kept on disk (keyed by content): each of a run's
+    // workers reads them instead of transforming them again.
+    experimental: { fsModuleCache: true, fsModuleCachePath: '.build/vite/modules' },
     reporters: [
       'default',
       ['junit', { outputFile: settings.junitFile, suiteName: 'svc-conformance' }],
@@ -30,8 +33,6 @@ export default defineConfig({
         },
       },
       {
-        // The workers' pre-bundled dependencies in this checkout's .build/: two checkouts sharing
-        // one node_modules must not rewrite each other's bundle while a run loads it.
         cacheDir: '.build/vite',
         test: {
           name: 'suites',
