@@ -77,8 +77,10 @@ async function deleteUntil(
   budgetMs: number,
   until: 'gone' | 'emptied',
 ): Promise<void> {
+  // Which kinds exist is asked once (~25 discovery requests): the run that made the objects is over.
+  const kinds = await clusterScopedKinds(kube);
   await waitFor(what, budgetMs, async () => {
-    const listed = await listRunObjects(kube, selector);
+    const listed = await listRunObjects(kube, selector, kinds);
     const left =
       until === 'gone'
         ? listed
@@ -147,7 +149,7 @@ export async function deleteNamespaceNow(kube: Kube, namespace: string): Promise
 }
 
 /** Namespaces and cluster-scoped objects matching a label selector. */
-async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]> {
+async function listRunObjects(kube: Kube, selector: string, kinds?: Kind[]): Promise<RunObject[]> {
   const toObject =
     (kind: string, group: string, version: string, plural: string) =>
     (m: k8s.V1ObjectMeta | undefined): RunObject => ({
@@ -165,7 +167,7 @@ async function listRunObjects(kube: Kube, selector: string): Promise<RunObject[]
   );
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
   const others = await Promise.all(
-    (await clusterScopedKinds(kube)).map(async (r) => {
+    (kinds ?? (await clusterScopedKinds(kube))).map(async (r) => {
       // A kind these credentials may not list (a user bound to rbac/ only) is one no run of theirs made.
       const forbidden = (error: unknown) => {
         if (statusCode(error) === 403) return [];
