@@ -22,7 +22,7 @@ describe('Are the Pods working?', () => {
 
   beforeAll(async () => {
     [app, client] = await Promise.all([
-      deployHostnames(cluster, ns),
+      deployHostnames(cluster, ns, { programmed: false }),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
     ]);
   });

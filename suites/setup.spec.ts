@@ -16,7 +16,10 @@ describe('Running commands in a Pod', () => {
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([deployHostnames(cluster, ns), startClientPod(cluster, ns)]);
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns, { programmed: false }),
+      startClientPod(cluster, ns),
+    ]);
   });
 
   it('runs 3 ready replicas of hostnames', async () => {

@@ -45,6 +45,12 @@ export interface HostnamesOptions {
    * kube-proxy on every node, or without node access answering from the backends' nodes (default true).
    */
   waitReady?: boolean;
+  /**
+   * With waitReady, also wait until kube-proxy sends the Service's IP to exactly those pods on
+   * every node (default true). A spec that never sends to the Service's IP (it asks the pods
+   * directly, or the API, or DNS) passes false and starts its checks one kube-proxy sync sooner.
+   */
+  programmed?: boolean;
 }
 
 export function hostnamesObjects(
@@ -133,7 +139,7 @@ export async function deployHostnames(
   const pods =
     options.waitReady === false ? [] : await waitForReadyBackends(cluster, namespace, selector, replicas, name);
   const container = deployment.spec!.template.spec!.containers[0].name;
-  if (pods.length)
+  if (pods.length && options.programmed !== false)
     await waitForProgrammed(cluster, appliedService, pods, destinationsOf(appliedService, pods), container);
   const port = appliedService.spec!.ports![0].port;
   const backendsNow = () => waitForReadyBackends(cluster, namespace, selector, replicas, name);
