@@ -237,13 +237,14 @@ function oneOf<T extends string>(
 }
 
 /**
- * Spec files at once when SVC_PARALLEL is unset: four per core, 4 to 10. Specs mostly wait on
- * the cluster, but each worker loads the Kubernetes client and the helpers (~0.5 s of CPU and
- * tens of MB): on 2 cores, 8 workers ran the full suite in 0.87 GiB (10: 1.24 GiB, no faster),
- * and take the seven specs of the upstream comparison in one wave (6 left one waiting).
+ * Spec files at once when SVC_PARALLEL is unset: three per core, 4 to 10. Specs mostly wait on
+ * the cluster, but each worker loads the Kubernetes client and the helpers (~0.7 s of CPU and
+ * tens of MB). On 2 cores, 6 workers ran the full suite as fast as 8 (29.6 and 32.5 s against
+ * 31.9 and 32.3) in less memory (vitest's peak RSS 0.53 against 0.65 GiB), and take the six
+ * spec files of the upstream comparison in one wave.
  */
 function defaultParallel(): number {
-  return Math.min(10, Math.max(4, 4 * availableParallelism()));
+  return Math.min(10, Math.max(4, 3 * availableParallelism()));
 }
 
 /** A release version, v1.MINOR.PATCH; the pinned one counts as unset. */
