@@ -16,7 +16,9 @@ describe('Does the Service exist?', () => {
   useDiagnosis(ns, 'hostnames');
 
   beforeAll(async () => {
-    await deployHostnames(cluster, ns, { waitReady: false });
+    // The checks read the Service alone: the guide's Deployment is there, scaled to 0, so that no
+    // pod starts only to be deleted a second later with the namespace.
+    await deployHostnames(cluster, ns, { waitReady: false, replicas: 0 });
   });
 
   it('finds Service hostnames by name, with a ClusterIP', async () => {
