@@ -48,17 +48,32 @@ export class Kube {
 /**
  * A KubeConfig whose requests share one kept-alive TLS connection pool. client-node gives every
  * request a new https.Agent, so each one made a new TLS connection and handshake, which costs
- * both this process and the API server CPU; the agent made here carries the same TLS options.
- * A proxy's agent (HTTP or SOCKS) is left as client-node made it.
+ * both this process and the API server CPU; the agent made here carries the same TLS options,
+ * and is made again when they change (an exec credential plugin that hands out a new client
+ * certificate). A proxy's agent (HTTP or SOCKS) is left as client-node made it.
  */
 class KeptAliveConfig extends k8s.KubeConfig {
   #agent?: Agent;
+  #tls = '';
 
   override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
     await super.applySecurityAuthentication(context);
     const made = context.getAgent();
     if (made?.constructor !== Agent) return;
-    this.#agent ??= new Agent({ ...(made as Agent).options, keepAlive: true });
+    const { options } = made as Agent;
+    const tls = JSON.stringify([
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.rejectUnauthorized,
+      options.servername,
+    ]);
+    if (!this.#agent || tls !== this.#tls) {
+      this.#agent?.destroy();
+      this.#agent = new Agent({ ...options, keepAlive: true });
+      this.#tls = tls;
+    }
     context.setAgent(this.#agent);
   }
 }
