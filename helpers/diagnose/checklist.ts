@@ -4,10 +4,10 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { ClientPod } from '../workloads/client-pod.js';
-import type { Evidence } from './evidence.js';
+import { rulesMismatch, type Evidence } from './evidence.js';
 import { nodeSettings } from './node-layer.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Hop, type PathCell } from './path-matrix.js';
-import { controlPlaneOf, formatVerdict, rulesMismatch, verdict, type Verdict } from './verdict.js';
+import { controlPlaneOf, formatVerdict, verdict, type Verdict } from './verdict.js';
 import { hostPort } from '../address.js';
 
 export interface CheckItem {

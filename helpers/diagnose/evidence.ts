@@ -236,6 +236,22 @@ async function nodeRanges(
   return { podCIDRs, serviceIPs: [dnsIP, ...(clusterIP && clusterIP !== 'None' ? [clusterIP] : [])] };
 }
 
+/** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */
+export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
+  if (!node.programmed) return { missing: [], stale: [] };
+  const ready = ev.slices.filter((e) => e.ready).map((e) => e.address);
+  return {
+    missing: ready.filter((a) => !node.programmed!.includes(a)),
+    stale: node.programmed.filter((a) => !ready.includes(a)),
+  };
+}
+
+/**
+ * kube-proxy writes a change at most once per its minSyncPeriod (1 s by default), and the write
+ * itself takes a moment: rules that differ from the endpoints are read again after this long.
+ */
+export const RULES_SETTLE_MS = 2_000;
+
 async function nodeEvidence(
   cluster: Cluster,
   kube: Kube,
@@ -258,7 +274,16 @@ async function nodeEvidence(
       clusterIP: svc.spec.clusterIP,
       port: port.port,
     };
-    await attempt('rules', async () => void (out.programmed = await programmedDestinations(cluster, node, ref)));
+    await attempt('rules', async () => {
+      out.programmed = await programmedDestinations(cluster, node, ref);
+      // Endpoints that changed a moment ago may not be written yet: read a running kube-proxy's
+      // rules once more after its sync window before they count against it.
+      const { missing, stale } = rulesMismatch(ev, out);
+      if (out.kubeProxy?.running && (missing.length || stale.length)) {
+        await new Promise((r) => setTimeout(r, RULES_SETTLE_MS));
+        out.programmed = await programmedDestinations(cluster, node, ref);
+      }
+    });
     await attempt('conntrack', async () => {
       const r = await runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], {
         allowFailure: true,

@@ -4,7 +4,7 @@
 // the layers under it were checked and work; the first that fails is the likely root cause.
 // One line: the section, what is wrong (with the node and hop), the next step.
 import { controlPlaneCause, type ControlPlaneCause } from './control-plane.js';
-import type { Evidence, NodeEvidence } from './evidence.js';
+import { rulesMismatch, type Evidence } from './evidence.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
 import { settingsExplaining } from './node-layer.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
@@ -203,16 +203,6 @@ export function sectionTitled(title: string | undefined): GuideSection | Section
 export function sectionVerdict(section: Section, ev: Evidence, lines: string[]): Verdict | undefined {
   const cause = section.verdict?.(ev, lines);
   return cause ? { section, cause, next: section.next } : undefined;
-}
-
-/** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */
-export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
-  if (!node.programmed) return { missing: [], stale: [] };
-  const ready = ev.slices.filter((e) => e.ready).map((e) => e.address);
-  return {
-    missing: ready.filter((a) => !node.programmed!.includes(a)),
-    stale: node.programmed.filter((a) => !ready.includes(a)),
-  };
 }
 
 export function formatVerdict(v: Verdict): string {
