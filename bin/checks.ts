@@ -62,12 +62,11 @@ export function collectKey(files: string[], settings: Settings, env: Record<stri
       .update(`${relative(repoRoot, path)}\0`)
       .update(readFileSync(path))
       .update('\0');
-  const below = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true })
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .flatMap((e) => (e.isDirectory() ? below(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const helpers = readdirSync(join(repoRoot, 'helpers'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
   for (const file of files) add(file);
-  for (const file of below(join(repoRoot, 'helpers'))) add(file);
+  for (const file of helpers) add(join(repoRoot, 'helpers', file));
   for (const file of ['index.ts', 'vitest.config.ts', 'package.json', 'bin/collect.ts', 'bin/checks.ts'])
     add(join(repoRoot, file));
   hash.update(JSON.stringify(placeholderCluster(settings)));

@@ -49,7 +49,8 @@ export async function cleanupRun(handle: ClusterHandle, runId: string, budgetMs 
 /** Every run's labelled objects, grouped by run id; with olderThanMs, only runs whose every object is that old. */
 export async function findLeftovers(kube: Kube, olderThanMs = 0, now = Date.now()): Promise<Leftovers[]> {
   const byRun = new Map<string, RunObject[]>();
-  for (const o of await listRunObjects(kube, RUN_ID_LABEL)) byRun.set(o.runId, [...(byRun.get(o.runId) ?? []), o]);
+  for (const o of await listRunObjects(kube, RUN_ID_LABEL, await clusterScopedKinds(kube)))
+    byRun.set(o.runId, [...(byRun.get(o.runId) ?? []), o]);
   return [...byRun.entries()]
     .map(([runId, objects]) => ({
       runId,
@@ -149,7 +150,7 @@ export async function deleteNamespaceNow(kube: Kube, namespace: string): Promise
 }
 
 /** Namespaces and cluster-scoped objects matching a label selector. */
-async function listRunObjects(kube: Kube, selector: string, kinds?: Kind[]): Promise<RunObject[]> {
+async function listRunObjects(kube: Kube, selector: string, kinds: Kind[]): Promise<RunObject[]> {
   const toObject =
     (kind: string, group: string, version: string, plural: string) =>
     (m: k8s.V1ObjectMeta | undefined): RunObject => ({
@@ -167,7 +168,7 @@ async function listRunObjects(kube: Kube, selector: string, kinds?: Kind[]): Pro
   );
   const custom = kube.config.makeApiClient(k8s.CustomObjectsApi);
   const others = await Promise.all(
-    (kinds ?? (await clusterScopedKinds(kube))).map(async (r) => {
+    kinds.map(async (r) => {
       // A kind these credentials may not list (a user bound to rbac/ only) is one no run of theirs made.
       const forbidden = (error: unknown) => {
         if (statusCode(error) === 403) return [];

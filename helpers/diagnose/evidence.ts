@@ -4,6 +4,7 @@
 // network settings (node-layer.ts), the data path from every node (path-matrix.ts), CoreDNS,
 // a pod's resolv.conf. Each piece is collected on its own: one that cannot be read is
 // recorded as such and the rest goes on.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeInfo } from '../cluster/provider.js';
@@ -250,7 +251,7 @@ export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: stri
  * kube-proxy writes a change at most once per its minSyncPeriod (1 s by default), and the write
  * itself takes a moment: rules that differ from the endpoints are read again after this long.
  */
-export const RULES_SETTLE_MS = 2_000;
+const RULES_SETTLE_MS = 2_000;
 
 async function nodeEvidence(
   cluster: Cluster,
@@ -280,7 +281,7 @@ async function nodeEvidence(
       // rules once more after its sync window before they count against it.
       const { missing, stale } = rulesMismatch(ev, out);
       if (out.kubeProxy?.running && (missing.length || stale.length)) {
-        await new Promise((r) => setTimeout(r, RULES_SETTLE_MS));
+        await sleep(RULES_SETTLE_MS);
         out.programmed = await programmedDestinations(cluster, node, ref);
       }
     });

@@ -61,14 +61,10 @@ class KeptAliveConfig extends k8s.KubeConfig {
     const made = context.getAgent();
     if (made?.constructor !== Agent) return;
     const { options } = made as Agent;
-    const tls = JSON.stringify([
-      options.ca,
-      options.cert,
-      options.key,
-      options.pfx,
-      options.rejectUnauthorized,
-      options.servername,
-    ]);
+    // The kubeconfig's files are read again for every request: compared by content, as text.
+    const tls = [options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized, options.servername]
+      .map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : String(v)))
+      .join('\0');
     if (!this.#agent || tls !== this.#tls) {
       this.#agent?.destroy();
       this.#agent = new Agent({ ...options, keepAlive: true });
