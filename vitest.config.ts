@@ -2,21 +2,24 @@
 // sections against a real cluster that helpers/suite/global-setup.ts creates or attaches) and
 // `cli` (the svc-conformance command end to end: bad input, interrupted runs, presets,
 // reports; on local clusters of its own, after the suites).
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { readSettings } from './helpers/settings.js';
 
 const settings = readSettings();
+const viteCache = join(settings.buildDir, 'vite');
 
 export default defineConfig({
-  // Every cache of a run lives in this checkout's .build/ (delete it to start over), beside the
-  // CLI's bundle: vite's, the workers' pre-bundled dependencies (the suites' project below) and
-  // the transformed modules, which import those bundles by path. Two checkouts sharing one
-  // node_modules must not rewrite each other's bundles, nor read modules transformed against them.
-  cacheDir: '.build/vite',
+  // Every cache of a run lives in the build folder (a checkout's .build/, or the user's project for
+  // an installed package: never the package itself), beside the CLI's bundle: vite's, the workers'
+  // pre-bundled dependencies (the suites' project below) and the transformed modules, which import
+  // those bundles by path. Two checkouts sharing one node_modules must not rewrite each other's
+  // bundles, nor read modules transformed against them.
+  cacheDir: viteCache,
   test: {
     // Transformed spec and helper modules are kept on disk (keyed by content): each of a run's
     // workers reads them instead of transforming them again.
-    experimental: { fsModuleCache: true, fsModuleCachePath: '.build/vite/modules' },
+    experimental: { fsModuleCache: true, fsModuleCachePath: join(viteCache, 'modules') },
     reporters: [
       'default',
       ['junit', { outputFile: settings.junitFile, suiteName: 'svc-conformance' }],
@@ -33,7 +36,7 @@ export default defineConfig({
         },
       },
       {
-        cacheDir: '.build/vite',
+        cacheDir: viteCache,
         test: {
           name: 'suites',
           // The suites' specs and a project's own (svc-conformance run --suites DIR).
@@ -51,7 +54,7 @@ export default defineConfig({
           maxWorkers: settings.run.parallel,
           isolate: false,
           // Each worker imports the Kubernetes client, execa and yaml as one pre-bundled, minified
-          // file each (vite's dependency optimizer, cached in .build/vite) instead of ~1,100
+          // file each (vite's dependency optimizer, cached in the build folder) instead of ~1,100
           // modules one by one. Full suite on one node: CLI and vitest CPU 16.5-17.4 s -> 11.5 s,
           // vitest's peak RSS 0.80 -> 0.64 GiB (0.87 GiB bundled but not minified).
           deps: {

@@ -3,7 +3,7 @@
 // spec that cannot be loaded (a missing import, a section defined twice).
 //
 // Collecting loads every spec in a vitest of its own (~3.5 s). For this checkout's own specs the
-// result is kept in .build/, keyed by the content of the specs, the helpers, the collector and
+// result is kept in the build folder, keyed by the content of the specs, the helpers, the collector and
 // the asked cluster shape: a second `list` or `run --focus` of the same code reads it. A
 // project's own specs (--suites) are collected every time, since what they import is not known
 // before they are loaded.
@@ -22,7 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { ClusterHandle } from '../helpers/cluster/provider.js';
-import { repoRoot } from '../helpers/config.js';
+import { repoRoot, toolEntry } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
 import type { Settings } from '../helpers/settings.js';
 import type { CollectedCheck } from '../helpers/suite/selection.js';
@@ -30,7 +30,7 @@ import type { CollectedCheck } from '../helpers/suite/selection.js';
 export function collectChecks(files: string[], settings: Settings, env: Record<string, string>): CollectedCheck[] {
   const cacheFile = settings.run.suiteDirs.length
     ? undefined
-    : join(repoRoot, '.build', `checks-${collectKey(files, settings, env)}.json`);
+    : join(settings.buildDir, `checks-${collectKey(files, settings, env)}.json`);
   if (cacheFile) {
     try {
       return JSON.parse(readFileSync(cacheFile, 'utf8')) as CollectedCheck[];
@@ -77,7 +77,7 @@ export function collectKey(files: string[], settings: Settings, env: Record<stri
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Written whole or not at all, beside the 7 newest others; a checkout that cannot be written to collects every time. */
+/** Written whole or not at all, beside the 7 newest others; a build folder that cannot be written to collects every time. */
 function keep(file: string, checks: CollectedCheck[]): void {
   try {
     const dir = dirname(file);
@@ -100,8 +100,7 @@ function collectNow(files: string[], settings: Settings, env: Record<string, str
   const handleFile = join(mkdtempSync(join(tmpdir(), 'svc-conformance-collect-')), 'cluster.json');
   writeFileSync(handleFile, JSON.stringify(placeholderCluster(settings)));
   try {
-    const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const child = spawnSync(process.execPath, [tsx, join(repoRoot, 'bin', 'collect.ts'), ...files], {
+    const child = spawnSync(process.execPath, [toolEntry('tsx'), join(repoRoot, 'bin', 'collect.ts'), ...files], {
       cwd: repoRoot,
       // One worker: every spec file loads into one module scope, so a section defined twice is seen.
       env: { ...env, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_PARALLEL: '1', NO_COLOR: '1' },

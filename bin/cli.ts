@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { apiMessage } from '../helpers/cluster/attach.js';
 import { newRunId, checkRunId } from '../helpers/cluster/run-id.js';
 import { clusterOptions, providerNamed } from '../helpers/cluster/providers.js';
-import { repoRoot } from '../helpers/config.js';
+import { repoRoot, toolEntry } from '../helpers/config.js';
 import { UsageError } from '../helpers/errors.js';
 import { notePhase, recordPhasesTo, timePhase } from '../helpers/host/phases.js';
 import { addJunitProperties, clusterProperties } from '../helpers/report/junit-properties.js';
@@ -42,6 +42,8 @@ const USAGE = `usage: svc-conformance <command>
                                                     or a local cluster (reused if one of this shape is up),
                                                     of a version npm run setup -- --kubernetes VERSION built
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
+  setup [--kind] [--k3s] [--images-only] [--kubernetes VERSION]
+                                builds what runs need (npm run setup in a checkout), cached in ~/.cache/svc-conformance
   test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
                                 with --selftest (default when CI=true) also the fault self-test
   list [--suites DIR]...        every spec and check, with its section and presets
@@ -103,6 +105,8 @@ function parse(argv: string[]) {
 export async function main(argv: string[]): Promise<number> {
   let debug = false;
   try {
+    // setup's options are the script's own (setup/setup.sh checks them).
+    if (argv[0] === 'setup') return await setup(argv.slice(1));
     const { values, positionals } = parse(argv);
     if (values.help || positionals.length === 0) {
       console.log(USAGE);
@@ -216,6 +220,12 @@ async function cluster(action: string | undefined, settings: Settings): Promise<
   return 0;
 }
 
+/** `npm run setup` for a project that installed the package: the same script, from the package's folder. */
+async function setup(args: string[]): Promise<number> {
+  const child = spawn('bash', [join(repoRoot, 'setup', 'setup.sh'), ...args], { cwd: repoRoot, stdio: 'inherit' });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
 /**
  * Brings the cluster up here (exit 2 if that fails), runs vitest against it, then removes
  * what the run made: after success, after failure, and on SIGINT/SIGTERM (vitest runs in its
@@ -248,11 +258,14 @@ async function runTests(
       { SVC_RUN_ID: runId, SVC_CLUSTER_HANDLE_FILE: handleFile, SVC_RESULTS: resultsDir, SVC_JUNIT: values.junit },
       env,
     );
-    const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+    const vitest = toolEntry('vitest');
     const spawned = Date.now();
     // Each worker thread's young generation may grow to 3 × 16 MB while it mostly waits on the
     // cluster: 2 MB semi-spaces took the full suite's peak from 1.49 to 1.24 GiB at 10 workers.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', vitest, 'run', ...vitestArgs], {
+    // The config is loaded in place (`runner`), not bundled to a temporary file beside it: an
+    // installed package's folder is never written.
+    const args = ['--max-semi-space-size=2', vitest, 'run', '--configLoader', 'runner', ...vitestArgs];
+    const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       env: runEnv,
       stdio: 'inherit',
@@ -291,8 +304,7 @@ async function runSelftest(
   env: Record<string, string>,
 ): Promise<{ passed: number; failed: number }> {
   rmSync(join(resultsDir, 'selftest.json'), { force: true }); // a crashed self-test must not read an old result
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const child = spawn(process.execPath, [tsx, join(repoRoot, 'bench', 'selftest.ts')], {
+  const child = spawn(process.execPath, [toolEntry('tsx'), join(repoRoot, 'bench', 'selftest.ts')], {
     cwd: repoRoot,
     env,
     stdio: 'inherit',

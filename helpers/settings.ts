@@ -68,6 +68,9 @@ export interface RunSettings {
 export interface Settings {
   /** Where setup keeps builds and image archives (SVC_CACHE). */
   cacheDir: string;
+  /** What a run derives from the code (vitest's caches, collected names): SVC_BUILD_DIR, as the
+   * command sets it (bin/svc-conformance.js), or a checkout's .build/. */
+  buildDir: string;
   /** Where reports go (SVC_RESULTS). */
   resultsDir: string;
   junitFile: string;
@@ -106,6 +109,7 @@ export function readSettings(env: Env = process.env): Settings {
   const resultsDir = get('SVC_RESULTS', join(repoRoot, 'test-results'));
   return {
     cacheDir,
+    buildDir: get('SVC_BUILD_DIR', join(repoRoot, '.build')),
     resultsDir,
     junitFile: get('SVC_JUNIT', join(resultsDir, 'junit.xml')),
     images: {

@@ -54,7 +54,9 @@ fi
 # Debian's containerd unit may start a system containerd; the local cluster runs its own.
 
 step 2/4 "npm packages"
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [[ $PWD == */node_modules/* ]]; then
+  say "installed as a package: its npm packages are your project's (npm, pnpm or yarn put them in place)"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 else
   say "node_modules up to date"
