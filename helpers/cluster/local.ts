@@ -267,6 +267,7 @@ export class LocalProvider implements ClusterProvider {
     const daemon = await startDaemon({
       component: label,
       netns: node.netns,
+      uts: node.uts,
       cgroup: layout.cgroup,
       logDir: layout.logDir,
       command,

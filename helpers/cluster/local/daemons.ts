@@ -1,5 +1,5 @@
-// Starts the local cluster's daemons as detached processes, each inside a node's network
-// namespace (nsenter --net: the host's mount namespace stays shared, so kubelet's volume
+// Starts the local cluster's daemons as detached processes, each inside a node's network and
+// UTS namespaces (nsenter --net --uts: the host's mount namespace stays shared, so kubelet's volume
 // mounts are visible to containerd) and inside the cluster's cgroup, so that down() can
 // stop exactly what this cluster started: first by recorded pid, then every process left
 // in its cgroups (containerd shims, pods).
@@ -49,6 +49,8 @@ export async function createCgroup(path: string): Promise<void> {
 export interface StartOptions {
   component: string;
   netns: string;
+  /** The node's UTS namespace file (its hostname); none for processes of no node. */
+  uts?: string;
   cgroup: string;
   logDir: string;
   command: string;
@@ -61,7 +63,7 @@ export async function startDaemon(o: StartOptions): Promise<Daemon> {
   const fd = openSync(log, 'a');
   const procs = cgroupHierarchies().map((h) => join(h, o.cgroup, 'cgroup.procs'));
   // The shell joins the cgroups, then execs: the recorded pid is the daemon's own.
-  const script = `for f in ${procs.join(' ')}; do echo $$ > "$f"; done; exec nsenter --net=/run/netns/${o.netns} -- "$@"`;
+  const script = `for f in ${procs.join(' ')}; do echo $$ > "$f"; done; exec nsenter --net=/run/netns/${o.netns}${o.uts ? ` --uts=${o.uts}` : ''} -- "$@"`;
   const child = spawn('/bin/sh', ['-c', script, 'sh', o.command, ...o.args], {
     detached: true,
     stdio: ['ignore', fd, fd],

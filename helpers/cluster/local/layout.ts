@@ -36,6 +36,8 @@ export interface NodeLayout {
   index: number; // 1-based
   name: string;
   netns: string;
+  /** The node's own UTS namespace (a bind mount of it), whose hostname is the node's name. */
+  uts: string;
   /** The node's IPv4 address (always on its link, even when Kubernetes serves IPv6 only). */
   ip: string;
   podCIDR: string;
@@ -153,6 +155,7 @@ export function clusterLayout(
       index,
       name: nodeName,
       netns: `svc-${name}-n${index}`,
+      uts: join(runDir, nodeName, 'uts'),
       ip,
       podCIDR,
       addrs: { IPv4: ip, IPv6: ip6 },

@@ -11,6 +11,8 @@
 // leave through another interface (the "uplink" counter the guard test reads).
 // A cluster with IPv6 (--ip-family dual or ipv6) gets the same again in IPv6: addresses on
 // the same links (no duplicate-address wait), the fabric as the default route, rejecting.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { run } from '../../host/run.js';
 import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
 import { GUARD_TARGETS, GUARD_TARGETS_6, type ClusterLayout, type FamilyNet } from './layout.js';
@@ -66,6 +68,11 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
   await run('nft', ['-f', '-'], { input: hostGuardRules(layout, nets) });
 
   for (const node of layout.nodes) {
+    // A node is a network namespace and a UTS namespace: what runs on it (containerd, the kubelet,
+    // kube-proxy, hostNetwork pods) sees the node's name as its hostname, as on a real node.
+    await mkdir(dirname(node.uts), { recursive: true });
+    await writeFile(node.uts, '');
+    await run('unshare', [`--uts=${node.uts}`, 'hostname', node.name]);
     await ip('netns', 'add', node.netns);
     await ip('link', 'add', node.bridgePort, 'netns', fab, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns);
     await ip('-n', fab, 'link', 'set', node.bridgePort, 'master', 'br0', 'up');
