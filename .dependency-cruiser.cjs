@@ -15,6 +15,7 @@ const LAYERS = [
   { name: 'node access', parts: ['helpers/node/'] },
   { name: 'cluster providers', parts: ['helpers/cluster/'] },
   { name: 'Kubernetes client', parts: ['helpers/kube/'] },
+  { name: 'upstream coverage', parts: ['helpers/coverage/'] },
   { name: 'settings', parts: ['helpers/settings.ts'] },
   {
     name: 'foundations',

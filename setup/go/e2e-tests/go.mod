@@ -1,0 +1,3 @@
+module svc-conformance.local/e2e-tests
+
+go 1.24
