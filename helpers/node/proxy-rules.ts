@@ -11,6 +11,7 @@ import {
   type ServicePortRef,
 } from '../parse/iptables-save.js';
 import { parseIpvsadm, type IpvsVirtualServer } from '../parse/ipvsadm.js';
+import { ipvsDestinations } from './ipvs-service.js';
 import {
   kubeProxyNftFrontends,
   kubeProxyNftRules,
@@ -48,31 +49,38 @@ export async function nftRulesOnNode(
   return kubeProxyNftRules(ruleset, service);
 }
 
+/** The node's IPVS table as `ipvsadm -Ln` prints it (numeric addresses and ports). */
+export async function ipvsadmOnNode(cluster: Cluster, node: NodeInfo): Promise<string> {
+  return (await runOnNode(cluster, node, ['ipvsadm', '-Ln'])).stdout;
+}
+
 export async function ipvsVirtualServerOnNode(
   cluster: Cluster,
   node: NodeInfo,
   clusterIP: string,
   port: number,
 ): Promise<IpvsVirtualServer | undefined> {
-  const servers = parseIpvsadm((await runOnNode(cluster, node, ['ipvsadm', '-Ln'])).stdout);
+  const servers = parseIpvsadm(await ipvsadmOnNode(cluster, node));
   return servers.find((s) => s.address === clusterIP && s.port === port);
 }
 
-/** The DNAT targets kube-proxy programmed for a Service port on a node, in its mode; undefined when the mode is unknown. */
+/**
+ * The DNAT targets kube-proxy programmed for a Service port on a node, in its mode (the cluster's,
+ * or as kube-proxy reported it); undefined when the mode is unknown.
+ */
 export async function programmedDestinations(
   cluster: Cluster,
   node: NodeInfo,
   service: NftServicePortRef & { clusterIP: string; port: number },
+  mode: string = cluster.capabilities.proxyMode,
 ): Promise<string[] | undefined> {
-  switch (cluster.capabilities.proxyMode) {
+  switch (mode) {
     case 'iptables':
       return sendsTo((await iptablesRulesOnNode(cluster, node, service))?.endpoints);
     case 'nftables':
       return sendsTo((await nftRulesOnNode(cluster, node, service))?.endpoints);
     case 'ipvs':
-      return ((await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port))?.realServers ?? [])
-        .map((r) => `${r.address}:${r.port}`)
-        .sort();
+      return ipvsDestinations(await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port));
     default:
       return undefined;
   }
