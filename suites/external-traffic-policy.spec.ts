@@ -1,13 +1,14 @@
 // suites/external-traffic-policy.spec.ts — beyond the guide: externalTrafficPolicy: Local
 // Proves: with one backend, on the first node, a NodePort Service with externalTrafficPolicy: Local answers
 // on that node from outside with the client's own address as the source (no SNAT), and a node without a local
-// endpoint does not answer at all; kube-proxy's external chain does not masquerade outside traffic.
+// endpoint does not answer at all; kube-proxy's external chain does not masquerade outside traffic (checked on
+// the nodes' rules, so it runs on one node and without an outside client too).
 // A failure usually means: kube-proxy ignores the policy (masquerades, or forwards to another node's endpoint).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
-import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { nodeAccessSkipReason, skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { deployHostnames, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
@@ -15,7 +16,8 @@ import { hostOf, hostPort } from '../helpers/address.js';
 
 const TRIES = 6;
 
-function skipReason(nodes: number, external: string | undefined): string | undefined {
+/** Why the checks that send from outside cannot run: they need the outside client, and a node without the backend. */
+function outsideSkipReason(nodes: number, external: string | undefined): string | undefined {
   if (nodes < 2) return `needs 2 nodes (one with the backend, one without); this cluster has ${nodes}`;
   return external;
 }
@@ -24,12 +26,12 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
   const cluster = useCluster();
   const ns = useNamespace('etp');
   useDiagnosis(ns, 'hostnames');
-  const reason = skipReason(cluster.nodes.length, externalSkipReason(cluster));
+  const fromOutside = outsideSkipReason(cluster.nodes.length, externalSkipReason(cluster));
   const [withBackend, without] = cluster.nodes;
   let app: Hostnames, nodePort: number;
 
   beforeAll(async () => {
-    if (reason) return;
+    if (fromOutside && nodeAccessSkipReason(cluster)) return; // no check here can run
     app = await deployHostnames(cluster, ns, {
       args: netexecArgs(),
       replicas: 1,
@@ -42,7 +44,7 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
   });
 
   it('Local keeps the client address: the backend sees the outside client itself', async ({ skip }) => {
-    if (reason) skip(reason);
+    if (fromOutside) skip(fromOutside);
     const url = `http://${hostPort(withBackend.internalIP, nodePort)}/clientip`;
     const tally = await externalHttp(cluster, url, TRIES);
     const sources = [...new Set(Object.keys(tally.answers).map(hostOf))];
@@ -63,7 +65,7 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
   });
 
   it('Local: a node without a local endpoint does not answer', async ({ skip }) => {
-    if (reason) skip(reason);
+    if (fromOutside) skip(fromOutside);
     const url = `http://${hostPort(without.internalIP, nodePort)}/hostname`;
     const tally = await externalHttp(cluster, url, TRIES);
     expect(
@@ -76,7 +78,6 @@ describe('Beyond the guide: externalTrafficPolicy', () => {
   });
 
   it('Local: kube-proxy does not masquerade outside traffic for the Service', async ({ skip }) => {
-    if (reason) skip(reason);
     skipWithoutNodeAccess(cluster, skip);
     for (const node of cluster.nodes) {
       const frontends = await programmedFrontends(cluster, node, {

@@ -2,6 +2,8 @@
 // namespace): what NodePort, externalTrafficPolicy and externalIPs checks send from, so
 // that a request arrives at a node the way an outside client's would.
 import type { Cluster } from '../cluster/cluster.js';
+import { ipv6Net } from '../cluster/local/layout.js';
+import { hostInRange } from '../kube/nodes.js';
 import { shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
 import type { DialResult, Tally } from '../parse/svcprobe.js';
@@ -12,6 +14,20 @@ export function externalSkipReason(cluster: ClusterHandle): string | undefined {
   if (!cluster.external)
     return `the ${cluster.provider} provider has no client outside the cluster's nodes to send from`;
   return undefined;
+}
+
+/**
+ * The address the externalIPs checks give their Service (10.251.0.10 on the local cluster): from
+ * the range the provider routes only inside its own namespaces; on a cluster with no external
+ * client (yours), from SVC_EXTERNAL_IP_RANGE, in the cluster's first family, which a pod's request
+ * reaches only through kube-proxy's rule for it.
+ */
+export function serviceExternalIP(cluster: Cluster): string {
+  const network = cluster.settings.network;
+  const range =
+    cluster.external?.externalIPRange ??
+    (cluster.capabilities.ipFamilies[0] === 'IPv6' ? ipv6Net(network).externalIPRange : network.externalIPRange);
+  return hostInRange(range, 10)!;
 }
 
 function externalShell(cluster: Cluster): NodeShell {
