@@ -3,11 +3,13 @@
 // pod's own name (hostname web-N + subdomain web → web-N.web.<ns>.svc.<domain>) resolves to that pod, and a
 // pod that fails readiness leaves the A records (asked of a second headless Service, web-fresh, so CoreDNS's
 // 30 s cache does not answer for it).
-// A failure usually means: CoreDNS does not follow the EndpointSlices (or ignores readiness), or the pods'
-// hostname/subdomain does not match the Service.
+// The answers are judged against the StatefulSet's own Ready pods (by ownerReferences), not the EndpointSlices
+// CoreDNS reads, so wrong slices fail too.
+// A failure usually means: CoreDNS does not follow the EndpointSlices (or ignores readiness), the EndpointSlice
+// controller lists other pods than the ready ones, or the pods' hostname/subdomain does not match the Service.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
-import { endpointSliceAddresses } from '../helpers/kube/services.js';
+import { readyPodsOwnedBy } from '../helpers/kube/owned-pods.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -25,11 +27,10 @@ describe('Beyond the guide: headless Services', () => {
   const ns = useNamespace('headless');
   useDiagnosis(ns, 'web');
   let web: Headless, client: ClientPod;
-  /** The Service's ready endpoints now: what its A records must be. */
-  const readyIPs = async (service: string) =>
-    (await endpointSliceAddresses(cluster.kube, ns, service))
-      .filter((e) => e.ready)
-      .map((e) => e.ip)
+  /** The StatefulSet's Ready pods now (by ownerReferences, not the EndpointSlices): what the A records must be. */
+  const readyPodIPs = async () =>
+    (await readyPodsOwnedBy(cluster.kube, ns, { kind: 'StatefulSet', name: web.name }))
+      .map((p) => p.status!.podIP!)
       .sort();
 
   beforeAll(async () => {
@@ -44,7 +45,7 @@ describe('Beyond the guide: headless Services', () => {
         'headless',
         `"${web.name}" from pod ${client.name}: ${result.outcome} ${result.error ?? ''}; pods: ${web.pods.map((p) => `${p.name}=${p.ip}`).join(', ')}`,
       ),
-    ).toEqual(await readyIPs(web.name));
+    ).toEqual(await readyPodIPs());
   });
 
   it("resolves each pod's own name (hostname.subdomain) to that pod", async () => {
@@ -60,7 +61,7 @@ describe('Beyond the guide: headless Services', () => {
     await setUnready(cluster, ns, gone.name);
     await waitForNotReadyEndpoint(cluster, ns, FRESH_NAME, gone.ip);
     // Asked of a Service name no one asked before, so no cached answer stands in for CoreDNS's view.
-    // The answer is judged against the ready endpoints when it is given: another pod that turned
+    // The answer is judged against the Ready pods when it is given: another pod that turned
     // unready meanwhile (a probe timing out on a busy node) is rightly left out as well.
     let seen: string[] = [];
     let want: string[] = [];
@@ -69,7 +70,7 @@ describe('Beyond the guide: headless Services', () => {
       cluster.settings.timeouts.serviceSync,
       async () => {
         seen = [...((await client.resolve(FRESH_NAME)).addrs ?? [])].sort();
-        want = (await readyIPs(FRESH_NAME)).filter((ip) => ip !== gone.ip);
+        want = (await readyPodIPs()).filter((ip) => ip !== gone.ip);
         return { done: seen.join() === want.join(), seen: seen.join(', '), value: true };
       },
     ).catch(() => false);
@@ -77,7 +78,7 @@ describe('Beyond the guide: headless Services', () => {
       left,
       because(
         'headless',
-        `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ') || 'nothing'} after ${cluster.settings.timeouts.serviceSync} ms (ready endpoints then: ${want.join(', ') || 'none'}; ${rest.length} other pods)`,
+        `${gone.name} (${gone.ip}) is not ready in the EndpointSlices, yet "${FRESH_NAME}" answers ${seen.join(', ') || 'nothing'} after ${cluster.settings.timeouts.serviceSync} ms (Ready pods of StatefulSet ${web.name} then: ${want.join(', ') || 'none'}; ${rest.length} other pods)`,
       ),
     ).toBe(true);
   });
