@@ -42,3 +42,36 @@ export async function kubeProxyStatus(cluster: Cluster, node: NodeInfo): Promise
   });
   return { node: node.name, running: true, mode, lastSync };
 }
+
+/** What kube-proxy on a node showed of one Service created at `created` (Unix seconds). */
+export interface SyncEvidence {
+  node: string;
+  created: number;
+  /** kube-proxy's last successful sync (Unix seconds); undefined when its metrics do not say. */
+  lastSync?: number;
+  /** Where its rules send the Service's port now ("10.244.1.3:9376"), and where they must. */
+  rules: string[];
+  want: string[];
+}
+
+/**
+ * Why kube-proxy did not sync its rules for a Service created after it started ([] when it did):
+ * the Service's own rules are missing or stale, or its last sync is older than the Service. A
+ * periodic sync alone proves nothing: a kube-proxy whose watch is stuck keeps syncing old rules.
+ * The Service lives in a namespace of this run, so rules naming it appeared after its creation.
+ */
+export function syncProblems(evidence: SyncEvidence): string[] {
+  const { node, created, lastSync, rules, want } = evidence;
+  const at = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const problems: string[] = [];
+  if (rules.join() !== want.join())
+    problems.push(
+      `kube-proxy on ${node} sends the Service to ${rules.join(', ') || 'nowhere (no rules)'}, not to its endpoints ${want.join(', ')}`,
+    );
+  if (lastSync === undefined) problems.push(`kube-proxy on ${node} reports no last sync time`);
+  else if (lastSync < Math.floor(created))
+    problems.push(
+      `kube-proxy on ${node} last synced at ${at(lastSync)}, before the Service was created at ${at(created)}`,
+    );
+  return problems;
+}

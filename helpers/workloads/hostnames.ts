@@ -162,6 +162,21 @@ export interface ExtraService {
   service: k8s.V1Service;
 }
 
+/** One more Service in front of the same backends, created and not waited for: a check sees its rules appear. */
+export async function createService(
+  cluster: Cluster,
+  app: Hostnames,
+  name: string,
+  tweak: (s: k8s.V1Service) => void = () => {},
+): Promise<ExtraService> {
+  const service = serviceFor(cluster, app.namespace, name, app.service.spec!.selector!);
+  tweak(service);
+  const [applied] = (await cluster.kube.apply(
+    patched(service, workloadPatches(cluster.settings.run.workloadPatchFile)),
+  )) as [k8s.V1Service];
+  return { name, clusterIP: applied.spec!.clusterIP!, port: applied.spec!.ports![0].port, service: applied };
+}
+
 /**
  * One more Service in front of the same backends (e.g. with session affinity), waited for
  * like the first: listed in its EndpointSlices and programmed by kube-proxy on every node.
@@ -172,15 +187,11 @@ export async function addService(
   name: string,
   tweak: (s: k8s.V1Service) => void,
 ): Promise<ExtraService> {
-  const service = serviceFor(cluster, app.namespace, name, app.service.spec!.selector!);
-  tweak(service);
-  const [applied] = (await cluster.kube.apply(
-    patched(service, workloadPatches(cluster.settings.run.workloadPatchFile)),
-  )) as [k8s.V1Service];
+  const extra = await createService(cluster, app, name, tweak);
   const pods = await waitForReadyBackends(cluster, app.namespace, app.service.spec!.selector!, app.pods.length, name);
   const container = app.deployment.spec!.template.spec!.containers[0].name;
-  await waitForProgrammed(cluster, applied, pods, destinationsOf(applied, pods), container);
-  return { name, clusterIP: applied.spec!.clusterIP!, port: applied.spec!.ports![0].port, service: applied };
+  await waitForProgrammed(cluster, extra.service, pods, destinationsOf(extra.service, pods), container);
+  return extra;
 }
 
 /** Where kube-proxy must send the Service's first port: each backend at its targetPort (9376 when the port is named). */
