@@ -4,6 +4,7 @@
 // A failure usually means: kube-proxy does not program the IPv6 family (ip6tables / ip6 kube-proxy table), or
 // the CNI gives pods no IPv6 address.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ipv6SkipReason } from '../helpers/cluster/families.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -16,9 +17,7 @@ describe('Beyond the guide: IPv6 and dual-stack', () => {
   const ns = useNamespace('ipfam');
   useDiagnosis(ns, 'hostnames');
   const families = cluster.capabilities.ipFamilies;
-  const reason = families.includes('IPv6')
-    ? undefined
-    : `this cluster serves ${families.join(' and ')} only${cluster.provider === 'local' ? ' (the local provider builds single-stack IPv4 clusters)' : ''}`;
+  const reason = ipv6SkipReason(cluster);
   let app: Hostnames, client: ClientPod;
 
   beforeAll(async () => {
@@ -29,7 +28,7 @@ describe('Beyond the guide: IPv6 and dual-stack', () => {
     ]);
   });
 
-  it("gets a ClusterIP of each of the cluster's families", async ({ skip }) => {
+  it("gets a ClusterIP of each of the cluster's families", ({ skip }) => {
     if (reason) skip(reason);
     const got = app.service.spec!.ipFamilies ?? [];
     expect(
