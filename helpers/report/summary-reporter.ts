@@ -4,15 +4,20 @@
 // from summary.json once vitest and the cleanup are done, so that line is really the last.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Reporter, TestModule, TestCase } from 'vitest/node';
+import type { Reporter, TestModule, TestCase, Vitest } from 'vitest/node';
 import type { SerializedError } from 'vitest';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { readSettings, type Settings } from '../settings.js';
+import { writeSkipReasonsAfterJunit } from './junit-skips.js';
 import { markdownReport, toFailure, type ReportRow } from './markdown-report.js';
 
 export default class SummaryReporter implements Reporter {
   private started = Date.now();
   private readonly settings: Settings = readSettings();
+
+  onInit(vitest: Vitest): void {
+    writeSkipReasonsAfterJunit(vitest, this.settings.junitFile); // junit.xml's skips carry their reasons
+  }
 
   onTestRunStart(): void {
     this.started = Date.now();
