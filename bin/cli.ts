@@ -38,7 +38,7 @@ const USAGE = `usage: svc-conformance <command>
       [--kubeconfig FILE --context NAME]            test a cluster you have (never created or destroyed)
       [--node-access privileged-pod|none]           node-level checks there: a privileged pod per node, or skip them
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
-      [--kubernetes VERSION] [--ip-family ipv4|ipv6|dual]
+      [--kubernetes VERSION] [--ip-family ipv4|ipv6|dual] [--zones N]
                                                     or a local cluster (reused if one of this shape is up),
                                                     of a version npm run setup -- --kubernetes VERSION built
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
@@ -54,7 +54,7 @@ const USAGE = `usage: svc-conformance <command>
   cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
                                 removes what earlier runs left (objects labelled svc-conformance.io/run-id)
   cluster up [--provider local|kind|k3s] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
-             [--kubernetes V] [--ip-family F]
+             [--kubernetes V] [--ip-family F] [--zones N]
                                 prints the kubeconfig path
   cluster down [--provider local|kind|k3s] [--name N]
 Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec, ours and
@@ -71,6 +71,7 @@ const OPTIONS = {
   'node-access': { type: 'string' },
   kubernetes: { type: 'string' },
   'ip-family': { type: 'string' },
+  zones: { type: 'string' },
   name: { type: 'string' },
   preset: { type: 'string' },
   suites: { type: 'string', multiple: true },
@@ -184,6 +185,7 @@ function flagsAsEnv(values: Values): Record<string, string | undefined> {
     SVC_NODE_ACCESS: values['node-access'],
     SVC_KUBERNETES: values.kubernetes,
     SVC_IP_FAMILY: values['ip-family'],
+    SVC_ZONES: values.zones,
     SVC_CLUSTER_NAME: values.name,
     SVC_PRESET: values.preset,
     SVC_KEEP_CLUSTER: values['keep-cluster'] ? '1' : undefined,

@@ -116,6 +116,16 @@ describe('bad input without a cluster: refused before anything is made', () => {
       /--ip-family ipv6 makes a local cluster; a cluster you bring serves the families it has/,
     ],
     [
+      'more zones than nodes',
+      ['run', '--nodes', '2', '--zones', '3'],
+      /--zones "3" is not a zone count for 2 node\(s\); give a whole number from 1 to 2 \(one zone per node at most\)/,
+    ],
+    [
+      'zones for a cluster you bring',
+      ['run', '--kubeconfig', file('zone-kubeconfig', 'apiVersion: v1\nkind: Config\n'), '--zones', '1'],
+      /--zones 1 labels a local cluster's nodes; a cluster you bring keeps its own zone labels: drop --zones or use --provider local/,
+    ],
+    [
       'a Kubernetes version for kind',
       ['run', '--provider', 'kind', '--kubernetes', 'v1.33.13'],
       /--kubernetes v1\.33\.13 chooses the local provider's version; the kind provider runs its image's \(v1\.34\.4\): drop --kubernetes or use --provider local/,

@@ -63,6 +63,8 @@ export interface RunSettings {
   kubernetes?: string;
   /** The address families of a local cluster (--ip-family, SVC_IP_FAMILY; unset: ipv4). */
   ipFamily?: IpFamilyChoice;
+  /** Zones the local cluster's nodes are labelled into, round robin (--zones, SVC_ZONES; unset: no zone label). */
+  zones?: number;
 }
 
 export interface Settings {
@@ -142,6 +144,7 @@ export function readSettings(env: Env = process.env): Settings {
       context: env.SVC_CONTEXT || undefined,
       clusterName: env.SVC_CLUSTER_NAME || undefined,
       nodes: nodeCount(env.SVC_NODES),
+      zones: zoneCount(env.SVC_ZONES, nodeCount(env.SVC_NODES) ?? 1),
       proxyMode: oneOf(
         env.SVC_PROXY_MODE,
         PROXY_MODES,
@@ -228,6 +231,17 @@ function nodeCount(value: string | undefined): number | undefined {
     throw new UsageError(`--nodes "${value}" is not a node count; give a whole number from 1 to 8`);
   }
   return nodes;
+}
+
+function zoneCount(value: string | undefined, nodes: number): number | undefined {
+  if (!value) return undefined;
+  const zones = Number(value);
+  if (!(Number.isInteger(zones) && zones >= 1 && zones <= nodes)) {
+    throw new UsageError(
+      `--zones "${value}" is not a zone count for ${nodes} node(s); give a whole number from 1 to ${nodes} (one zone per node at most)`,
+    );
+  }
+  return zones;
 }
 
 function oneOf<T extends string>(

@@ -37,7 +37,13 @@ import {
 import { createNetwork, destroyNetwork } from './local/network.js';
 import { createPki, type Pki } from './local/pki.js';
 import type { Settings } from '../settings.js';
-import type { ClusterHandle, ClusterOptions, ClusterProvider, ProxyMode } from './provider.js';
+import {
+  ZONE_LABEL,
+  type ClusterHandle,
+  type ClusterOptions,
+  type ClusterProvider,
+  type ProxyMode,
+} from './provider.js';
 
 export const DEFAULT_LOCAL_NAME = 'svc';
 
@@ -56,6 +62,7 @@ export class LocalProvider implements ClusterProvider {
   constructor(private readonly settings: Settings) {}
 
   /** Setup built what the cluster runs (one line naming what is missing and `npm run setup` otherwise). */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: what is missing rejects, as the other providers' checks (which ask Docker) do
   async check(): Promise<void> {
     findArtifacts(this.settings, this.settings.run.kubernetes);
   }
@@ -73,7 +80,7 @@ export class LocalProvider implements ClusterProvider {
     await this.down(name);
 
     try {
-      return await this.create(layout, mode, artifacts, kubernetes);
+      return await this.create(layout, mode, artifacts, kubernetes, options.zones ?? 0);
     } catch (error) {
       const logs = layout.logDir;
       await this.down(name).catch(() => undefined);
@@ -112,6 +119,7 @@ export class LocalProvider implements ClusterProvider {
     mode: ProxyMode,
     artifacts: Artifacts,
     kubernetes: string,
+    zones: number,
   ): Promise<ClusterHandle> {
     for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])])
       await mkdir(dir, { recursive: true });
@@ -211,6 +219,8 @@ export class LocalProvider implements ClusterProvider {
         {
           name: node.name,
           body: {
+            // Zones round robin (--zones): node i in zone-((i-1) mod zones)+1, as a cloud labels its nodes.
+            ...(zones ? { metadata: { labels: { [ZONE_LABEL]: `zone-${((node.index - 1) % zones) + 1}` } } } : {}),
             spec: {
               podCIDR: node.podCIDRs[layout.families[0]],
               podCIDRs: layout.families.map((f) => node.podCIDRs[f]),
@@ -235,6 +245,7 @@ export class LocalProvider implements ClusterProvider {
         nodeCount: layout.nodes.length,
         clusterDomain: layout.network.clusterDomain,
         dnsIP: primaryNet(layout).dnsIP,
+        zones,
       },
       nodes: layout.nodes.map((n) => ({
         name: n.name,
@@ -351,7 +362,8 @@ function sameShape(handle: ClusterHandle, options: ClusterOptions): boolean {
     handle.nodes.length === (options.nodes ?? 1) &&
     c.proxyMode === (options.proxyMode ?? 'iptables') &&
     c.kubernetesVersion === (options.kubernetes ?? versions.kubernetes) &&
-    c.ipFamilies.join(',') === families.join(',')
+    c.ipFamilies.join(',') === families.join(',') &&
+    (c.zones ?? 0) === (options.zones ?? 0)
   );
 }
 

@@ -60,6 +60,8 @@ export interface Capabilities {
   nodeCount: number;
   clusterDomain: string;
   dnsIP: string;
+  /** Distinct topology.kubernetes.io/zone labels among the nodes (0: none). */
+  zones?: number;
 }
 
 export interface NodeInfo {
@@ -69,6 +71,9 @@ export interface NodeInfo {
   shell?: NodeShellSpec;
 }
 
+/** The well-known label of a node's zone, which topology-aware routing reads. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
 export interface ClusterOptions {
   name?: string;
   nodes?: number;
@@ -77,6 +82,8 @@ export interface ClusterOptions {
   kubernetes?: string;
   /** The address families the local provider's cluster serves (default: ipv4). */
   ipFamily?: IpFamilyChoice;
+  /** Zones the local provider labels its nodes into (topology.kubernetes.io/zone), round robin; none by default. */
+  zones?: number;
 }
 
 /** A provider creates (or attaches to) a cluster, and later removes what it made. */

@@ -40,6 +40,11 @@ export async function providerNamed(name: ProviderName, settings: Settings): Pro
         : `--ip-family ${settings.run.ipFamily} makes a local cluster; the ${name} provider's families come from its own config (a kind config FILE with networking.ipFamily: ${settings.run.ipFamily}): drop --ip-family or use --provider local`,
     );
   }
+  if (settings.run.zones && name !== 'local') {
+    throw new UsageError(
+      `--zones ${settings.run.zones} labels a local cluster's nodes; ${name === 'existing' ? 'a cluster you bring keeps its own zone labels' : `label the ${name} nodes with topology.kubernetes.io/zone in its config`}: drop --zones or use --provider local`,
+    );
+  }
   const provider = PROVIDERS[name](settings);
   await provider.check();
   return provider;
@@ -60,6 +65,7 @@ export function clusterOptions(settings: Settings): ClusterOptions {
     proxyMode: settings.run.proxyMode,
     kubernetes: settings.run.kubernetes,
     ipFamily: settings.run.ipFamily,
+    zones: settings.run.zones,
   };
 }
 

@@ -87,6 +87,10 @@ export const GUIDE = {
     section: 'Beyond the guide: UDP',
     next: 'check the UDP rules for the Service, and conntrack -L -p udp for entries still sending to a removed endpoint',
   },
+  trafficDistribution: {
+    section: 'Beyond the guide: traffic distribution',
+    next: "read the EndpointSlices' hints (forZones, forNodes) and the nodes' topology.kubernetes.io/zone labels, then the endpoints kube-proxy wrote for the Service on the client's node",
+  },
 } as const;
 
 export type GuideSection = keyof typeof GUIDE;
