@@ -32,8 +32,8 @@ interface Fault {
   wrongCause?: RegExp; // what no verdict line may say (a component the fault does not touch)
   oneLine?: boolean; // the setup failure must read as one line: no HTTP body or headers, no stack
   patches?: WorkloadPatch[]; // workload faults: applied to the spec's objects as they are made
-  inject?: () => Promise<void>;
-  undo?: () => Promise<void>;
+  inject?: () => void | Promise<void>;
+  undo?: () => void | Promise<void>;
 }
 
 const state = () =>
@@ -214,8 +214,8 @@ const FAULTS: Fault[] = [
     spec: 'clusterip',
     cause: /1 of 3 pods .* not Ready/,
     patches: hostnames('Deployment', '/spec/template/spec/containers/0/readinessProbe', UNREADY_PROBE),
-    inject: async () => void (unreadyLoop = setInterval(() => void makeOnePodUnready().catch(() => undefined), 300)),
-    undo: async () => clearInterval(unreadyLoop),
+    inject: () => void (unreadyLoop = setInterval(() => void makeOnePodUnready().catch(() => undefined), 300)),
+    undo: () => clearInterval(unreadyLoop),
   },
   {
     name: 'CoreDNS scaled to 0',
@@ -255,16 +255,16 @@ const FAULTS: Fault[] = [
     focus: 'work by IP',
     spec: 'clusterip',
     cause: /rules on selftest-node-1 .*(no rule for|sending)/,
-    inject: async () => void (dnatLoop = setInterval(() => void deleteOneDnat(), 150)),
-    undo: async () => clearInterval(dnatLoop),
+    inject: () => void (dnatLoop = setInterval(() => void deleteOneDnat(), 150)),
+    undo: () => clearInterval(dnatLoop),
   },
   {
     name: 'hairpin mode off (CNI bridge hairpinMode false)',
     focus: 'reach itself',
     spec: 'hairpin',
     cause: /hairpin is off|hairpin_mode 0/,
-    inject: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": true', '"hairpinMode": false')),
-    undo: async () => void [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": false', '"hairpinMode": true')),
+    inject: () => [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": true', '"hairpinMode": false')),
+    undo: () => [1, 2].forEach((i) => edit(conflist(i), '"hairpinMode": false', '"hairpinMode": true')),
   },
   {
     name: 'pod routes between the two nodes removed',

@@ -22,8 +22,8 @@ export class ExistingProvider implements ClusterProvider {
   async check(): Promise<void> {}
 
   /** The cluster is the user's: up whenever they name it. */
-  async isUp(): Promise<boolean> {
-    return true;
+  isUp(): Promise<boolean> {
+    return Promise.resolve(true);
   }
 
   async up(): Promise<ClusterHandle> {

@@ -58,6 +58,7 @@ export interface StartOptions {
 }
 
 /** Starts one daemon detached; it keeps running after this process exits. */
+// eslint-disable-next-line @typescript-eslint/require-await -- async: a daemon that cannot start rejects, awaited like every step of up()
 export async function startDaemon(o: StartOptions): Promise<Daemon> {
   const log = join(o.logDir, `${o.component}.log`);
   const fd = openSync(log, 'a');
