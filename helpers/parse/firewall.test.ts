@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { acceptsBefore, iptablesFirewall, nftFirewall } from './firewall.js';
+import { acceptsBefore, findingMatches, iptablesFirewall, nftFirewall } from './firewall.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 // The ranges of the local cluster the firewall fixtures were recorded on.
@@ -29,6 +29,8 @@ describe('iptablesFirewall', () => {
         verdict: 'reject',
         text: '-A FORWARD -s 10.236.0.0/16 -p tcp -m tcp --dport 9376 -j REJECT --reject-with icmp-port-unreachable',
         affectsCluster: true,
+        protocol: 'tcp',
+        dports: ['9376'],
       },
       {
         family: 'iptables',
@@ -50,6 +52,8 @@ describe('iptablesFirewall', () => {
         verdict: 'drop',
         text: '-A HOST-IN ! -s 10.246.0.0/24 -p tcp -m tcp --dport 10250 -j DROP',
         affectsCluster: true, // "not from the node subnet" includes the pods
+        protocol: 'tcp',
+        dports: ['10250'],
       },
       {
         family: 'iptables',
@@ -172,6 +176,8 @@ describe('nftFirewall', () => {
         verdict: 'reject',
         text: 'tcp dport 22 ip saddr != 10.246.0.0/24 reject with tcp reset',
         affectsCluster: true,
+        protocol: 'tcp',
+        dports: ['22'],
       },
       {
         family: 'nftables',
@@ -202,6 +208,8 @@ describe('nftFirewall', () => {
         verdict: 'reject',
         text: 'ip daddr 10.236.0.0-10.236.255.255 tcp dport 9376 reject with icmp port-unreachable',
         affectsCluster: true,
+        protocol: 'tcp',
+        dports: ['9376'],
       },
     ]);
   });
@@ -228,6 +236,8 @@ describe('nftFirewall', () => {
         text: 'iifname "eth0" ip daddr 10.116.0.10 udp dport 53 drop',
         affectsCluster: true,
         interfaces: { in: 'eth0' },
+        protocol: 'udp',
+        dports: ['53'],
       },
       expect.objectContaining({
         hook: 'output',
@@ -259,5 +269,37 @@ describe('nftFirewall', () => {
     expect(nftFirewall('', ranges)).toEqual([]);
     expect(nftFirewall('{"nftables": []}', ranges)).toEqual([]);
     expect(() => nftFirewall('Error: Could not process rule', ranges)).toThrow();
+  });
+});
+
+describe('protocol and port of a finding (recorded: a UDP-53 drop on the self-test node CoreDNS runs on)', () => {
+  const cluster = { podCIDRs: ['10.244.0.0/16'], serviceCIDRs: ['10.96.0.10/32'] };
+
+  it('reads -p udp --dport 53 from iptables and udp dport 53 from nftables, and what each can match', () => {
+    const iptables = iptablesFirewall(fixture('iptables-save.udp-dns-drop.txt'), cluster).find(
+      (f) => f.chain === 'FORWARD' && f.kind === 'rule',
+    )!;
+    expect(iptables).toMatchObject({
+      text: '-A FORWARD -p udp -m udp --dport 53 -j DROP',
+      protocol: 'udp',
+      dports: ['53'],
+    });
+    const nft = nftFirewall(fixture('nft-ruleset.udp-dns-drop.json'), cluster).find(
+      (f) => f.table === 'inet host_dns_filter',
+    )!;
+    expect(nft).toMatchObject({
+      chain: 'forward',
+      hook: 'forward',
+      text: 'udp dport 53 drop',
+      protocol: 'udp',
+      dports: ['53'],
+    });
+    for (const f of [iptables, nft]) {
+      expect(findingMatches(f, 'udp', 53)).toBe(true);
+      expect(findingMatches(f, 'tcp', 53)).toBe(false);
+      expect(findingMatches(f, 'udp', 5353)).toBe(false);
+    }
+    expect(findingMatches({ ...nft, dports: ['50-60'] }, 'udp', 53)).toBe(true);
+    expect(findingMatches({ ...nft, protocol: undefined, dports: undefined }, 'tcp', 80)).toBe(true);
   });
 });

@@ -51,6 +51,20 @@ export interface FirewallFinding {
   acceptedFirst?: boolean;
   /** The rule's interface matches, as written (`!docker0` for a negated one), when it has any. */
   interfaces?: { in?: string; out?: string };
+  /** Rules only: the one protocol it matches (`-p udp`, `meta l4proto udp`, `udp dport …`), when it names one. */
+  protocol?: string;
+  /** Rules only: the destination ports it matches ("53", "50-60"), when it names them (not negated). */
+  dports?: string[];
+}
+
+/** Whether a finding can drop `protocol` traffic to `port`: it names no protocol or that one, and no ports or that one. */
+export function findingMatches(f: FirewallFinding, protocol: string, port: number): boolean {
+  if (f.protocol && f.protocol !== protocol) return false;
+  if (!f.dports) return true;
+  return f.dports.some((range) => {
+    const [low, high = low] = range.split('-').map(Number);
+    return port >= low && port <= high;
+  });
 }
 
 export interface ClusterRanges {
@@ -103,6 +117,7 @@ export function iptablesFirewall(iptablesSave: string, ranges: ClusterRanges): F
       const verdict = rule.target === 'DROP' ? 'drop' : rule.target === 'REJECT' ? 'reject' : undefined;
       if (!verdict || isKubeOrCni(rule.chain) || !hooks.has(rule.chain)) continue;
       const interfaces = iptablesInterfaces(rule);
+      const ports = iptablesPorts(rule);
       findings.push({
         family: 'iptables',
         table: tableName,
@@ -113,6 +128,7 @@ export function iptablesFirewall(iptablesSave: string, ranges: ClusterRanges): F
         text: rule.raw,
         affectsCluster: canMatchCluster(iptablesAddressMatches(rule), cluster),
         ...(interfaces && { interfaces }),
+        ...ports,
       });
     }
   }
@@ -248,6 +264,20 @@ function iptablesAddressMatches(rule: IptablesRule): AddressMatch[] {
   return matches;
 }
 
+// `-p udp`, `--dport 53`, `--dports 53,853`, `--dport 50:60` (a negated match names no port).
+function iptablesPorts(rule: IptablesRule): Pick<FirewallFinding, 'protocol' | 'dports'> {
+  const value = (flags: string[]) => {
+    const i = rule.args.findIndex((arg) => flags.includes(arg));
+    return i >= 0 && rule.args[i - 1] !== '!' ? rule.args[i + 1] : undefined;
+  };
+  const protocol = value(['-p', '--protocol'])?.toLowerCase();
+  const dports = value(['--dport', '--destination-port', '--dports', '--destination-ports']);
+  return {
+    ...(protocol && protocol !== 'all' && { protocol }),
+    ...(dports && { dports: dports.split(',').map((p) => p.replace(':', '-')) }),
+  };
+}
+
 function iptablesInterfaces(rule: IptablesRule): FirewallFinding['interfaces'] {
   let result: FirewallFinding['interfaces'];
   rule.args.forEach((arg, i) => {
@@ -319,6 +349,7 @@ export function nftFirewall(rulesetJson: string, ranges: ClusterRanges): Firewal
         const verdict = nftVerdict(expr);
         if (!verdict) continue;
         const interfaces = nftInterfaces(expr);
+        const ports = nftPorts(expr);
         findings.push({
           family: 'nftables',
           table: key,
@@ -329,6 +360,7 @@ export function nftFirewall(rulesetJson: string, ranges: ClusterRanges): Firewal
           text: renderRule(expr, rule.comment),
           affectsCluster: canMatchCluster(nftAddressMatches(expr, readSet), cluster),
           ...(interfaces && { interfaces }),
+          ...ports,
         });
       }
     }
@@ -437,6 +469,37 @@ function nftAddresses(value: unknown, readSet: (name: string) => unknown[] | und
   if (Array.isArray(value.set)) {
     const parts = value.set.map((element) => nftAddresses(element, readSet));
     return parts.every(Boolean) ? (parts as AddressRange[][]).flat() : undefined;
+  }
+  return undefined;
+}
+
+// `udp dport 53`, `th dport { 53, 853 }`, `tcp dport 50-60`, `meta l4proto udp`, `ip protocol udp`.
+function nftPorts(expr: unknown[]): Pick<FirewallFinding, 'protocol' | 'dports'> {
+  let protocol: string | undefined;
+  let dports: string[] | undefined;
+  for (const statement of expr) {
+    const match = isObject(statement) && isObject(statement.match) ? statement.match : undefined;
+    if (!match || match.op === '!=' || !isObject(match.left)) continue;
+    const { payload, meta } = match.left;
+    if (isObject(meta) && meta.key === 'l4proto' && typeof match.right === 'string') protocol = match.right;
+    if (!isObject(payload)) continue;
+    if (payload.field === 'protocol' && typeof match.right === 'string') protocol = match.right;
+    if (payload.field === 'dport') {
+      if (payload.protocol === 'udp' || payload.protocol === 'tcp' || payload.protocol === 'sctp')
+        protocol ??= String(payload.protocol);
+      dports = nftPortValues(match.right);
+    }
+  }
+  return { ...(protocol && { protocol }), ...(dports && { dports }) };
+}
+
+function nftPortValues(value: unknown): string[] | undefined {
+  if (typeof value === 'number') return [String(value)];
+  if (!isObject(value)) return undefined;
+  if (Array.isArray(value.range) && value.range.length === 2) return [`${value.range[0]}-${value.range[1]}`];
+  if (Array.isArray(value.set)) {
+    const parts = value.set.map(nftPortValues);
+    return parts.every(Boolean) ? (parts as string[][]).flat() : undefined;
   }
   return undefined;
 }

@@ -268,6 +268,8 @@ describe('kubeProxyIptablesFrontends (recorded: NodePort 30080 + externalIP 10.2
       nodePorts: [],
       externalIPs: [],
       masqueradesExternal: false,
+      externalChain: undefined,
+      dropsWithoutLocalEndpoints: false,
     });
   });
 });

@@ -117,6 +117,8 @@ export interface IptablesFrontends {
   nodePorts: { port: number; protocol?: string; chain?: string }[]; // KUBE-NODEPORTS → KUBE-EXT-… (localhost duplicates left out)
   externalIPs: { ip: string; port?: number; chain?: string }[]; // KUBE-SERVICES "… external IP" rules
   masqueradesExternal: boolean; // the KUBE-EXT chain marks every packet for SNAT (externalTrafficPolicy: Cluster)
+  externalChain?: string; // the KUBE-EXT-… chain outside traffic goes to
+  dropsWithoutLocalEndpoints: boolean; // filter's "… has no local endpoints" DROP (Local, no endpoint on this node)
 }
 
 // Why: says how a Service port is reached from outside — its NodePort and externalIPs — and
@@ -142,7 +144,16 @@ export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServiceP
   const masqueradesExternal = (nat.get(extChain ?? '') ?? []).some(
     (rule) => rule.target === 'KUBE-MARK-MASQ' && !rule.args.includes('-s') && !rule.args.includes('addrtype'),
   );
-  return { nodePorts, externalIPs, masqueradesExternal };
+  // externalTrafficPolicy: Local on a node without a local endpoint: filter's KUBE-EXTERNAL-SERVICES drops
+  // the NodePort's traffic (KUBE-SERVICES' drop of the same comment is internalTrafficPolicy's, for the ClusterIP).
+  const dropsWithoutLocalEndpoints = (dump.tables['filter']?.rules ?? []).some(
+    (rule) =>
+      rule.chain === 'KUBE-EXTERNAL-SERVICES' &&
+      rule.target === 'DROP' &&
+      matchesService(rule.comment, service) &&
+      !!rule.comment?.endsWith(' has no local endpoints'),
+  );
+  return { nodePorts, externalIPs, masqueradesExternal, externalChain: extChain, dropsWithoutLocalEndpoints };
 }
 
 // One `-j KUBE-SEP-…` jump of a KUBE-SVC chain, read together with the SEP chain it jumps to.

@@ -158,6 +158,8 @@ describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.
       nodePorts: [],
       externalIPs: [],
       masqueradesExternal: false,
+      externalChain: undefined,
+      dropsWithoutLocalEndpoints: false,
     });
   });
 });

@@ -84,6 +84,8 @@ export interface NftFrontends {
   nodePorts: { port: number; protocol?: string; chain: string }[]; // service-nodeports elements → external-… chain
   externalIPs: { ip: string; port?: number; chain: string }[]; // service-ips elements that go to the external-… chain
   masqueradesExternal: boolean; // the external chain marks every packet for masquerade (externalTrafficPolicy: Cluster)
+  externalChain?: string; // the external-… chain outside traffic goes to
+  dropsWithoutLocalEndpoints: boolean; // no-endpoint-nodeports maps its NodePort to drop (Local, no endpoint on this node)
 }
 
 // external-HASH-namespace/name/protocol/portName: the chain NodePort and externalIP traffic goes to.
@@ -119,7 +121,20 @@ export function kubeProxyNftFrontends(ruleset: unknown, service: NftServicePortR
       rule.expr.length === 1 &&
       verdictTarget(rule.expr[0]) === 'mark-for-masquerade',
   );
-  return { nodePorts, externalIPs, masqueradesExternal };
+  // externalTrafficPolicy: Local on a node without a local endpoint: `proto . nodePort : drop`.
+  const dropsWithoutLocalEndpoints = objectsOfKind(ruleset, 'map').some(
+    (map) =>
+      map.table === KUBE_PROXY_TABLE &&
+      map.name === 'no-endpoint-nodeports' &&
+      Array.isArray(map.elem) &&
+      map.elem.some((element) => {
+        if (!Array.isArray(element) || !isObject(element[1]) || !('drop' in element[1])) return false;
+        const key = unwrapElem(element[0]);
+        const port = isObject(key) && Array.isArray(key.concat) ? key.concat[1] : undefined;
+        return nodePorts.some((p) => p.port === port);
+      }),
+  );
+  return { nodePorts, externalIPs, masqueradesExternal, externalChain: external, dropsWithoutLocalEndpoints };
 }
 
 // Every `{kind: {...}}` object of the ruleset's `nftables` array, unwrapped; [] when absent.
