@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Go program the local cluster runs, at the versions in setup/versions.json,
 # into $SVC_CACHE/bin/<component>-<version>/. A finished build leaves a .done stamp, so a
-# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|all]...
+# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|mutants|all]...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -69,6 +69,42 @@ build_k8s() {
     (cd "$work" && go build -trimpath -ldflags "$ld" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost)
   fi
   mark_done "$out"
+}
+
+# kube-proxy mutants: kube-proxy with one regression each (setup/kube-proxy-mutants/NAME.patch),
+# for the self-test to prove a kube-proxy bug is blamed on kube-proxy. Go refuses -overlay on
+# the read-only module cache, so each mutant builds from a writable copy of the module (keyed
+# by version and patch hash) that a copy of the build module replaces k8s.io/kubernetes with.
+# Binaries: $SVC_CACHE/bin/kube-proxy-mutants-<version>/<name>-<hash>/kube-proxy (named kube-proxy,
+# so the process looks like kube-proxy to ps and /proc/PID/comm).
+build_mutants() {
+  local v; v=$(version kubernetes)
+  build_k8s
+  local work="$SVC_CACHE/build/k8s-$v" out="$SVC_CACHE/bin/kube-proxy-mutants-$v"
+  local upstream; upstream=$(cd "$work" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+  local ld; ld=$(k8s_ldflags)
+  mkdir -p "$out"
+  local patch name hash src mod
+  for patch in "$here"/kube-proxy-mutants/*.patch; do
+    name=$(basename "$patch" .patch)
+    hash=$(sha256sum "$patch" | cut -c1-12)
+    [ -x "$out/$name-$hash/kube-proxy" ] && { say "kube-proxy mutant $name: cached"; continue; }
+    src="$SVC_CACHE/build/kube-proxy-mutant-$v-$name-$hash"
+    mod="$src/build"
+    rm -rf "$src"; mkdir -p "$mod"
+    cp -r "$upstream" "$src/kubernetes"; chmod -R u+w "$src/kubernetes"
+    # A patch that no longer applies (another version's source) stops setup here, by name.
+    if ! patch -s -p1 -d "$src/kubernetes" --no-backup-if-mismatch < "$patch"; then
+      echo "setup: kube-proxy mutant $name does not apply to kubernetes $v ($patch)" >&2; exit 2
+    fi
+    cp "$work/go.mod" "$work/go.sum" "$work/tools.go" "$mod/"
+    sed -i 's#^module .*#module svc-conformance.local/kube-proxy-mutant#' "$mod/go.mod"
+    echo "replace k8s.io/kubernetes => ../kubernetes" >> "$mod/go.mod"
+    say "kube-proxy mutant $name ($hash): go build"
+    mkdir -p "$out/$name-$hash"
+    (cd "$mod" && go build -mod=mod -trimpath -tags selinux,notest -ldflags "$ld" -o "$out/$name-$hash/kube-proxy.new" k8s.io/kubernetes/cmd/kube-proxy)
+    mv "$out/$name-$hash/kube-proxy.new" "$out/$name-$hash/kube-proxy"
+  done
 }
 
 # agnhost alone (setup --images-only: the suites' images for a cluster you bring).
@@ -153,8 +189,8 @@ build_tools() {
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;;
-    all) build_tools; build_etcd; build_coredns; build_k8s ;;
-    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, all)" >&2; exit 2 ;;
+    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;; mutants) build_mutants ;;
+    all) build_tools; build_etcd; build_coredns; build_k8s; build_mutants ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, mutants, all)" >&2; exit 2 ;;
   esac
 done

@@ -64,7 +64,7 @@ fi
 
 step 3/4 "Go builds (cold: about 15 minutes on 2 cores; cached after)"
 command -v go >/dev/null || { echo "setup: Go is not installed; install Go 1.24 or newer" >&2; exit 2; }
-if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s; fi
+if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s mutants; fi
 # Other Kubernetes versions: the cluster's binaries only (the suites' images stay the pinned version's).
 for v in ${extra_k8s[@]+"${extra_k8s[@]}"}; do SVC_KUBERNETES=$v bash "$here/build-go.sh" k8s; done
 # The current build of our own programs, by a stable name.
