@@ -1,0 +1,273 @@
+// suites/endpoint-readiness.spec.ts — beyond the guide: endpoints that are not ready or are terminating
+// Proves: publishNotReadyAddresses publishes a pod that never turned ready (listed ready but not serving, in the
+// headless name, answering on the ClusterIP) and a terminating one that is no longer ready, which a Service without
+// it refuses; with no ready endpoint, kube-proxy falls back to a terminating one that still serves, under both
+// internal and external traffic policies (Local only on the endpoint's node); a Service whose only pod was evicted
+// is left with no endpoint and refuses.
+// A failure usually means: kube-proxy ignores the serving/terminating conditions (no fallback, or traffic to pods
+// that stopped serving), or the EndpointSlice controller ignores publishNotReadyAddresses or keeps evicted pods.
+import type * as k8s from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { section } from '../helpers/diagnose/sections.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { answeredBy } from '../helpers/workloads/answered-by.js';
+import type { BackendPod } from '../helpers/workloads/backends.js';
+import { startClientPod, type ClientPod, type Tally } from '../helpers/workloads/client-pod.js';
+import {
+  endpointConditionsOf,
+  waitForEndpointConditions,
+  waitForNoEndpoints,
+} from '../helpers/workloads/endpoint-conditions.js';
+import { evictPod, terminatePod } from '../helpers/workloads/pod-lifecycle.js';
+import { startServerPod, waitForServerPod, type ServerPodOptions } from '../helpers/workloads/server-pods.js';
+import { applyServiceOver } from '../helpers/workloads/service-over.js';
+import { deploySyncMarker, waitForProxiesPast } from '../helpers/workloads/sync-marker.js';
+import { hostPort } from '../helpers/address.js';
+
+/** Each pod's labels select it alone: the Services in front of one pod see only its state. */
+const TERMINATING = 'terminating'; // kept terminating, still ready (serving): the fallback Services' only pod
+const UNREADY_TERMINATING = 'unready-terminating'; // kept terminating, unready from SIGTERM on
+const NEVER_READY = 'never-ready';
+const EVICTED = 'evicted';
+const TRIES = 3;
+
+const readiness = section('Beyond the guide: endpoints that are not ready or are terminating', {
+  next: "compare the EndpointSlices' ready/serving/terminating conditions with the rules kube-proxy wrote on the client's node (iptables-save | grep <svc>; nft list table ip kube-proxy): with no ready endpoint it must use the serving terminating ones, and with publishNotReadyAddresses every listed one",
+  verdict: (ev) => {
+    const down = ev.nodes.filter((n) => n.kubeProxy && !n.kubeProxy.running).map((n) => n.node);
+    if (down.length) return `kube-proxy is not running on ${down.join(', ')}`;
+    const nowhere = ev.nodes.filter((n) => n.programmed?.length === 0).map((n) => n.node);
+    if (!nowhere.length) return undefined;
+    const listed = ev.slices.filter((e) => e.ready).map((e) => e.address);
+    if (ev.serviceSpec?.publishNotReadyAddresses && listed.length)
+      return `kube-proxy on ${nowhere.join(', ')} sends ${ev.namespace}/${ev.service} nowhere, though publishNotReadyAddresses lists ${listed.join(', ')} as ready`;
+    const serving = ev.pods.filter((p) => p.terminating && p.ready).map((p) => p.name);
+    if (!listed.length && serving.length)
+      return `kube-proxy on ${nowhere.join(', ')} sends ${ev.namespace}/${ev.service} nowhere while its only pods are terminating and still serving (${serving.join(', ')}): it does not fall back to them`;
+    return undefined;
+  },
+});
+
+const describeTally = (t: Tally) =>
+  `${JSON.stringify(t.answers)}${t.errors && Object.keys(t.errors).length ? ` errors ${JSON.stringify(t.errors)} ${t.sampleError ?? ''}` : ''}`;
+
+describe(readiness.title, () => {
+  const cluster = useCluster();
+  const ns = useNamespace('readiness');
+  // Not the fallback Services: the guide's tree reads rules to a not-ready endpoint as stale, which there they are not.
+  useDiagnosis(ns, 'publish-not-ready', NEVER_READY, EVICTED);
+  const [endpointNode, ...others] = cluster.nodes;
+  const needsTwo = others.length ? undefined : 'needs 2 nodes (one with the endpoint, one without); this cluster has 1';
+  /** A client on every node; the first shares the endpoints' node. */
+  let clients: ClientPod[];
+  const services = new Map<string, k8s.V1Service>();
+  const pods = new Map<string, BackendPod>();
+
+  const service = (name: string) => services.get(name)!;
+  const clusterIPOf = (name: string) => `http://${hostPort(service(name).spec!.clusterIP!, 80)}/hostname`;
+  const nodePortOf = (name: string, node: { internalIP: string }) =>
+    `http://${hostPort(node.internalIP, service(name).spec!.ports![0].nodePort!)}/hostname`;
+  /** `url` from `client`: what each of TRIES requests got. */
+  const ask = async (client: ClientPod, url: string) => {
+    const tally = await client.http(url, { count: TRIES });
+    return { tally, seen: `${url} from pod ${client.name} on ${client.node}: ${describeTally(tally)}` };
+  };
+
+  beforeAll(async () => {
+    const node = endpointNode.name;
+    const pod = (name: string, options: Partial<ServerPodOptions>) =>
+      startServerPod(cluster, ns, { name, node, labels: { app: name }, readiness: 'listening', ...options });
+    const svc = async (name: string, app: string, tweak: (s: k8s.V1Service) => void) =>
+      void services.set(name, await applyServiceOver(cluster, ns, name, { app }, tweak));
+    const set = (s: k8s.V1Service, spec: Partial<k8s.V1ServiceSpec>) => void Object.assign(s.spec!, spec);
+    const [, ...clientPods] = await Promise.all([
+      Promise.all([
+        pod(TERMINATING, { keepServingSeconds: 600 }),
+        pod(UNREADY_TERMINATING, { keepServingSeconds: 600, readiness: 'until-sigterm' }),
+        pod(NEVER_READY, { readiness: 'never' }),
+        pod(EVICTED, {}),
+        svc('fallback', TERMINATING, () => {}),
+        svc('fallback-local', TERMINATING, (s) => set(s, { internalTrafficPolicy: 'Local' })),
+        svc('fallback-nodeport', TERMINATING, (s) => set(s, { type: 'NodePort' })),
+        svc('fallback-nodeport-local', TERMINATING, (s) =>
+          set(s, { type: 'NodePort', externalTrafficPolicy: 'Local' }),
+        ),
+        svc('publish-not-ready', UNREADY_TERMINATING, (s) =>
+          set(s, { type: 'NodePort', publishNotReadyAddresses: true }),
+        ),
+        svc('hide-not-ready', UNREADY_TERMINATING, (s) => set(s, { type: 'NodePort' })),
+        svc(NEVER_READY, NEVER_READY, (s) => set(s, { publishNotReadyAddresses: true })),
+        svc(`${NEVER_READY}-headless`, NEVER_READY, (s) =>
+          set(s, { clusterIP: 'None', publishNotReadyAddresses: true }),
+        ),
+        svc(EVICTED, EVICTED, (s) => set(s, { publishNotReadyAddresses: true })),
+      ]),
+      ...cluster.nodes.map((n, i) => startClientPod(cluster, ns, { name: `client-${i + 1}`, node: n.name })),
+    ]);
+    clients = clientPods;
+    const [marker] = await Promise.all([
+      deploySyncMarker(cluster, ns, node),
+      ...[TERMINATING, UNREADY_TERMINATING, EVICTED].map(async (name) =>
+        pods.set(name, await waitForServerPod(cluster, ns, name)),
+      ),
+      waitForServerPod(cluster, ns, NEVER_READY, false).then((p) => pods.set(NEVER_READY, p)),
+    ]);
+    // Both pods served before they were deleted: what follows is the Service after the change.
+    await Promise.all([
+      waitForEndpointConditions(cluster, ns, 'fallback', TERMINATING, {
+        ready: true,
+        serving: true,
+        terminating: false,
+      }),
+      waitForEndpointConditions(cluster, ns, 'hide-not-ready', UNREADY_TERMINATING, {
+        ready: true,
+        serving: true,
+        terminating: false,
+      }),
+    ]);
+    await Promise.all([terminatePod(cluster, ns, TERMINATING), terminatePod(cluster, ns, UNREADY_TERMINATING)]);
+    const fallback = { ready: false, serving: true, terminating: true };
+    const published = { ready: true, serving: false, terminating: true };
+    await Promise.all([
+      ...['fallback', 'fallback-local', 'fallback-nodeport', 'fallback-nodeport-local'].map((name) =>
+        waitForEndpointConditions(cluster, ns, name, TERMINATING, fallback),
+      ),
+      waitForEndpointConditions(cluster, ns, 'publish-not-ready', UNREADY_TERMINATING, published),
+      waitForEndpointConditions(cluster, ns, 'hide-not-ready', UNREADY_TERMINATING, { ...published, ready: false }),
+    ]);
+    // Rules written before the change would answer as well: every check below runs on rules made after it.
+    await waitForProxiesPast(cluster, marker, clients);
+  });
+
+  it('publishNotReadyAddresses: the EndpointSlices list a pod that never turned ready as ready, not serving', async () => {
+    const conditions = await endpointConditionsOf(cluster, ns, NEVER_READY, NEVER_READY);
+    expect(
+      conditions,
+      because(
+        readiness,
+        `${NEVER_READY} (never Ready) in the EndpointSlices of ${ns}/${NEVER_READY} (publishNotReadyAddresses)`,
+      ),
+    ).toEqual({ ready: true, serving: false, terminating: false });
+  });
+
+  it('publishNotReadyAddresses: the ClusterIP answers from a pod that never turned ready, from pods on every node', async () => {
+    for (const client of clients) {
+      const { tally, seen } = await ask(client, clusterIPOf(NEVER_READY));
+      expect(tally.answers, because(readiness, seen)).toEqual({ [NEVER_READY]: TRIES });
+    }
+  });
+
+  it("publishNotReadyAddresses: the headless Service's name resolves to a pod that never turned ready", async () => {
+    const name = `${NEVER_READY}-headless`;
+    const result = await clients[0].resolve(name);
+    expect(
+      result.addrs,
+      because(readiness, `"${name}" from pod ${clients[0].name}: ${result.outcome} ${result.error ?? ''}`),
+    ).toEqual([pods.get(NEVER_READY)!.ip]);
+  });
+
+  it("publishNotReadyAddresses: a terminating pod that is no longer ready answers on the ClusterIP and every node's NodePort", async () => {
+    const client = clients.at(-1)!; // on the other node where there is one, as a remote client
+    for (const url of [
+      clusterIPOf('publish-not-ready'),
+      ...cluster.nodes.map((n) => nodePortOf('publish-not-ready', n)),
+    ]) {
+      const { tally, seen } = await ask(client, url);
+      expect(tally.answers, because(readiness, seen)).toEqual({ [UNREADY_TERMINATING]: TRIES });
+    }
+  });
+
+  it('without publishNotReadyAddresses: a terminating pod that is no longer ready gets no traffic, the ClusterIP and every NodePort refuse', async () => {
+    const client = clients.at(-1)!;
+    const spec = service('hide-not-ready').spec!;
+    const addresses = [
+      hostPort(spec.clusterIP!, 80),
+      ...cluster.nodes.map((n) => hostPort(n.internalIP, spec.ports![0].nodePort!)),
+    ];
+    for (const address of addresses) {
+      const dial = await client.dial(address);
+      expect(
+        dial.outcome,
+        because(readiness, `${address} from pod ${client.name} on ${client.node}: ${dial.outcome} ${dial.error ?? ''}`),
+      ).toBe('refused');
+    }
+  });
+
+  it('internalTrafficPolicy Cluster: with no ready endpoint, pods on every node reach the terminating one', async () => {
+    for (const client of clients) {
+      const { tally, seen } = await ask(client, clusterIPOf('fallback'));
+      expect(tally.answers, because(readiness, seen)).toEqual({ [TERMINATING]: TRIES });
+    }
+  });
+
+  it("internalTrafficPolicy Local: with no ready endpoint, a pod on the endpoint's node reaches the terminating one", async () => {
+    const { tally, seen } = await ask(clients[0], clusterIPOf('fallback-local'));
+    expect(tally.answers, because(readiness, seen)).toEqual({ [TERMINATING]: TRIES });
+  });
+
+  it('internalTrafficPolicy Local: a pod on a node without an endpoint gets no answer from the terminating one', async ({
+    skip,
+  }) => {
+    if (needsTwo) skip(needsTwo);
+    for (const client of clients.slice(1)) {
+      const tally = await client.http(clusterIPOf('fallback-local'));
+      expect(
+        tally.ok,
+        because(
+          readiness,
+          `${clusterIPOf('fallback-local')} from pod ${client.name} on ${client.node} (no endpoint there): ${describeTally(tally)}`,
+        ),
+      ).toBe(0);
+    }
+  });
+
+  it("externalTrafficPolicy Cluster: with no ready endpoint, every node's NodePort reaches the terminating one from pods on every node", async () => {
+    for (const client of clients)
+      for (const node of cluster.nodes) {
+        const { tally, seen } = await ask(client, nodePortOf('fallback-nodeport', node));
+        expect(tally.answers, because(readiness, seen)).toEqual({ [TERMINATING]: TRIES });
+      }
+  });
+
+  it("externalTrafficPolicy Local: with no ready endpoint, the endpoint's node's NodePort reaches the terminating one from pods on every node", async () => {
+    for (const client of clients) {
+      const { tally, seen } = await ask(client, nodePortOf('fallback-nodeport-local', endpointNode));
+      expect(tally.answers, because(readiness, seen)).toEqual({ [TERMINATING]: TRIES });
+    }
+  });
+
+  it('externalTrafficPolicy Local: a node without an endpoint does not answer on its NodePort, terminating or not', async ({
+    skip,
+  }) => {
+    if (needsTwo) skip(needsTwo);
+    for (const node of others) {
+      const url = nodePortOf('fallback-nodeport-local', node);
+      const tally = await clients[0].http(url);
+      expect(
+        tally.ok,
+        because(
+          readiness,
+          `${url} from pod ${clients[0].name} on ${clients[0].node} (no endpoint on ${node.name}): ${describeTally(tally)}`,
+        ),
+      ).toBe(0);
+    }
+  });
+
+  it('a Service whose only pod was evicted (Eviction API) is left without endpoints and refuses', async () => {
+    const before = await answeredBy(cluster, clients[0], clusterIPOf(EVICTED), EVICTED);
+    expect(
+      before.answers,
+      because(readiness, `before the eviction, ${clusterIPOf(EVICTED)}: ${describeTally(before)}`),
+    ).toHaveProperty(EVICTED);
+    await evictPod(cluster, ns, EVICTED);
+    const left = await waitForNoEndpoints(cluster, ns, EVICTED);
+    expect(left, because(readiness, `EndpointSlices of ${ns}/${EVICTED} after its only pod was evicted`)).toEqual([]);
+    const address = hostPort(service(EVICTED).spec!.clusterIP!, 80);
+    const dial = await clients[0].dialUntil(address, 'refused');
+    expect(dial.outcome, because(readiness, `${address} after the eviction: ${dial.outcome} ${dial.error ?? ''}`)).toBe(
+      'refused',
+    );
+  });
+});
