@@ -65,5 +65,11 @@ describe('Does the Service work by IP?', () => {
   it('answers through the Service name too', async () => {
     const tally = await client.http(`http://hostnames/`, { count: 3 });
     expect(tally.ok, because('dns', `http://hostnames/ from the client pod: ${tally.sampleError ?? ''}`)).toBe(3);
+    // Its backends answer, not whatever else the name might reach.
+    const backends = (await app.backendsNow()).map((p) => p.name);
+    expect(
+      Object.keys(tally.answers).filter((a) => !backends.includes(a)),
+      because('dns', `answers through http://hostnames/ that are not backends: ${JSON.stringify(tally.answers)}`),
+    ).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import { explainNoEndpoints } from '../helpers/diagnose/endpoints.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { isPodReady } from '../helpers/kube/pods.js';
-import { endpointsOf, endpointSliceAddresses, getService } from '../helpers/kube/services.js';
+import { endpointsOf, endpointSliceAddresses, getService, waitForEndpointObjects } from '../helpers/kube/services.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -61,9 +61,15 @@ describe('Does the Service have any Endpoints?', () => {
       tweak: { service: (s) => (s.spec!.selector = { app: 'hostnamez' }) },
     });
     await cluster.kube.apply(service);
+    // Read once the controllers have written its objects: a read before they saw the Service is empty whatever they do.
+    await waitForEndpointObjects(cluster.kube, ns, 'hostnames-typo', cluster.settings.timeouts.serviceSync);
     expect(
       await endpointsOf(cluster.kube, ns, 'hostnames-typo'),
       because('endpoints', 'Endpoints of a Service whose selector matches nothing'),
+    ).toEqual([]);
+    expect(
+      await endpointSliceAddresses(cluster.kube, ns, 'hostnames-typo'),
+      because('endpoints', 'EndpointSlices of a Service whose selector matches nothing'),
     ).toEqual([]);
     const why = await explainNoEndpoints(cluster.kube, await getService(cluster.kube, ns, 'hostnames-typo'));
     expect(why).toContain('its selector app=hostnamez matches no pods');

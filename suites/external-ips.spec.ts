@@ -71,6 +71,11 @@ describe('Beyond the guide: externalIPs', () => {
         `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${tally.sampleError ?? ''})`,
       ),
     ).toBe(TRIES);
+    const backends = (await app.backendsNow()).map((p) => p.name);
+    expect(
+      Object.keys(tally.answers).filter((a) => !backends.includes(a)),
+      because('externalIPs', `answers from pods that are not backends: ${JSON.stringify(tally.answers)}`),
+    ).toEqual([]);
   });
 
   it('kube-proxy writes the external IP rule on every node', async ({ skip }) => {

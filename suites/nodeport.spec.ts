@@ -60,6 +60,7 @@ describe('Beyond the guide: NodePort', () => {
     it(`answers on ${node.name}'s address from every node`, async ({ skip }) => {
       skipWithoutNodeAccess(cluster, skip);
       const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
+      const backends = await names();
       for (const from of cluster.nodes) {
         const tally = await nodeHttp(cluster, from, url, TRIES);
         expect(
@@ -69,6 +70,10 @@ describe('Beyond the guide: NodePort', () => {
             `${url} from node ${from.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
           ),
         ).toBe(TRIES);
+        expect(
+          Object.keys(tally.answers).filter((a) => !backends.includes(a)),
+          because('nodePort', `answers from node ${from.name} by pods that are not backends`),
+        ).toEqual([]);
       }
     });
 
@@ -82,6 +87,11 @@ describe('Beyond the guide: NodePort', () => {
           `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
         ),
       ).toBe(TRIES);
+      const backends = await names();
+      expect(
+        Object.keys(tally.answers).filter((a) => !backends.includes(a)),
+        because('nodePort', `answers from pod ${client.name} by pods that are not backends`),
+      ).toEqual([]);
     });
 
     it(`kube-proxy holds the NodePort on ${node.name}`, async ({ skip }) => {

@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { Kube, statusCode } from '../kube/client.js';
 import { internalIP } from '../kube/nodes.js';
 import { STATE_ROOT } from './local/layout.js';
+import { ipFamiliesOfNodes } from './families.js';
 import type { ClusterHandle } from './provider.js';
 
 /** How long the first API request may take before the server counts as unreachable. */
@@ -32,7 +33,7 @@ export async function attachByKubeconfig(kubeconfig: string, context?: string): 
       kubernetesVersion: nodes[0]?.status?.nodeInfo?.kubeletVersion ?? 'unknown',
       proxyMode: 'unknown',
       cni: 'unknown',
-      ipFamilies: ['IPv4'],
+      ipFamilies: ipFamiliesOfNodes(nodes),
       nodeCount: nodes.length,
       clusterDomain: 'cluster.local',
       dnsIP: dns?.spec?.clusterIP ?? '',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ipv6SkipReason } from './families.js';
+import type { V1Node } from '@kubernetes/client-node';
+import { ipFamiliesOfNodes, ipv6SkipReason } from './families.js';
 import { IP_FAMILY_CHOICES } from '../settings.js';
 import type { Capabilities } from './provider.js';
 
@@ -26,5 +27,28 @@ describe('ipv6SkipReason', () => {
   it('has no reason where the cluster serves IPv6, alone or beside IPv4', () => {
     expect(ipv6SkipReason({ provider: 'local', capabilities: capabilities(['IPv4', 'IPv6']) })).toBeUndefined();
     expect(ipv6SkipReason({ provider: 'local', capabilities: capabilities(['IPv6']) })).toBeUndefined();
+  });
+});
+
+describe('ipFamiliesOfNodes (a cluster you bring)', () => {
+  const node = (podCIDRs: string[] | undefined, addresses: string[]) =>
+    ({
+      spec: { podCIDRs },
+      status: { addresses: addresses.map((address) => ({ type: 'InternalIP', address })) },
+    }) as V1Node;
+
+  it("reads the families from the nodes' pod ranges, primary first", () => {
+    expect(ipFamiliesOfNodes([node(['10.244.1.0/24', 'fd00:10:244:1::/64'], ['10.250.0.11'])])).toEqual([
+      'IPv4',
+      'IPv6',
+    ]);
+    expect(ipFamiliesOfNodes([node(['fd00:10:244:1::/64', '10.244.1.0/24'], [])])).toEqual(['IPv6', 'IPv4']);
+  });
+
+  it('falls back to the InternalIPs where no node has pod ranges, and to IPv4 where nothing says', () => {
+    expect(ipFamiliesOfNodes([node(undefined, ['fd00:10:250::11']), node(undefined, ['fd00:10:250::12'])])).toEqual([
+      'IPv6',
+    ]);
+    expect(ipFamiliesOfNodes([])).toEqual(['IPv4']);
   });
 });

@@ -4,6 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { isNotFound, type Kube } from './client.js';
 import { hostPort } from '../address.js';
+import { waitFor } from './wait.js';
 
 export class MissingServiceError extends Error {
   constructor(namespace: string, name: string, others: string[]) {
@@ -78,6 +79,30 @@ export async function endpointSlicesOf(kube: Kube, namespace: string, name: stri
     labelSelector: `kubernetes.io/service-name=${name}`,
   });
   return slices.items;
+}
+
+/**
+ * Waits until both endpoint controllers have written the Service's objects (its Endpoints, and at least
+ * one EndpointSlice, empty for a selector that matches nothing): what they list is their answer, not a
+ * read made before they saw the Service.
+ */
+export async function waitForEndpointObjects(kube: Kube, namespace: string, name: string, budgetMs: number) {
+  await waitFor(`the Endpoints and EndpointSlices of ${namespace}/${name} written`, budgetMs, async () => {
+    const [endpoints, slices] = await Promise.all([
+      kube.core.readNamespacedEndpoints({ namespace, name }).then(
+        () => true,
+        (error: unknown) => {
+          if (isNotFound(error)) return false;
+          throw error;
+        },
+      ),
+      endpointSlicesOf(kube, namespace, name),
+    ]);
+    return {
+      done: endpoints && slices.length > 0,
+      seen: `Endpoints ${endpoints ? 'written' : 'not yet'}, ${slices.length} EndpointSlices`,
+    };
+  });
 }
 
 /** Every address the slices list, one per port. */
