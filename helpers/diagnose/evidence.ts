@@ -28,13 +28,32 @@ import { explainNoEndpoints } from './endpoints.js';
 import { collectControlPlane, type ControlPlaneEvidence } from './control-plane.js';
 import { collectNodeLayer, type NodeLayer, type NodeRanges } from './node-layer.js';
 import { collectPathMatrix, type PathMatrix } from './path-matrix.js';
+import {
+  expectedEndpoints,
+  readServiceRules,
+  ruleProblems,
+  staleUdpFlows,
+  type RuleProblem,
+  type ServiceRules,
+} from './proxy-spec.js';
+import { parseConntrack } from '../parse/conntrack.js';
+import { kubeProxyProcesses, lastProxySync, type ProxyProcess } from './kube-proxy-process.js';
 
 export interface NodeEvidence {
   node: string;
   kubeProxy?: KubeProxyStatus;
+  /** When its healthz does not answer: the kube-proxy processes in the node's network namespace, and its last sync (Unix s). */
+  proxyProcesses?: ProxyProcess[];
+  lastSync?: number;
   /** DNAT targets kube-proxy programmed for the Service's first port. */
   programmed?: string[];
+  /** The Service port's rules as its spec needs them (affinity, traffic policies), iptables and nftables modes. */
+  rules?: ServiceRules;
+  /** Where those rules do not implement the Service's spec. */
+  ruleProblems?: RuleProblem[];
   conntrack?: string;
+  /** UDP conntrack entries to the ClusterIP that still send to an address that is no ready endpoint. */
+  staleUdp?: string[];
   /** The node's own network under kube-proxy and the CNI. */
   layer?: NodeLayer;
   /** The hairpin setting of each backend pod's bridge port on this node. */
@@ -68,7 +87,13 @@ export interface Evidence {
   sliceObjects?: number;
   events: string[];
   nodes: NodeEvidence[];
-  coredns: { readyPods: number; pods: string[]; ready: { pod: string; ip: string; node: string }[] };
+  coredns: {
+    readyPods: number;
+    pods: string[];
+    ready: { pod: string; ip: string; node: string }[];
+    /** The Corefile of its ConfigMap (kube-system/coredns), when it could be read. */
+    corefile?: string;
+  };
   resolvConf?: { pod: string; conf: ResolvConf };
   controlPlane?: ControlPlaneEvidence;
   /** The data path from every node, when the probes could be made. */
@@ -160,6 +185,10 @@ export async function collectEvidence(
       .filter((p) => isPodReady(p) && p.status?.podIP && p.spec?.nodeName)
       .map((p) => ({ pod: p.metadata!.name!, ip: p.status!.podIP!, node: p.spec!.nodeName! }));
   });
+  await attempt('CoreDNS Corefile', async () => {
+    const config = await kube.core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns' });
+    ev.coredns.corefile = config.data?.Corefile;
+  });
   await attempt('resolv.conf', async () => {
     const client = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'role=client' })).items.find(
       isPodReady,
@@ -237,10 +266,10 @@ async function nodeRanges(
   return { podCIDRs, serviceIPs: [dnsIP, ...(clusterIP && clusterIP !== 'None' ? [clusterIP] : [])] };
 }
 
-/** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint. */
+/** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint (only its own with internalTrafficPolicy Local). */
 export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
   if (!node.programmed) return { missing: [], stale: [] };
-  const ready = ev.slices.filter((e) => e.ready).map((e) => e.address);
+  const ready = expectedEndpoints(ev.serviceSpec, node.node, ev.slices);
   return {
     missing: ready.filter((a) => !node.programmed!.includes(a)),
     stale: node.programmed.filter((a) => !ready.includes(a)),
@@ -265,6 +294,13 @@ async function nodeEvidence(
   const attempt = async (what: string, fn: () => Promise<void>) =>
     fn().catch((e: Error) => void out.errors.push(`${what}: ${e.message.split('\n')[0]}`));
   await attempt('kube-proxy', async () => void (out.kubeProxy = await kubeProxyStatus(cluster, node)));
+  if (out.kubeProxy && !out.kubeProxy.running) {
+    await attempt(
+      'kube-proxy process',
+      async () => void (out.proxyProcesses = await kubeProxyProcesses(cluster, node)),
+    );
+    await attempt('kube-proxy last sync', async () => void (out.lastSync = await lastProxySync(cluster, node)));
+  }
   const port = svc?.spec?.ports?.[0];
   if (svc?.spec?.clusterIP && port) {
     const ref = {
@@ -285,10 +321,35 @@ async function nodeEvidence(
         out.programmed = await programmedDestinations(cluster, node, ref);
       }
     });
+    await attempt('rules against the spec', async () => {
+      const read = async () => {
+        out.rules = await readServiceRules(cluster, node, ref);
+        out.ruleProblems =
+          out.rules && ruleProblems(`${ev.namespace}/${ev.service}`, svc!.spec!, node.name, out.rules, ev.slices);
+      };
+      await read();
+      if (out.kubeProxy?.running && out.ruleProblems?.length) {
+        await sleep(RULES_SETTLE_MS);
+        await read();
+      }
+    });
     await attempt('conntrack', async () => {
-      const r = await runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], {
-        allowFailure: true,
-      });
+      const list = () =>
+        runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], { allowFailure: true });
+      const stale = (text: string) =>
+        (port.protocol ?? 'TCP') === 'UDP'
+          ? staleUdpFlows(parseConntrack(text), svc!.spec!.clusterIP!, port.port, ev.slices)
+          : [];
+      let r = await list();
+      // An entry kube-proxy is about to clear counts only if it is still there after its sync window.
+      if (stale(r.stdout).length && out.kubeProxy?.running) {
+        await sleep(RULES_SETTLE_MS);
+        r = await list();
+      }
+      out.staleUdp = stale(r.stdout).map(
+        (e) =>
+          `${e.original.src}:${e.original.sport} → ${e.original.dst}:${e.original.dport} answered by ${e.reply.src}:${e.reply.sport}`,
+      );
       out.conntrack = r.stdout.split('\n').slice(0, 10).join('\n') || r.stderr.split('\n').at(-1);
     });
   }

@@ -6,7 +6,7 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeShell } from '../cluster/node-shell.js';
 import type { NodeInfo } from '../cluster/provider.js';
-import { iptablesFirewall, nftFirewall, type FirewallFinding } from '../parse/firewall.js';
+import { findingMatches, iptablesFirewall, nftFirewall, type FirewallFinding } from '../parse/firewall.js';
 import { parseIpLink } from '../parse/links.js';
 import { parseRoutes, routeFor, type RouteLookup } from '../parse/routes.js';
 import { nodeSysctls } from '../parse/sysctl.js';
@@ -149,14 +149,18 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
   for (const f of layer.firewall.filter((f) => !f.acceptedFirst && onClusterLinks(layer, f))) {
     const hook = f.hook ?? '';
     const addressed = f.kind === 'rule' && /(^|\s)(!\s)?-[sd]\s|saddr|daddr/.test(f.text);
-    const explains: Fit[] =
-      hook === 'forward'
-        ? ['forwarding', 'filtering', ...(addressed ? (['route'] as Fit[]) : [])]
-        : hook === 'prerouting'
-          ? ['forwarding', 'filtering', 'pods', 'proxy', ...(addressed ? (['route'] as Fit[]) : [])]
-          : hook === 'input' || hook === 'output'
-            ? ['pods', 'proxy']
-            : ['forwarding', 'filtering', 'pods'];
+    // The matrix's pod-IP and ClusterIP hops are TCP: a rule for another protocol explains none of them.
+    const tcp: Fit[] =
+      f.protocol && f.protocol !== 'tcp'
+        ? []
+        : hook === 'forward'
+          ? ['forwarding', 'filtering', ...(addressed ? (['route'] as Fit[]) : [])]
+          : hook === 'prerouting'
+            ? ['forwarding', 'filtering', 'pods', 'proxy', ...(addressed ? (['route'] as Fit[]) : [])]
+            : hook === 'input' || hook === 'output'
+              ? ['pods', 'proxy']
+              : ['forwarding', 'filtering', 'pods'];
+    const explains: Fit[] = [...tcp, ...(findingMatches(f, 'udp', 53) ? (['dns-udp'] as Fit[]) : [])];
     const where = f.family === 'iptables' ? `iptables ${f.table} ${f.chain}` : `nft ${f.table} chain ${f.chain}`;
     found.push({
       node: n,

@@ -11,7 +11,8 @@ import { nodeAccessSkipReason } from '../node/run-on-node.js';
 import type { DialResult, LookupResult, Tally } from '../parse/svcprobe.js';
 import { startClientPod, type ClientPod } from '../workloads/client-pod.js';
 
-export type Hop = 'pod IP' | 'ClusterIP' | 'DNS at pod IP' | 'DNS at Service IP';
+/** 'DNS at pod IP' asks over UDP, as applications do; 'DNS/TCP at pod IP' the same over TCP, to tell a UDP-only filter from CoreDNS. */
+export type Hop = 'pod IP' | 'ClusterIP' | 'DNS at pod IP' | 'DNS/TCP at pod IP' | 'DNS at Service IP';
 
 export interface PathSource {
   kind: 'pod' | 'node';
@@ -49,7 +50,7 @@ interface Prober {
   source: PathSource;
   dial(address: string): Promise<DialResult>;
   http(url: string, count: number): Promise<Tally>;
-  lookup(name: string, server: string): Promise<LookupResult>;
+  lookup(name: string, server: string, tcp?: boolean): Promise<LookupResult>;
 }
 
 /** The probe pods a diagnosis starts (one per node) carry this role. */
@@ -89,7 +90,7 @@ function podProber(pod: ClientPod): Prober {
     source: { kind: 'pod', node: pod.node },
     dial: (address) => pod.dial(address),
     http: (url, count) => pod.http(url, { count, concurrency: Math.min(count, 8) }),
-    lookup: (name, server) => pod.resolve(name, { server }),
+    lookup: (name, server, tcp) => pod.resolve(name, { server, tcp }),
   };
 }
 
@@ -98,7 +99,7 @@ function nodeProber(cluster: Cluster, node: NodeInfo): Prober {
     source: { kind: 'node', node: node.name },
     dial: (address) => nodeDial(cluster, node, address),
     http: (url, count) => nodeHttp(cluster, node, url, count),
-    lookup: (name, server) => nodeLookup(cluster, node, name, server),
+    lookup: (name, server, tcp) => nodeLookup(cluster, node, name, server, tcp),
   };
 }
 
@@ -128,7 +129,7 @@ async function probeFrom(p: Prober, t: PathTargets): Promise<PathCell[]> {
   };
   const lookup = async (hop: Hop, to: string, server: string, label: string) => {
     try {
-      const r = await p.lookup(t.dns.name, server);
+      const r = await p.lookup(t.dns.name, server, hop === 'DNS/TCP at pod IP');
       return cell(
         hop,
         to,
@@ -144,6 +145,7 @@ async function probeFrom(p: Prober, t: PathTargets): Promise<PathCell[]> {
     ...t.backends.map((b) => dial(b.node, hostPort(b.ip, b.port), `${hostPort(b.ip, b.port)} (${b.pod})`)),
     ...t.coredns.map((c) => dial(c.node, hostPort(c.ip, 53), `${hostPort(c.ip, 53)} (${c.pod})`)),
     ...t.coredns.map((c) => lookup('DNS at pod IP', c.node, c.ip, `${c.ip} (${c.pod})`)),
+    ...t.coredns.map((c) => lookup('DNS/TCP at pod IP', c.node, c.ip, `${c.ip} (${c.pod})`)),
     lookup('DNS at Service IP', '', t.dns.serviceIP, t.dns.serviceIP),
   ];
   if (t.clusterIP && t.backends.length) jobs.push(viaClusterIP(p, t, cell, failed));
@@ -201,7 +203,9 @@ export type Fit =
   /** CoreDNS's pods take connections but give no answer. */
   | 'coredns'
   /** CoreDNS answers at its pod IPs but not at the kube-dns Service IP. */
-  | 'dns-vip';
+  | 'dns-vip'
+  /** Queries to CoreDNS over UDP get no answer while the same queries over TCP do: a UDP filter on the way. */
+  | 'dns-udp';
 
 export interface PathReading {
   layer: 'pod IP' | 'ClusterIP' | 'DNS';
@@ -375,9 +379,30 @@ export function readDnsLayer(matrix: PathMatrix): PathReading | undefined {
   const same = (a: PathCell, b: PathCell) => a.from.node === b.from.node && a.from.kind === b.from.kind;
   const connects = matrix.cells.filter((c) => c.hop === 'pod IP' && c.ok && / \(/.test(c.target));
   const atPod = matrix.cells.filter((c) => c.hop === 'DNS at pod IP');
-  // CoreDNS takes the connection (its pod IP answers on 53/TCP from this source) yet gives no answer.
+  const overTcp = (c: PathCell) =>
+    matrix.cells.find((t) => t.hop === 'DNS/TCP at pod IP' && same(t, c) && t.target === c.target);
+  // The query over UDP gets nothing while the same query over TCP is answered: CoreDNS works, the way drops UDP.
+  const udpOnly = atPod.filter((c) => c.ok === false && overTcp(c)?.ok === true);
+  if (udpOnly.length)
+    return {
+      layer: 'DNS',
+      fit: 'dns-udp',
+      nodes: [...new Set(udpOnly.flatMap((c) => [c.from.node, c.to]))].sort(),
+      alternatives: [],
+      pattern: udpOnly
+        .map(
+          (c) =>
+            `${c.from.kind === 'pod' ? `a pod on ${c.from.node}` : c.from.node} gets ${c.detail} from CoreDNS ${c.target} over UDP but an answer over TCP`,
+        )
+        .join('; '),
+    };
+  // CoreDNS takes the connection (its pod IP answers on 53/TCP from this source) yet gives no answer, in
+  // either protocol: the query reached it (a query over TCP is not filtered where the connection passes).
   const silent = atPod.filter(
-    (c) => c.ok === false && connects.some((k) => same(k, c) && k.target.split(':')[0] === c.target.split(' ')[0]),
+    (c) =>
+      c.ok === false &&
+      overTcp(c)?.ok !== true &&
+      connects.some((k) => same(k, c) && k.target.split(':')[0] === c.target.split(' ')[0]),
   );
   if (silent.length)
     return {

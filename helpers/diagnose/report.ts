@@ -1,5 +1,6 @@
 // The evidence and verdict as Markdown: test-results/diagnostics/<spec>.md on a failed
 // spec, and the body of `svc-conformance diagnose`.
+import { describeProxyProcess } from './kube-proxy-process.js';
 import type { Evidence } from './evidence.js';
 import { nodeNotes } from './node-layer.js';
 import { matrixMarkdown } from './path-matrix.js';
@@ -50,6 +51,17 @@ export function evidenceMarkdown(title: string, ev: Evidence, v: Verdict): strin
       list([
         `kube-proxy: ${n.kubeProxy ? (n.kubeProxy.running ? `running, mode ${n.kubeProxy.mode}` : `NOT running: ${n.kubeProxy.problem}`) : 'unknown'}`,
         `rules for the Service send to: ${n.programmed?.join(', ') || 'nothing'}`,
+        ...(n.rules
+          ? [
+              `rules against the Service's spec (${n.rules.mode}): ${n.ruleProblems?.map((p) => p.problem).join('; ') || `as it asks (affinity ${n.rules.affinitySeconds ?? 'none'}${n.rules.nodePorts.length ? `, NodePort ${n.rules.nodePorts.join(', ')}, external traffic ${n.rules.masqueradesExternal ? 'masqueraded' : 'not masqueraded'}${n.rules.dropsWithoutLocalEndpoints ? ', dropped here (no local endpoint)' : ''}` : ''})`}`,
+            ]
+          : []),
+        ...(n.staleUdp?.length ? [`UDP conntrack entries sending to no ready endpoint: ${n.staleUdp.join('; ')}`] : []),
+        ...(n.proxyProcesses
+          ? [
+              `kube-proxy processes: ${n.proxyProcesses.map(describeProxyProcess).join('; ') || 'none'}; last sync ${n.lastSync ? new Date(n.lastSync * 1000).toISOString() : 'unknown'}`,
+            ]
+          : []),
         ...(n.layer ? layerLines(n.layer) : []),
         ...(n.hairpin ?? []).map((h) => `hairpin for ${h.pod}: ${h.description}`),
         ...n.errors.map((e) => `could not read ${e}`),

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { iptablesFirewall, nftFirewall } from '../parse/firewall.js';
+import { parseProxyProcesses } from './kube-proxy-process.js';
+import { iptablesServiceRules, ruleProblems } from './proxy-spec.js';
 import type { ControlPlaneEvidence } from './control-plane.js';
 import type { Evidence } from './evidence.js';
 import type { NodeLayer } from './node-layer.js';
@@ -369,5 +374,151 @@ describe('verdict: nothing wrong in the evidence', () => {
       'nodePort',
     );
     expect(sectionTitled('not a section')).toBeUndefined();
+  });
+});
+
+// Issue 29: protocol-specific DNS hops, CoreDNS's zones, a hung kube-proxy, and kube-proxy's rules against the spec.
+// The node evidence comes from recorded output (helpers/parse/fixtures/README.md) through the same parsers.
+const recorded = (name: string) => readFileSync(join(import.meta.dirname, '..', 'parse', 'fixtures', name), 'utf8');
+const RANGES = { podCIDRs: ['10.244.0.0/16'], serviceCIDRs: ['10.96.0.10/32'] };
+
+/** The healthy matrix with queries over TCP as well; `udpFails`/`tcpFails` say whose queries fail. */
+function dnsMatrix(udpFails: (c: PathCell) => boolean, tcpFails: (c: PathCell) => boolean = () => false): PathCell[] {
+  const udpDetail = JSON.parse(recorded('svcprobe-lookup.udp-dropped.json')) as { outcome: string; error: string };
+  const cells = matrix().flatMap((c) =>
+    c.hop === 'DNS at pod IP' ? [c, { ...c, hop: 'DNS/TCP at pod IP' as const, detail: 'answers 10.96.0.1' }] : [c],
+  );
+  return cells.map((c) =>
+    (c.hop === 'DNS at pod IP' || c.hop === 'DNS at Service IP') && udpFails(c)
+      ? { ...c, ok: false, detail: `${udpDetail.outcome} ${udpDetail.error}` }
+      : c.hop === 'DNS/TCP at pod IP' && tcpFails(c)
+        ? { ...c, ok: false, detail: 'dns-timeout' }
+        : c,
+  );
+}
+
+describe("verdict: DNS over UDP and over TCP apart (recorded: a UDP-53 drop on CoreDNS's node)", () => {
+  // CoreDNS runs on n1; the drop in n1's FORWARD hits every pod's query (n1 itself asks through OUTPUT).
+  const fromPods = (c: PathCell) => c.from.kind === 'pod';
+  const dropOn = (findings: ReturnType<typeof iptablesFirewall>) => (e: Evidence) => {
+    e.path = { cells: dnsMatrix(fromPods), notes: [] };
+    e.nodes[0].layer = layer('n1', { firewall: findings.filter((f) => f.affectsCluster) });
+  };
+
+  it('names the iptables rule that drops DNS over UDP, not CoreDNS, when the same query over TCP is answered', () => {
+    const v = judge(dropOn(iptablesFirewall(recorded('iptables-save.udp-dns-drop.txt'), RANGES)));
+    expect(v.section).toBe('nodeNetwork');
+    expect(v.cause).toMatch(
+      /^n1 drops DNS queries over UDP on their way to CoreDNS \(the same queries over TCP are answered\): iptables filter FORWARD on n1: -A FORWARD -p udp -m udp --dport 53 -j DROP \(a pod on n1 gets dns-timeout .* over UDP but an answer over TCP/,
+    );
+  });
+
+  it('names a host nftables table of its own that does the same', () => {
+    const v = judge(dropOn(nftFirewall(recorded('nft-ruleset.udp-dns-drop.json'), RANGES)));
+    expect(v.cause).toMatch(
+      /^n1 drops DNS queries over UDP .*: nft inet host_dns_filter chain forward on n1: udp dport 53 drop/,
+    );
+  });
+
+  it('says no setting explains it when the only rule read is for TCP', () => {
+    const tcpOnly = iptablesFirewall(
+      recorded('iptables-save.udp-dns-drop.txt').replace('-p udp -m udp', '-p tcp -m tcp'),
+      RANGES,
+    );
+    const v = judge(dropOn(tcpOnly));
+    expect(v.cause).toMatch(
+      /DNS queries over UDP to CoreDNS get no answer through n1, n2 .*; no setting read on n1, n2 explains it/,
+    );
+  });
+
+  it('blames CoreDNS only when the query over TCP, which reaches it unfiltered, gets no answer either', () => {
+    const v = judge((e) => (e.path = { cells: dnsMatrix(fromPods, fromPods), notes: [] }));
+    expect(v).toMatchObject({
+      section: 'anyDns',
+      cause: expect.stringMatching(/^CoreDNS takes connections at its pod IPs but does not answer/),
+    });
+  });
+});
+
+describe('verdict: CoreDNS serving another domain (recorded Corefile)', () => {
+  it('says which domain CoreDNS serves and which the pods ask for', () => {
+    const v = judge(
+      (e) => (e.coredns.corefile = recorded('Corefile.cluster-local').replaceAll('cluster.local', 'cluster.example')),
+    );
+    expect(v.section).toBe('anyDns');
+    expect(v.cause).toMatch(/^CoreDNS serves cluster\.example, pods ask for cluster\.local: the kubernetes plugin/);
+    expect(judge((e) => (e.coredns.corefile = recorded('Corefile.cluster-local'))).section).toBe('ip');
+  });
+});
+
+describe('verdict: kube-proxy gone or hung (recorded /proc of a SIGSTOPped kube-proxy)', () => {
+  const healthz = JSON.parse(recorded('healthz.kube-proxy-stopped.json')) as { sampleError?: string };
+  const notAnswering = (e: Evidence) =>
+    (e.nodes[1].kubeProxy = {
+      node: 'n2',
+      running: false,
+      problem: `healthz http://127.0.0.1:10256/healthz: ${healthz.sampleError}`,
+    });
+
+  it('tells a stopped process from none, with its state, age and unknown last sync', () => {
+    const v = judge((e) => {
+      notAnswering(e);
+      e.nodes[1].proxyProcesses = parseProxyProcesses(recorded('proc.kube-proxy-stopped.txt'));
+    });
+    expect(v.section).toBe('kubeProxy');
+    expect(v.cause).toMatch(
+      /^kube-proxy on n2 is hung, not gone: process \d+ is stopped \(state T: a SIGSTOP, or a debugger\), up \d+\S*; its metrics do not answer either/,
+    );
+    expect(v.next).toMatch(/SIGCONT/);
+  });
+
+  it('says when it last synced when its metrics still answer', () => {
+    const v = judge((e) => {
+      notAnswering(e);
+      e.nodes[1].proxyProcesses = [{ pid: 42, state: 'S', ageSeconds: 600 }];
+      e.nodes[1].lastSync = Date.now() / 1000 - 95;
+    });
+    expect(v.cause).toMatch(
+      /process 42 is sleeping \(state S\) but not answering.*, up 10m00s; its last rules sync was 1m3\ds ago/,
+    );
+  });
+
+  it('says no process runs when there is none', () => {
+    const v = judge((e) => (notAnswering(e), (e.nodes[1].proxyProcesses = [])));
+    expect(v.cause).toMatch(/^kube-proxy is not running on n2 \(no kube-proxy process; healthz/);
+  });
+});
+
+describe("verdict: kube-proxy's rules against the Service's spec (recorded mutants)", () => {
+  const sticky = { namespace: 'fixture', name: 'sticky', portName: 'http' };
+  const STICKY = { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } } };
+
+  it('blames kube-proxy\'s rules for the feature, by node, never "looks right"', () => {
+    const rules = iptablesServiceRules(recorded('iptables-save.affinity-ignored.txt'), sticky)!;
+    const v = judge((e) => {
+      e.serviceSpec = { ...e.serviceSpec, ...STICKY };
+      e.nodes[1].ruleProblems = ruleProblems('ns/hostnames', e.serviceSpec, 'n2', rules, e.slices);
+    });
+    expect(v.section).toBe('affinity');
+    expect(v.cause).toMatch(
+      /^kube-proxy's rules on n2 \(iptables\) ignore sessionAffinity ClientIP of ns\/hostnames: no recent-match jumps/,
+    );
+  });
+
+  it('says kube-proxy did not clear the UDP flows of a deleted endpoint', () => {
+    const v = judge((e) => (e.nodes[0].staleUdp = ['10.244.1.15:53344 → 10.96.140.8:80 answered by 10.244.2.12:9376']));
+    expect(v).toMatchObject({
+      section: 'udp',
+      cause: expect.stringMatching(/^kube-proxy did not clear the conntrack entries of ns\/hostnames/),
+    });
+  });
+
+  it("does not clear kube-proxy when the spec's own kube-proxy rule check failed and the evidence found nothing", () => {
+    const failed = [
+      'kube-proxy writes the affinity rules on every node: [Beyond the guide: session affinity] recent-match jumps …',
+    ];
+    const v = verdict(healthy(), '10.96.0.10', 'cluster.local', 'affinity', failed);
+    expect(v.cause).not.toMatch(/look right/);
+    expect(v.cause).toMatch(/^the spec's own check of kube-proxy's rules failed/);
   });
 });

@@ -6,6 +6,8 @@
 import { controlPlaneCause, type ControlPlaneCause } from './control-plane.js';
 import { rulesMismatch, type Evidence } from './evidence.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
+import { kubernetesZones, servesDomain } from '../parse/corefile.js';
+import { describeProxyProcess, duration } from './kube-proxy-process.js';
 import { settingsExplaining } from './node-layer.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
 import { definedSection, type Section } from './sections.js';
@@ -28,6 +30,7 @@ export function verdict(
   dnsIP: string,
   clusterDomain: string,
   fallback: GuideSection | Section = 'ip',
+  failedChecks: string[] = [],
 ): Verdict {
   const say = (section: GuideSection, cause: string, next: string = GUIDE[section].next): Verdict => ({
     section,
@@ -54,10 +57,26 @@ export function verdict(
     );
 
   const noProxy = ev.nodes.filter((n) => n.kubeProxy && !n.kubeProxy.running);
+  // A process that is there but does not answer is another fault than none at all: its state says which.
+  const hung = noProxy.filter((n) => n.proxyProcesses?.length);
+  if (hung.length)
+    return say(
+      'kubeProxy',
+      hung
+        .map((n) => {
+          const synced =
+            n.lastSync !== undefined
+              ? `its last rules sync was ${duration(Date.now() / 1000 - n.lastSync)} ago`
+              : 'its metrics do not answer either, so its last rules sync is unknown';
+          return `kube-proxy on ${n.node} is hung, not gone: ${n.proxyProcesses!.map(describeProxyProcess).join('; ')}; ${synced} (${n.kubeProxy!.problem})`;
+        })
+        .join('; '),
+      'the process exists but does not answer: if something stopped it, send SIGCONT; else take a goroutine dump (kill -QUIT) for its log, look for a held /run/xtables.lock, and restart it',
+    );
   if (noProxy.length)
     return say(
       'kubeProxy',
-      `kube-proxy is not running on ${noProxy.map((n) => `${n.node} (${n.kubeProxy!.problem})`).join(', ')}`,
+      `kube-proxy is not running on ${noProxy.map((n) => `${n.node} (${n.proxyProcesses ? 'no kube-proxy process; ' : ''}${n.kubeProxy!.problem})`).join(', ')}`,
     );
 
   for (const node of ev.nodes) {
@@ -73,6 +92,21 @@ export function verdict(
     }
   }
 
+  // The rules exist and send to the right endpoints: do they implement the rest of the Service's spec?
+  const wrongRules = ev.nodes.flatMap((n) => n.ruleProblems ?? []);
+  if (wrongRules.length) {
+    const first = wrongRules[0];
+    const same = wrongRules.filter((p) => p.section === first.section).map((p) => p.problem);
+    return say(first.section, same.join('; '), GUIDE[first.section].next);
+  }
+  const stale = ev.nodes.filter((n) => n.staleUdp?.length);
+  if (stale.length)
+    return say(
+      'udp',
+      `kube-proxy did not clear the conntrack entries of ${id} that still send UDP flows to an address that is no ready endpoint: ${stale.map((n) => `on ${n.node}, ${n.staleUdp!.slice(0, 3).join(', ')}${n.staleUdp!.length > 3 ? ` and ${n.staleUdp!.length - 3} more` : ''}`).join('; ')}`,
+      "kube-proxy deletes a UDP Service's conntrack entries when an endpoint goes (conntrack -D -p udp --orig-dst <ClusterIP> --reply-src <old pod IP>); read its log for conntrack errors, and check the conntrack tool and netlink access on the node",
+    );
+
   const vip = ev.path && readServiceLayer(ev.path);
   if (vip) return pathVerdict(vip, ev);
 
@@ -82,7 +116,20 @@ export function verdict(
       `CoreDNS has no ready pods (${ev.coredns.pods.join('; ') || 'none exist: scaled to 0?'})`,
       'scale CoreDNS up and check why its pods are not ready (kubectl -n kube-system get deploy coredns)',
     );
+  // CoreDNS answers only the zones its kubernetes plugin names: another domain than kubelet's leaves every cluster name unanswered.
+  const zones = ev.coredns.corefile !== undefined ? kubernetesZones(ev.coredns.corefile) : undefined;
+  if (zones && !servesDomain(zones, clusterDomain)) {
+    const served = zones.filter((z) => !z.endsWith('.arpa'));
+    return say(
+      'anyDns',
+      zones.length
+        ? `CoreDNS serves ${served.join(', ') || zones.join(', ')}, pods ask for ${clusterDomain}: the kubernetes plugin in its Corefile (ConfigMap kube-system/coredns) has zones ${zones.join(' ')}, not kubelet's clusterDomain ${clusterDomain}`
+        : `CoreDNS's Corefile (ConfigMap kube-system/coredns) has no kubernetes plugin, so nothing answers for ${clusterDomain}`,
+      `make the Corefile's server block and kubernetes plugin name ${clusterDomain} (or set kubelet's clusterDomain to the domain CoreDNS serves), then restart CoreDNS`,
+    );
+  }
   const dns = ev.path && readDnsLayer(ev.path);
+  if (dns?.fit === 'dns-udp') return pathVerdict(dns, ev);
   if (dns?.fit === 'coredns')
     return say('anyDns', `CoreDNS takes connections at its pod IPs but does not answer: ${dns.pattern}`);
   if (dns?.fit === 'dns-vip')
@@ -111,8 +158,19 @@ export function verdict(
       'hairpin',
       `hairpin is off for ${hairpinOff.map((h) => `pod ${h.pod}: ${h.description}`).join('; ')}: a pod cannot reach itself through its Service IP`,
     );
+  // A check of kube-proxy's own rules failed in this spec: the evidence did not find it, but it does not clear kube-proxy.
+  // (nothingFound: another Service of the spec whose evidence names the fault goes first.)
+  const proxyCheck = failedChecks.find((c) => /kube-proxy/i.test(c.split(':')[0]));
+  if (proxyCheck)
+    return {
+      ...say(
+        'rules',
+        `the spec's own check of kube-proxy's rules failed (${proxyCheck.slice(0, 300)}); the rules read for ${id} match its endpoints and spec as far as this diagnosis compares them, so read the check's message for the rule it found wrong`,
+      ),
+      nothingFound: true,
+    };
   const cause =
-    "the Service, its endpoints, kube-proxy and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
+    "the Service, its endpoints, kube-proxy's rules for it (endpoints, affinity, traffic policies) and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
   return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
 }
 
@@ -152,7 +210,9 @@ function pathVerdict(reading: PathReading, ev: Evidence): Verdict {
     const first = explained.settings[0];
     const same = explained.settings.filter((s) => s.explains[0] === first.explains[0]).map((s) => s.setting);
     const headline =
-      headlineOf(explained.fit, explained.nodes) ??
+      (explained.fit === 'dns-udp'
+        ? `${[...new Set(explained.settings.filter((s) => s.explains[0] === first.explains[0]).map((s) => s.node))].join(', ')} drops DNS queries over UDP on their way to CoreDNS (the same queries over TCP are answered)`
+        : headlineOf(explained.fit, explained.nodes)) ??
       `the ${reading.layer} hop fails on ${explained.nodes.join(', ')} in a pattern no single fault explains`;
     return { section, cause: `${headline}: ${[...new Set(same)].join('; ')} (${reading.pattern})`, next: first.next };
   }
@@ -190,6 +250,7 @@ function headlineOf(fit: Fit | undefined, nodes: string[]): string | undefined {
     'same-node-vip': `pods on ${nodes.join(', ')} reach their own node's backends at their pod IPs but not through the ClusterIP`,
     coredns: 'CoreDNS takes connections but does not answer',
     'dns-vip': 'the kube-dns Service IP does not answer though CoreDNS does',
+    'dns-udp': `DNS queries over UDP to CoreDNS get no answer through ${nodes.join(', ')} while the same queries over TCP do: a filter drops DNS over UDP on the way`,
   };
   return fit && what[fit];
 }

@@ -34,8 +34,9 @@ export async function runProbe<T>(
 const nodeProbe = <T>(cluster: Cluster, node: NodeInfo, args: string[]): Promise<T> =>
   runProbe<T>(nodeShell(cluster, node), cluster.nodeAccess, args, `on node ${node.name}`, cluster.settings);
 
-export const nodeLookup = (cluster: Cluster, node: NodeInfo, name: string, server: string) =>
-  nodeProbe<LookupResult>(cluster, node, ['lookup', name, '--server', server]);
+/** `tcp`: ask over TCP only (else UDP). */
+export const nodeLookup = (cluster: Cluster, node: NodeInfo, name: string, server: string, tcp = false) =>
+  nodeProbe<LookupResult>(cluster, node, ['lookup', name, '--server', server, ...(tcp ? ['--tcp'] : [])]);
 
 export const nodeHttp = (cluster: Cluster, node: NodeInfo, url: string, count = 1, linesMatching?: string) =>
   nodeProbe<Tally>(cluster, node, [

@@ -16,8 +16,8 @@ interface Diagnosis {
   evidence: Evidence[];
   /** The lines of a project section's own evidence collector, per Service. */
   lines: string[][];
-  /** The verdict of the first Service whose evidence shows a fault, else the first's. */
-  verdict: Verdict;
+  /** The verdict of the first Service whose evidence shows a fault, else the first's, given the failed checks ("name: message"). */
+  verdictFor: (failedChecks: string[]) => Verdict;
 }
 
 export function useDiagnosis(namespace: string, ...services: string[]): void {
@@ -33,15 +33,20 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
       const projectSection = typeof own === 'object' ? own : undefined;
       const lines = await Promise.all(services.map((name) => extraEvidence(projectSection, namespace, name)));
       const theirs = evidence.map((ev, i) => projectSection && sectionVerdict(projectSection, ev, lines[i]));
-      const guide = evidence.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, own));
-      const chosen = theirs.find(Boolean) ?? guide.find((v) => !v.nothingFound) ?? guide[0];
-      return { evidence, lines, verdict: chosen };
+      const verdictFor = (failedChecks: string[]) => {
+        const guide = evidence.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, own, failedChecks));
+        return theirs.find(Boolean) ?? guide.find((v) => !v.nothingFound) ?? guide[0];
+      };
+      return { evidence, lines, verdictFor };
     })().catch(() => undefined));
 
   afterEach(async ({ task }) => {
     if (task.result?.state !== 'fail') return;
     const found = await diagnose(sectionOf(task));
-    if (found) for (const error of task.result.errors ?? []) addVerdict(error, found.verdict);
+    if (found) {
+      const v = found.verdictFor(failedChecks([task]));
+      for (const error of task.result.errors ?? []) addVerdict(error, v);
+    }
   }, 120_000);
 
   // vitest passes fixtures first (destructured) and the describe's suite second.
@@ -56,13 +61,14 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
     for (const error of setupErrors) oneLine(error);
     const found = await diagnose(sectionOf({ suite: describe }) ?? describe.name, lines);
     if (!found) return;
+    const v = found.verdictFor(failedChecks(describe.tasks));
     for (const task of [describe, ...describe.tasks])
-      for (const error of task.result?.errors ?? []) addVerdict(error, found.verdict);
+      for (const error of task.result?.errors ?? []) addVerdict(error, v);
     const dir = join(cluster.settings.resultsDir, 'diagnostics');
     mkdirSync(dir, { recursive: true });
     const spec = basename(describe.file?.filepath ?? describe.name, '.spec.ts');
     const pages = found.evidence.map((ev, i) => {
-      const page = evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, found.verdict);
+      const page = evidenceMarkdown(`${spec}: diagnosis of ${ev.namespace}/${ev.service}`, ev, v);
       const lines = found.lines[i];
       return lines.length ? `${page}\n## ${describe.name}\n\n${lines.map((l) => `- ${l}`).join('\n')}\n` : page;
     });
@@ -99,8 +105,21 @@ function oneLine(error: SerializedError): void {
   error.stacks = [];
 }
 
-/** Appends the verdict to an error's message, once. */
+/** Appends the verdict to an error's message, in place of one given before fewer checks had failed. */
 function addVerdict(error: { message: string }, v: Verdict): void {
   const line = formatVerdict(v);
-  if (!error.message.includes(line)) error.message = `${error.message}\n${line}`;
+  const kept = error.message
+    .split('\n')
+    .filter((l) => !l.startsWith('verdict ['))
+    .join('\n');
+  error.message = `${kept}\n${line}`;
+}
+
+/** The failed checks among tasks, as "name: first line of the message". */
+function failedChecks(
+  tasks: { name: string; result?: { state?: string; errors?: { message: string }[] } }[],
+): string[] {
+  return tasks
+    .filter((t) => t.result?.state === 'fail')
+    .map((t) => `${t.name}: ${t.result?.errors?.[0]?.message.split('\n')[0] ?? ''}`);
 }

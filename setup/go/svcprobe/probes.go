@@ -42,14 +42,24 @@ type Dial struct {
 	Millis  int64  `json:"durationMs"`
 }
 
-func lookup(name, server string, cname bool, timeout time.Duration) Lookup {
+// lookup resolves name; with tcp, every query goes over TCP (Go's resolver speaks DNS over a
+// stream when the connection it dials is not a packet one), so UDP and TCP are tested apart.
+func lookup(name, server string, cname, tcp bool, timeout time.Duration) Lookup {
 	r := net.DefaultResolver
-	if server != "" {
-		if _, _, err := net.SplitHostPort(server); err != nil { // a bare address: 10.96.0.10, fd00::a or [fd00::a]
-			server = net.JoinHostPort(strings.Trim(server, "[]"), "53")
+	if server != "" || tcp {
+		if server != "" {
+			if _, _, err := net.SplitHostPort(server); err != nil { // a bare address: 10.96.0.10, fd00::a or [fd00::a]
+				server = net.JoinHostPort(strings.Trim(server, "[]"), "53")
+			}
 		}
-		r = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, server)
+		r = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+			if server != "" {
+				address = server
+			}
+			if tcp {
+				network = "tcp"
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, address)
 		}}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
