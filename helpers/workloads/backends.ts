@@ -4,7 +4,8 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
 import { describePod, isPodReady } from '../kube/pods.js';
 import { endpointSliceAddresses } from '../kube/services.js';
-import { waitFor } from '../kube/wait.js';
+import { refusedForGood, unschedulableForGood } from '../kube/stuck.js';
+import { GiveUp, waitFor } from '../kube/wait.js';
 import { timePhase } from '../host/phases.js';
 
 export interface BackendPod {
@@ -31,6 +32,11 @@ export async function waitForReadyBackends(
       const list = await cluster.kube.core.listNamespacedPod({ namespace, labelSelector: selector });
       const live = list.items.filter((p) => !p.metadata?.deletionTimestamp);
       const ready = live.filter(isPodReady);
+      // A cause that will not clear by itself ends the wait now, named in the error's first line.
+      const unschedulable = live.filter((p) => !p.spec?.nodeName);
+      const nodes = unschedulable.length ? (await cluster.kube.core.listNode()).items : [];
+      const stuck = unschedulable.map((p) => unschedulableForGood(p, nodes)).find(Boolean);
+      if (stuck) throw new GiveUp(`${count} ready pods ${selector} in ${namespace}: ${stuck}`);
       const seen = live.map(describePod).join('; ') || `no pods${await whyNoPods(cluster, namespace, selector)}`;
       return { done: ready.length === count && live.length === count, seen, value: ready.map(toBackend) };
     }),
@@ -64,6 +70,8 @@ async function whyNoPods(cluster: Cluster, namespace: string, selector: string):
     .listNamespacedReplicaSet({ namespace, labelSelector: selector })
     .catch(() => undefined);
   const conditions = sets?.items.flatMap((s) => s.status?.conditions ?? []) ?? [];
+  const refused = refusedForGood(conditions);
+  if (refused) throw new GiveUp(`pods ${selector} in ${namespace} cannot be made: ${refused}`);
   const failure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   return failure ? ` (${failure.reason}: ${failure.message})` : '';
 }

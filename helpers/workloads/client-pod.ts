@@ -5,7 +5,8 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
 import { execInPod } from '../kube/exec.js';
 import { describePod, isPodReady } from '../kube/pods.js';
-import { waitFor } from '../kube/wait.js';
+import { unschedulableForGood } from '../kube/stuck.js';
+import { GiveUp, waitFor } from '../kube/wait.js';
 import { timePhase } from '../host/phases.js';
 import {
   parseProbeOutput,
@@ -49,11 +50,13 @@ export class ClientPod {
   }
 
   /** The full result of a lookup, for checks that expect a failure. */
-  resolve(name: string, options: { cname?: boolean; server?: string } = {}): Promise<LookupResult> {
+  /** `tcp`: ask over TCP only (else UDP, as applications do), to test the two protocols apart. */
+  resolve(name: string, options: { cname?: boolean; server?: string; tcp?: boolean } = {}): Promise<LookupResult> {
     const args = [
       'lookup',
       name,
       ...(options.cname ? ['--cname'] : []),
+      ...(options.tcp ? ['--tcp'] : []),
       ...(options.server ? ['--server', options.server] : []),
     ];
     return this.probe<LookupResult>(args);
@@ -160,6 +163,10 @@ export async function startClientPod(
       options.readyWithinMs ?? cluster.settings.timeouts.podsReady,
       async () => {
         const p = await cluster.kube.core.readNamespacedPod({ namespace, name });
+        const stuck = p.spec?.nodeName
+          ? undefined
+          : unschedulableForGood(p, (await cluster.kube.core.listNode()).items);
+        if (stuck) throw new GiveUp(`client pod ${namespace}/${name}: ${stuck}`);
         return { done: isPodReady(p) && !!p.status?.podIP, seen: describePod(p), value: p };
       },
     ),
