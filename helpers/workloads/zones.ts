@@ -52,8 +52,11 @@ export async function answersSettlingOn(
   return last!;
 }
 
-export const DISTRIBUTIONS = ['PreferClose', 'PreferSameZone', 'PreferSameNode'] as const;
+/** The trafficDistribution values, and `Auto`: topology-aware hints by the service.kubernetes.io/topology-mode annotation. */
+export const DISTRIBUTIONS = ['PreferClose', 'PreferSameZone', 'PreferSameNode', 'Auto'] as const;
 export type Distribution = (typeof DISTRIBUTIONS)[number];
+
+const TOPOLOGY_MODE = 'service.kubernetes.io/topology-mode';
 
 /** A Service of one trafficDistribution; `refused` says why the API server would not take it (a minor without it). */
 export interface DistributedService {
@@ -62,12 +65,13 @@ export interface DistributedService {
   refused?: string;
 }
 
-/** prefer-close for PreferClose, and so on. */
+/** prefer-close for PreferClose, and so on; topology-auto for the annotation. */
 export function serviceNameOf(distribution: Distribution): string {
+  if (distribution === 'Auto') return 'topology-auto';
   return distribution.replace(/[A-Z]/g, (c, i: number) => `${i ? '-' : ''}${c.toLowerCase()}`);
 }
 
-/** A Service with `distribution` in front of the pods `selector` matches, port 80 → the hostnames port. */
+/** A Service with `distribution` (or topology-mode Auto) in front of the pods `selector` matches, port 80 → the hostnames port. */
 export async function createDistributedService(
   cluster: Cluster,
   namespace: string,
@@ -78,10 +82,15 @@ export async function createDistributedService(
   const service: k8s.V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace, labels: runLabels(cluster.runId, selector) },
+    metadata: {
+      name,
+      namespace,
+      labels: runLabels(cluster.runId, selector),
+      ...(distribution === 'Auto' ? { annotations: { [TOPOLOGY_MODE]: 'Auto' } } : {}),
+    },
     spec: {
       selector,
-      trafficDistribution: distribution,
+      ...(distribution === 'Auto' ? {} : { trafficDistribution: distribution }),
       ports: [{ name: 'default', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }],
     },
   };
