@@ -124,7 +124,7 @@ export async function runChecklist(
   if (ev.nodes.length) {
     const wrong = ev.nodes.filter((n) => {
       const { missing, stale } = rulesMismatch(ev, n);
-      return !n.kubeProxy?.running || missing.length > 0 || stale.length > 0;
+      return !n.kubeProxy?.running || missing.length > 0 || stale.length > 0 || !!n.ruleProblems?.length;
     });
     add(
       'kube-proxy rules on every node',
@@ -132,7 +132,7 @@ export async function runChecklist(
       ev.nodes
         .map(
           (n) =>
-            `${n.node}: ${n.kubeProxy?.running ? `${n.kubeProxy.mode}, → ${n.programmed?.join(', ') || 'nothing'}` : 'kube-proxy not running'}`,
+            `${n.node}: ${n.kubeProxy?.running ? `${n.kubeProxy.mode}, → ${n.programmed?.join(', ') || 'nothing'}${n.ruleProblems?.length ? ` (${n.ruleProblems.map((p) => p.problem).join('; ')})` : ''}` : 'kube-proxy not running'}`,
         )
         .join('; '),
     );

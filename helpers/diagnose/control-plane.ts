@@ -227,7 +227,8 @@ export function controlPlaneCause(
       next: 'check that kube-controller-manager runs (and its --controllers flag) and read its log',
     };
   }
-  const waiting = cp.unscheduled.filter((p) => p.ageSeconds >= SETTLE_SECONDS);
+  // A FailedScheduling event is the scheduler's answer: no need to give it time (a wait that failed fast on it).
+  const waiting = cp.unscheduled.filter((p) => p.ageSeconds >= SETTLE_SECONDS || p.events.length);
   if (waiting.length) {
     const refused = waiting.find((p) => p.events.length);
     if (refused)

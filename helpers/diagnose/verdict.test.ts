@@ -329,6 +329,9 @@ describe('verdict: the control plane', () => {
           })),
       ).cause,
     ).toContain(`kube-scheduler cannot place pod hostnames-1: FailedScheduling: ${reason}`);
+    // A wait that failed fast on the event: the pod is 2 s old, the scheduler has answered already.
+    const young = [{ pod: 'hostnames-1', ageSeconds: 2, events: [`FailedScheduling: ${reason}`] }];
+    expect(judge((e) => (e.controlPlane = controlPlane({ unscheduled: young }))).section).toBe('controlPlane');
   });
 
   it('names the admission policy that refuses the pods', () => {

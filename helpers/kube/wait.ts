@@ -37,6 +37,7 @@ export class GiveUp extends AbortError {}
 
 export async function waitFor<T>(what: string, budgetMs: number, check: () => Promise<Observation<T>>): Promise<T> {
   let lastSeen = 'nothing yet';
+  let gaveUp: AbortError | undefined;
   const started = Date.now();
   try {
     const value = await pRetry(
@@ -45,7 +46,7 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
         try {
           observation = await check();
         } catch (error) {
-          if (error instanceof AbortError) throw error;
+          if (error instanceof AbortError) throw (gaveUp = error);
           lastSeen = error instanceof Error ? error.message.split('\n')[0] : String(error);
           throw error;
         }
@@ -58,6 +59,8 @@ export async function waitFor<T>(what: string, budgetMs: number, check: () => Pr
     if (tracing) console.error(`[wait ${((Date.now() - started) / 1000).toFixed(2)}s] ${what}`);
     return value;
   } catch (error) {
+    // p-retry rejects with an AbortError's originalError: the condition's GiveUp is thrown as it was.
+    if (gaveUp) throw gaveUp;
     if (error instanceof AbortError) throw error;
     throw new WaitTimeoutError(what, Math.max(budgetMs, Date.now() - started), lastSeen);
   }
