@@ -1,0 +1,188 @@
+// suites/service-proxy-name.spec.ts — beyond the guide: kube-proxy's opt-out labels
+// Proves: kube-proxy leaves alone a Service labelled service.kubernetes.io/service-proxy-name (another proxy's) or
+// service.kubernetes.io/headless: no rule on any node names its ClusterIP and it does not answer; putting either label
+// on a working Service takes it out of kube-proxy, and taking the label off brings every backend back.
+// A failure usually means: kube-proxy does not filter Services by these labels (a proxy built without it, or another
+// proxy that programs them), or it missed the label's change (its Service watch is stale).
+import type * as k8s from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { because } from '../helpers/diagnose/guide.js';
+import { section } from '../helpers/diagnose/sections.js';
+import { setServiceLabels } from '../helpers/kube/service-labels.js';
+import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
+import { useDiagnosis } from '../helpers/suite/diagnosis.js';
+import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { answered } from '../helpers/workloads/answered.js';
+import { waitForReadyBackends, type BackendPod } from '../helpers/workloads/backends.js';
+import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { waitUntilSilent } from '../helpers/workloads/client-waits.js';
+import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { describeDistribution, roundRobin } from '../helpers/workloads/round-robin.js';
+import { rulesMentioning, rulesMentioningSkipReason } from '../helpers/workloads/rules-mentioning.js';
+import { applyServiceOver } from '../helpers/workloads/service-over.js';
+import { scaleBackends } from '../helpers/workloads/scale.js';
+import { hostPort } from '../helpers/address.js';
+import type { Cluster } from '../helpers/cluster/cluster.js';
+
+const PROXY_NAME = 'service.kubernetes.io/service-proxy-name';
+const HEADLESS = 'service.kubernetes.io/headless';
+const OPT_OUT = [PROXY_NAME, HEADLESS];
+
+/** Why rule lines are not read here, if they are not. */
+const rulesSkipReason = (cluster: Cluster) => nodeAccessSkipReason(cluster) ?? rulesMentioningSkipReason(cluster);
+
+/** Rule lines naming the address, per node that has any: {} when no node has one (or they cannot be read). */
+async function rulesPerNode(cluster: Cluster, address: string): Promise<Record<string, string[]>> {
+  if (rulesSkipReason(cluster)) return {};
+  const found = await Promise.all(cluster.nodes.map(async (n) => [n.name, await rulesMentioning(cluster, n, address)]));
+  return Object.fromEntries(found.filter(([, lines]) => lines.length));
+}
+
+const optOut = section("Beyond the guide: kube-proxy's opt-out labels", {
+  next: "kube-proxy watches only Services without the service.kubernetes.io/service-proxy-name and service.kubernetes.io/headless labels: for a labelled Service find what programs it (kube-proxy's version and its log, another proxy on the node); for an unlabelled one, check that kube-proxy saw the label go (its log, its last sync)",
+  // The Service's opt-out labels now, and how many rule lines on each node name its ClusterIP.
+  evidence: async (cluster, service) => {
+    const svc = await cluster.kube.core.readNamespacedService(service);
+    const labels = OPT_OUT.filter((key) => svc.metadata?.labels?.[key] !== undefined).map(
+      (key) => `${key}=${svc.metadata!.labels![key]}`,
+    );
+    const noRules = rulesSkipReason(cluster);
+    const clusterIP = svc.spec?.clusterIP ?? '';
+    const rules = noRules ? {} : await rulesPerNode(cluster, clusterIP);
+    return [
+      `opt-out labels: ${labels.join(', ') || 'none'}`,
+      ...(noRules
+        ? [`rules not read: ${noRules}`]
+        : cluster.nodes.map((n) => `${n.name}: ${rules[n.name]?.length ?? 0} rule lines name ${clusterIP}`)),
+    ];
+  },
+  verdict: (evidence, lines) => {
+    const labelled = !lines.includes('opt-out labels: none');
+    const nodes = lines.flatMap((line) => {
+      const count = /^(\S+): (\d+) rule lines name /.exec(line);
+      return count ? [{ node: count[1], rules: Number(count[2]) }] : [];
+    });
+    const id = `${evidence.namespace}/${evidence.service}`;
+    const programmed = nodes.filter((n) => n.rules > 0).map((n) => n.node);
+    if (labelled && programmed.length)
+      return `${programmed.join(', ')} ${programmed.length > 1 ? 'have' : 'has'} rules for ${id} though it carries an opt-out label (${lines[0].replace('opt-out labels: ', '')}): kube-proxy there does not filter Services by it, or another proxy programs it`;
+    const bare = nodes.filter((n) => n.rules === 0).map((n) => n.node);
+    if (!labelled && bare.length && evidence.slices.some((e) => e.ready))
+      return `${bare.join(', ')} ${bare.length > 1 ? 'have' : 'has'} no rule for ${id}, which carries no opt-out label and has ready endpoints: kube-proxy there did not take it back when the label went`;
+    return undefined;
+  },
+});
+
+const LABELLED = { [PROXY_NAME]: 'hostnames-proxy-name', [HEADLESS]: 'hostnames-headless-label' };
+const TOGGLED = 'hostnames-toggled';
+const TRIES = 3;
+
+describe(optOut.title, () => {
+  const cluster = useCluster();
+  const ns = useNamespace('proxy-name');
+  useDiagnosis(ns, 'hostnames', TOGGLED, ...Object.values(LABELLED));
+  let app: Hostnames, client: ClientPod, toggled: Addressed, pods: BackendPod[];
+  const labelled: Record<string, Addressed> = {};
+  const over = async (name: string, labels: Record<string, string> = {}) =>
+    addressed(
+      await applyServiceOver(cluster, ns, name, app.service.spec!.selector!, (s) => {
+        s.metadata!.labels = { ...s.metadata!.labels, ...labels };
+      }),
+    );
+  const urlOf = (s: { clusterIP: string; port: number }) => `http://${hostPort(s.clusterIP, s.port)}/`;
+
+  beforeAll(async () => {
+    [app, client] = await Promise.all([
+      deployHostnames(cluster, ns, { replicas: 2 }),
+      startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+    ]);
+    for (const [key, name] of Object.entries(LABELLED)) {
+      labelled[key] = await over(name, { [key]: key === PROXY_NAME ? 'foo-bar' : '' });
+      await waitForReadyBackends(cluster, ns, app.service.spec!.selector!, 2, name);
+    }
+    // Made after the labelled Services had their endpoints: once kube-proxy has programmed it on every node,
+    // it has seen the labelled ones too, with their endpoints, so "no rule for them" is its decision.
+    toggled = await over(TOGGLED);
+    ({ pods } = await scaleBackends(cluster, app, 2, [toggled.service]));
+  });
+
+  for (const [key, value] of [
+    [PROXY_NAME, 'foo-bar'],
+    [HEADLESS, ''],
+  ]) {
+    it(`a Service labelled ${key}${value ? `: ${value}` : ''} gets no rule on any node and its ClusterIP does not answer`, async () => {
+      const svc = labelled[key];
+      const tally = await client.http(urlOf(svc), { count: TRIES, concurrency: TRIES });
+      const rules = await rulesPerNode(cluster, svc.clusterIP);
+      const readOrNot = rulesSkipReason(cluster) ?? 'rules read on every node';
+      expect(
+        { answered: tally.ok, rules },
+        because(
+          optOut,
+          `${ns}/${svc.name} (${key}=${value}) at ${urlOf(svc)}: ${tally.ok}/${TRIES} answered ${JSON.stringify(tally.answers)}; ${readOrNot}`,
+        ),
+      ).toEqual({ answered: 0, rules: {} });
+    });
+  }
+
+  it(`labelling a working Service ${PROXY_NAME}: foo-bar takes it out of kube-proxy, and removing the label brings every backend back`, async () => {
+    const main = { name: app.name, clusterIP: app.clusterIP, port: app.port, service: app.service };
+    for (const step of await toggle(main, PROXY_NAME, 'foo-bar'))
+      expect(step.got, because(optOut, step.what)).toEqual(step.want);
+  });
+
+  it(`labelling a working Service ${HEADLESS} takes it out of kube-proxy, and removing the label brings every backend back`, async () => {
+    for (const step of await toggle(toggled, HEADLESS, ''))
+      expect(step.got, because(optOut, step.what)).toEqual(step.want);
+  });
+
+  /** What was seen at each step: every backend answers; labelled, nothing answers and no rule names it; unlabelled again, every backend answers. */
+  async function toggle(svc: Addressed, key: string, value: string): Promise<Step[]> {
+    const url = urlOf(svc);
+    const want = pods.map((p) => p.name).sort();
+    const before = await roundRobin(client, url, want);
+    await setServiceLabels(cluster.kube, ns, svc.name, { [key]: value });
+    const silent = await waitUntilSilent(cluster, client, url);
+    const rules = await rulesPerNode(cluster, svc.clusterIP);
+    await setServiceLabels(cluster.kube, ns, svc.name, { [key]: null });
+    const back = await scaleBackends(cluster, app, pods.length, [svc.service]);
+    const after = await roundRobin(client, url, want);
+    const read = rulesSkipReason(cluster) ?? 'rules read on every node';
+    return [
+      { what: `${url} before labelling: ${describeDistribution(before)}`, got: answered(before), want },
+      {
+        what: `${ns}/${svc.name} labelled ${key}=${value}: ${url} answered ${silent.ok}/${silent.count} ${JSON.stringify(silent.answers)} after ${cluster.settings.timeouts.serviceSync} ms; ${read}`,
+        got: { answered: silent.ok, rules },
+        want: { answered: 0, rules: {} },
+      },
+      {
+        what: `${url} after the label ${key} was removed: ${describeDistribution(after)}${back.unprogrammed ? `; kube-proxy lagged: ${back.unprogrammed}` : ''}`,
+        got: answered(after),
+        want,
+      },
+    ];
+  }
+});
+
+/** A Service with its name and the address its checks send to. */
+interface Addressed {
+  name: string;
+  clusterIP: string;
+  port: number;
+  service: k8s.V1Service;
+}
+
+function addressed(service: k8s.V1Service): Addressed {
+  return {
+    name: service.metadata!.name!,
+    clusterIP: service.spec!.clusterIP!,
+    port: service.spec!.ports![0].port,
+    service,
+  };
+}
+
+interface Step {
+  what: string;
+  got: unknown;
+  want: unknown;
+}
