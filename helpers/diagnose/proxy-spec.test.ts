@@ -75,6 +75,21 @@ describe('ruleProblems (recorded: upstream kube-proxy v1.34.4 and two mutants of
   });
 });
 
+describe('ruleProblems: a Service without endpoints (recorded: iptables-save.services.txt)', () => {
+  const save = fixture('iptables-save.services.txt');
+  const empty = iptablesServiceRules(save, { namespace: 'default', name: 'empty', portName: 'http' })!;
+
+  it("sees kube-proxy's REJECT, and names its absence", () => {
+    expect(empty).toMatchObject({ endpoints: [], rejectsWithoutEndpoints: true });
+    expect(ruleProblems('default/empty', {}, 'n1', empty, [])).toEqual([]);
+    const [problem] = ruleProblems('default/empty', {}, 'n1', { ...empty, rejectsWithoutEndpoints: false }, []);
+    expect(problem).toMatchObject({
+      section: 'rules',
+      problem: expect.stringMatching(/do not reject default\/empty, which has no endpoints/),
+    });
+  });
+});
+
 describe('expectedEndpoints', () => {
   const slices = [endpoint('10.236.1.4', 'n1'), endpoint('10.236.2.3', 'n2'), endpoint('10.236.1.9', 'n1', false)];
 

@@ -30,6 +30,8 @@ export interface ServiceRules {
   externalChain?: string;
   masqueradesExternal: boolean;
   dropsWithoutLocalEndpoints: boolean;
+  /** A Service without endpoints is rejected (iptables filter "has no endpoints" REJECT); undefined where not read (nftables). */
+  rejectsWithoutEndpoints?: boolean;
 }
 
 /** A rule of the Service that kube-proxy wrote wrong, or did not write, on one node. */
@@ -70,6 +72,9 @@ export function iptablesServiceRules(save: string, ref: ServicePortRef): Service
     externalChain: front.externalChain,
     masqueradesExternal: front.masqueradesExternal,
     dropsWithoutLocalEndpoints: front.dropsWithoutLocalEndpoints,
+    rejectsWithoutEndpoints: rules.serviceJumps.some(
+      (rule) => rule.target === 'REJECT' && !!rule.comment?.endsWith(' has no endpoints'),
+    ),
   };
 }
 
@@ -132,6 +137,13 @@ export function ruleProblems(
         `${where} give ${id} session affinity (${how}, ${rules.affinitySeconds} s) though its sessionAffinity is None`,
       );
   }
+  // No endpoint at all: kube-proxy must refuse the ClusterIP at once (REJECT), not let clients wait for a timeout.
+  const none = !slices.some((e) => e.ready) && spec.internalTrafficPolicy !== 'Local';
+  if (none && rules.endpoints.length === 0 && rules.rejectsWithoutEndpoints === false)
+    say(
+      'rules',
+      `${where} do not reject ${id}, which has no endpoints: no "has no endpoints" REJECT in the filter table, so clients wait for a timeout instead of a refusal`,
+    );
   if (spec.externalTrafficPolicy === 'Local' && rules.nodePorts.length) {
     const ports = rules.nodePorts.join(', ');
     if (rules.masqueradesExternal)
