@@ -56,8 +56,9 @@ const describeTally = (t: Tally) =>
 describe(readiness.title, () => {
   const cluster = useCluster();
   const ns = useNamespace('readiness');
-  // Not the fallback Services: the guide's tree reads rules to a not-ready endpoint as stale, which there they are not.
-  useDiagnosis(ns, 'publish-not-ready', NEVER_READY, EVICTED);
+  // The fallback Service last: where it falls back as it should, the guide's tree reads its rules to a not-ready
+  // endpoint as stale, so a cause found in the others comes first.
+  useDiagnosis(ns, 'publish-not-ready', NEVER_READY, EVICTED, 'fallback');
   const [endpointNode, ...others] = cluster.nodes;
   const needsTwo = others.length ? undefined : 'needs 2 nodes (one with the endpoint, one without); this cluster has 1';
   /** A client on every node; the first shares the endpoints' node. */
