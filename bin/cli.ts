@@ -44,7 +44,8 @@ const USAGE = `usage: svc-conformance <command>
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
   setup [--kind] [--k3s] [--images-only] [--kubernetes VERSION]
                                 builds what runs need (npm run setup in a checkout), cached in ~/.cache/svc-conformance
-  test [--selftest]             unit tests and every suite on a throwaway cluster (npm test);
+  test [--selftest]             unit tests and every suite on a throwaway cluster (2 nodes in 2 zones unless
+                                --nodes/--zones say otherwise) and the command's own tests (npm test);
                                 with --selftest (default when CI=true) also the fault self-test
   list [--suites DIR]...        every spec and check, with its section and presets
   diagnose NAMESPACE/SERVICE --kubeconfig FILE [--context NAME]   the guide's checklist on your Service
@@ -121,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
       );
     const suites = command === 'run' || command === 'list' ? await projectSuites(values.suites) : [];
     const asked = childEnv({ ...flagsAsEnv(values), SVC_SUITES: suites.join(delimiter) || undefined });
-    const env = childEnv({ SVC_RESULTS: projectResults(readSettings(asked)) }, asked);
+    const env = childEnv({ SVC_RESULTS: projectResults(readSettings(asked)), ...testShape(command, asked) }, asked);
     const settings = readSettings(env); // validates every value now: a bad one ends here with exit 2
     debug = settings.debug;
     switch (command) {
@@ -171,6 +172,17 @@ function selectRun(values: Values, settings: Settings, env: Record<string, strin
 function projectResults(asked: Settings): string | undefined {
   const unset = asked.resultsDir === readSettings({}).resultsDir;
   return unset && process.cwd() !== repoRoot ? join(process.cwd(), 'test-results') : undefined;
+}
+
+/**
+ * `test` (npm test, CI) runs the suites on 2 nodes in 2 zones unless told otherwise: the checks of
+ * cross-node paths, per-node policies and traffic distribution need them, and a gate that skips
+ * them proves nothing about them.
+ */
+function testShape(command: string, asked: Record<string, string>): Record<string, string | undefined> {
+  if (command !== 'test' || asked.SVC_KUBECONFIG || (asked.SVC_PROVIDER && asked.SVC_PROVIDER !== 'local')) return {};
+  const nodes = asked.SVC_NODES ?? '2';
+  return { SVC_NODES: nodes, SVC_ZONES: asked.SVC_ZONES ?? (nodes === '1' ? undefined : '2') };
 }
 
 /** Every cluster option travels as an SVC_* variable, so vitest's workers read the same settings. */
