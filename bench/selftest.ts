@@ -4,12 +4,14 @@
 // undo it, and check those specs are green again. Rates go to test-results/selftest.json.
 // Workload faults are JSON Patches for the spec's own objects (SVC_WORKLOAD_PATCH), applied as
 // the workload helpers create them: the specs and helpers run as they are.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { LocalProvider } from '../helpers/cluster/local.js';
 import { startDaemon, stopDaemons, type Daemon } from '../helpers/cluster/local/daemons.js';
-import { repoRoot } from '../helpers/config.js';
+import { repoRoot, versions } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { execInPod } from '../helpers/kube/exec.js';
@@ -26,6 +28,8 @@ const cli = join(repoRoot, 'bin', 'svc-conformance.js');
 
 interface Fault {
   name: string;
+  /** The expected spec must fail within this many seconds (a cause that cannot clear fails at once). */
+  maxSeconds?: number;
   focus: string; // the specs this fault must break (a --focus regex)
   spec: string; // a spec file that must be among the failures
   cause: RegExp; // what a failure's verdict must say
@@ -183,6 +187,94 @@ async function makeOnePodUnready(): Promise<void> {
       () => false,
     );
     if (wrote) madeUnready.add(namespace);
+  }
+}
+
+/**
+ * kube-proxy mutants: kube-proxy built by setup from the pinned source with one regression each
+ * (setup/kube-proxy-mutants/NAME.patch). The fault runs that binary on every node in place of kube-proxy.
+ */
+function mutantBinary(name: string): string {
+  const patch = readFileSync(join(repoRoot, 'setup', 'kube-proxy-mutants', `${name}.patch`));
+  const hash = createHash('sha256').update(patch).digest('hex').slice(0, 12);
+  const binary = join(
+    settings.cacheDir,
+    'bin',
+    `kube-proxy-mutants-${versions.kubernetes}`,
+    `${name}-${hash}`,
+    'kube-proxy',
+  );
+  if (!existsSync(binary)) throw new Error(`kube-proxy mutant ${name} is not built (${binary}): run npm run setup`);
+  return binary;
+}
+let upstreamProxy: string | undefined;
+async function swapKubeProxy(binary: string | undefined): Promise<void> {
+  const s = JSON.parse(readFileSync(stateFile, 'utf8')) as { daemons: Daemon[] };
+  for (const d of s.daemons)
+    if (d.component.startsWith('kube-proxy')) {
+      upstreamProxy ??= d.start.command;
+      d.start.command = binary ?? upstreamProxy;
+    }
+  writeFileSync(stateFile, JSON.stringify(s, null, 2));
+  await restart('kube-proxy');
+}
+const mutant = (name: string) => ({
+  inject: () => swapKubeProxy(mutantBinary(name)),
+  undo: () => swapKubeProxy(undefined),
+});
+
+/** The node CoreDNS's (first ready) pod runs on: every pod's query crosses its filter hooks. */
+async function corednsNode(): Promise<number> {
+  const pods = await kube().core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+  const node = pods.items.find((p) => p.status?.podIP)?.spec?.nodeName ?? `${NAME}-node-1`;
+  return Number(node.split('-').at(-1));
+}
+let dnsFilterNode = 1;
+const UDP_DNS_DROP = ['FORWARD', '-p', 'udp', '--dport', '53', '-j', 'DROP'];
+/** A host nftables table of its own that drops DNS over UDP it forwards (TCP passes). */
+const NFT_DNS_DROP = `table inet host_dns_filter {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    udp dport 53 drop
+  }
+}
+`;
+
+/** Rewrites CoreDNS's Corefile and replaces its pods, so they start with it; waits until one is Ready again. */
+async function setCorefile(change: (corefile: string) => string): Promise<void> {
+  const config = await kube().core.readNamespacedConfigMap({ namespace: 'kube-system', name: 'coredns' });
+  await kube().core.patchNamespacedConfigMap(
+    { namespace: 'kube-system', name: 'coredns', body: { data: { Corefile: change(config.data!.Corefile!) } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await kube().core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+  for (let waited = 0; waited < 60_000; waited += 1000) {
+    await sleep(1000);
+    const pods = await kube().core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+    const ready = pods.items.filter(
+      (p) =>
+        !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+    if (ready.length) return;
+  }
+  throw new Error('CoreDNS did not turn Ready within 60 s after its Corefile changed');
+}
+
+/** kube-proxy on node-2, stopped as a deadlock or a held xtables lock leaves it: the process stays, nothing answers. */
+const proxyPid = (i: number) => daemons('kube-proxy').find((d) => d.component === `kube-proxy-${i}`)!.pid;
+let hungTimer: NodeJS.Timeout | undefined;
+
+/** A taint no pod of the suites tolerates, on every node. */
+async function taintNodes(add: boolean): Promise<void> {
+  for (const i of [1, 2]) {
+    const name = `${NAME}-node-${i}`;
+    const node = await kube().core.readNode({ name });
+    const others = (node.spec?.taints ?? []).filter((t) => t.key !== 'svc-selftest/blocked');
+    const taints = add ? [...others, { key: 'svc-selftest/blocked', effect: 'NoSchedule' }] : others;
+    await kube().core.patchNode(
+      { name, body: { spec: { taints } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 }
 
@@ -367,6 +459,97 @@ const FAULTS: Fault[] = [
     inject: () => restartControllerManager((c) => `${c},-endpointslice-controller`),
     undo: () => restartControllerManager((c) => c.replace(',-endpointslice-controller', '')),
   },
+  // kube-proxy's own bugs: the verdict must blame kube-proxy's rules for the feature, on the node.
+  {
+    name: 'kube-proxy mutant: sessionAffinity ignored',
+    focus: 'session affinity',
+    spec: 'session-affinity',
+    cause:
+      /kube-proxy's rules on selftest-node-\d \(\w+\) ignore sessionAffinity ClientIP of affinity-\S+\/hostnames-sticky/,
+    wrongCause: /look right/,
+    ...mutant('session-affinity-ignored'),
+  },
+  {
+    name: 'kube-proxy mutant: externalTrafficPolicy Local ignored',
+    focus: 'externalTrafficPolicy',
+    spec: 'external-traffic-policy',
+    cause: /kube-proxy's rules on selftest-node-\d \(\w+\) ignore externalTrafficPolicy Local of etp-\S+\/hostnames/,
+    wrongCause: /look right/,
+    ...mutant('external-traffic-policy-local-ignored'),
+  },
+  {
+    name: 'kube-proxy mutant: UDP conntrack cleanup removed',
+    focus: 'Beyond the guide: UDP',
+    spec: 'udp',
+    cause: /kube-proxy did not clear the conntrack entries of udp-\S+\/hostnames that still send UDP flows/,
+    wrongCause: /look right/,
+    ...mutant('udp-conntrack-cleanup-removed'),
+  },
+  // A filter that drops only DNS over UDP: TCP to CoreDNS passes, so CoreDNS must not be blamed.
+  {
+    name: "iptables drops DNS over UDP on CoreDNS's node (FORWARD -p udp --dport 53 -j DROP)",
+    focus: 'DNS name',
+    spec: 'dns',
+    cause:
+      /selftest-node-\d drops DNS queries over UDP .*iptables filter FORWARD on selftest-node-\d: -A FORWARD -p udp -m udp --dport 53 -j DROP/,
+    wrongCause: /\]: CoreDNS/,
+    inject: async () => {
+      dnsFilterNode = await corednsNode();
+      await inNode(dnsFilterNode, 'iptables', '-I', ...UDP_DNS_DROP);
+    },
+    undo: () => inNode(dnsFilterNode, 'iptables', '-D', ...UDP_DNS_DROP).then(() => undefined),
+  },
+  {
+    name: "a host nftables table drops DNS over UDP on CoreDNS's node",
+    focus: 'DNS name',
+    spec: 'dns',
+    cause:
+      /selftest-node-\d drops DNS queries over UDP .*nft inet host_dns_filter chain forward on selftest-node-\d: udp dport 53 drop/,
+    wrongCause: /\]: CoreDNS/,
+    inject: async () => {
+      dnsFilterNode = await corednsNode();
+      await nftInNode(dnsFilterNode, NFT_DNS_DROP);
+    },
+    undo: () => inNode(dnsFilterNode, 'nft', 'delete', 'table', 'inet', 'host_dns_filter').then(() => undefined),
+  },
+  {
+    name: 'CoreDNS serves another cluster domain (cluster.example)',
+    focus: 'DNS name',
+    spec: 'dns',
+    cause: /CoreDNS serves cluster\.example, pods ask for cluster\.local/,
+    inject: () => setCorefile((c) => c.replaceAll('cluster.local', 'cluster.example')),
+    undo: () => setCorefile((c) => c.replaceAll('cluster.example', 'cluster.local')),
+  },
+  {
+    name: 'kube-proxy hung on node-2 (SIGSTOP: the process stays, nothing answers)',
+    focus: 'work by IP|kube-proxy working',
+    spec: 'clusterip',
+    cause: /kube-proxy on selftest-node-2 is hung, not gone: process \d+ is stopped \(state T/,
+    wrongCause: /kube-proxy is not running/,
+    inject: () => {
+      process.kill(proxyPid(2), 'SIGSTOP');
+      // Bounded: the process goes on by itself after 10 minutes whatever happens here.
+      hungTimer = setTimeout(() => process.kill(proxyPid(2), 'SIGCONT'), 600_000);
+      return Promise.resolve();
+    },
+    undo: () => {
+      clearTimeout(hungTimer);
+      process.kill(proxyPid(2), 'SIGCONT');
+      return Promise.resolve();
+    },
+  },
+  // A cause that cannot clear by itself fails the spec at once, with the cause as its first line.
+  {
+    name: 'every node tainted NoSchedule (fails fast)',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause:
+      /setup failed before any check: .*untolerated taint svc-selftest\/blocked:NoSchedule on selftest-node-1, selftest-node-2/,
+    oneLine: true,
+    maxSeconds: 20, // the pods' budget here is 40 s
+    inject: () => taintNodes(true),
+    undo: () => taintNodes(false),
+  },
 ];
 
 interface Outcome {
@@ -412,15 +595,26 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
     ...failed.flatMap((f) => [f.message ?? '', ...f.assertionResults.flatMap((a) => a.failureMessages)]),
     ...files,
   ].filter(Boolean);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+    rows: { file: string; durationMs: number }[];
+  };
   return {
     exitCode: r.exitCode,
     failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')),
     messages,
+    /** Each spec's own time, by spec name. */
+    specSeconds: Object.fromEntries(
+      summary.rows.map((row) => [row.file.split('/').pop()!.replace('.spec.ts', ''), row.durationMs / 1000]),
+    ),
   };
 }
 
 const outcomes: Outcome[] = [];
-const only = process.argv[2] ? new RegExp(process.argv[2], 'i') : undefined;
+// npm run selftest -- [REGEX] [--keep]: only the faults whose name matches; --keep leaves the cluster up for the next try.
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const pattern = args.find((a) => !a.startsWith('--'));
+const only = pattern ? new RegExp(pattern, 'i') : undefined;
 try {
   await new LocalProvider(settings).up({ name: NAME, nodes: 2 });
   for (const [i, fault] of FAULTS.entries()) {
@@ -432,12 +626,16 @@ try {
     } finally {
       await fault.undo?.();
     }
+    const seconds = broken.specSeconds[fault.spec] ?? Infinity;
+    const slow = fault.maxSeconds !== undefined && seconds > fault.maxSeconds;
+    if (slow)
+      console.log(`  ${fault.spec} took ${seconds.toFixed(1)} s to fail, more than the ${fault.maxSeconds} s it may`);
     const green = await runSpecs(fault.focus, `${i + 1}-undone`);
     const detected = broken.failedSpecs.includes(fault.spec);
     const verdicts = broken.messages.flatMap((m) => m.split('\n').filter((l) => l.includes('verdict [')));
     const wrong = fault.wrongCause && verdicts.find((v) => fault.wrongCause!.test(v));
     const raw = fault.oneLine && broken.messages.find((m) => /HTTP-Code|Headers:/.test(m));
-    const rightCause = broken.messages.some((m) => fault.cause.test(m)) && !wrong && !raw;
+    const rightCause = broken.messages.some((m) => fault.cause.test(m)) && !wrong && !raw && !slow;
     if (wrong) console.log(`  a verdict blames what the fault did not touch: ${wrong.slice(0, 300)}`);
     if (raw) console.log(`  a setup failure is not one line: ${raw.slice(0, 300)}`);
     outcomes.push({
@@ -463,7 +661,7 @@ try {
 } finally {
   clearInterval(dnatLoop);
   clearInterval(unreadyLoop);
-  await new LocalProvider(settings).down(NAME);
+  if (!keep) await new LocalProvider(settings).down(NAME);
 }
 
 const count = (k: keyof Outcome) => outcomes.filter((o) => o[k]).length;
