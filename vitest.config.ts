@@ -1,13 +1,16 @@
-// Three projects: `unit` (parsers and helpers, no cluster, seconds), `suites` (the guide's
-// sections against a real cluster that helpers/suite/global-setup.ts creates or attaches) and
-// `cli` (the svc-conformance command end to end: bad input, interrupted runs, presets,
-// reports; on local clusters of its own, after the suites).
+// Four projects: `unit` (parsers and helpers, no cluster, seconds), `suites` (the guide's
+// sections against a real cluster that helpers/suite/global-setup.ts creates or attaches),
+// `disruptive` (specs that restart or flush parts of that cluster: after every suite, one file
+// at a time, so nothing else runs while a part is down) and `cli` (the svc-conformance command
+// end to end: bad input, interrupted runs, presets, reports; on local clusters of its own, last).
 import { join } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { readSettings } from './helpers/settings.js';
 
 const settings = readSettings();
 const viteCache = join(settings.buildDir, 'vite');
+/** Specs that disrupt the cluster (restart kube-proxy or the API server, flush rules): never beside another spec. */
+const DISRUPTIVE = '**/*.disruptive.spec.ts';
 
 export default defineConfig({
   // Every cache of a run lives in the build folder (a checkout's .build/, or the user's project for
@@ -41,6 +44,7 @@ export default defineConfig({
           name: 'suites',
           // The suites' specs and a project's own (svc-conformance run --suites DIR).
           include: ['suites/**/*.spec.ts', ...settings.run.suiteDirs.map((dir) => `${dir}/**/*.spec.ts`)],
+          exclude: [...configDefaults.exclude, DISRUPTIVE],
           globalSetup: ['helpers/suite/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
@@ -70,6 +74,32 @@ export default defineConfig({
         },
       },
       {
+        cacheDir: viteCache,
+        test: {
+          name: 'disruptive',
+          // The same cluster as the suites' (the run's handle, or one globalSetup makes or reuses), after
+          // them: a spec here restarts kube-proxy or the API server, and no other spec may run meanwhile.
+          include: ['suites/**/*.disruptive.spec.ts', ...settings.run.suiteDirs.map((dir) => `${dir}/${DISRUPTIVE}`)],
+          globalSetup: ['helpers/suite/global-setup.ts'],
+          // A recovery waits up to two of kube-proxy's 30 s canary periods (and kubelet's 60 s one) per check.
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+          pool: 'threads',
+          fileParallelism: false,
+          isolate: false,
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: ['@kubernetes/client-node', 'execa', 'yaml'],
+                rolldownOptions: { output: { minify: true } },
+              },
+            },
+          },
+          sequence: { concurrent: false, groupOrder: 2 },
+        },
+      },
+      {
         test: {
           name: 'cli',
           include: ['cli-tests/**/*.test.ts'],
@@ -78,7 +108,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Each file drives whole runs and clusters: one at a time.
           fileParallelism: false,
-          sequence: { concurrent: false, groupOrder: 2 },
+          sequence: { concurrent: false, groupOrder: 3 },
         },
       },
     ],

@@ -37,6 +37,8 @@ const USAGE = `usage: svc-conformance <command>
                                                     --suites: your own specs beside ours (or in svc-conformance.config.ts)
       [--kubeconfig FILE --context NAME]            test a cluster you have (never created or destroyed)
       [--node-access privileged-pod|none]           node-level checks there: a privileged pod per node, or skip them
+      [--disruptive]                                the recovery checks there too: they restart its kube-proxy and
+                                                    flush its rules (clusters a run makes get them without it)
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
       [--kubernetes VERSION] [--ip-family ipv4|ipv6|dual] [--zones N]
                                                     or a local cluster (reused if one of this shape is up),
@@ -59,7 +61,7 @@ const USAGE = `usage: svc-conformance <command>
                                 prints the kubeconfig path
   cluster down [--provider local|kind|k3s] [--name N]
 Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec, ours and
---suites'; none = --suites' only.
+--suites'; none = --suites' only. *.disruptive.spec.ts files (recovery) run last, alone.
 Reports: test-results/junit.xml, results.json, summary.json, report.md, diagnostics/<spec>.md`;
 
 const OPTIONS = {
@@ -82,6 +84,7 @@ const OPTIONS = {
   'run-id': { type: 'string' },
   'older-than': { type: 'string' },
   'keep-cluster': { type: 'boolean' },
+  disruptive: { type: 'boolean' },
   selftest: { type: 'boolean' },
   services: { type: 'string' },
   endpoints: { type: 'string' },
@@ -129,7 +132,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': {
         // Which checks run is settled before any cluster exists: a filter that keeps none is exit 2.
         const selection = selectRun(values, settings, env);
-        return await runTests(['--project', 'suites', ...selection], values, settings, env);
+        // The disruptive project's specs run after the suites', alone (vitest.config.ts).
+        return await runTests(['--project', 'suites', '--project', 'disruptive', ...selection], values, settings, env);
       }
       case 'test':
         return await runTests([], values, settings, env, settings.ci || !!values.selftest);
@@ -201,6 +205,7 @@ function flagsAsEnv(values: Values): Record<string, string | undefined> {
     SVC_CLUSTER_NAME: values.name,
     SVC_PRESET: values.preset,
     SVC_KEEP_CLUSTER: values['keep-cluster'] ? '1' : undefined,
+    SVC_DISRUPTIVE: values.disruptive ? '1' : undefined,
   };
 }
 

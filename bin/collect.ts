@@ -9,7 +9,12 @@ import { createVitest, type TestCase } from 'vitest/node';
 const files = process.argv.slice(2);
 // The config is loaded in place (`runner`), not bundled to a temporary file beside it: an installed
 // package's folder is never written.
-const vitest = await createVitest('test', { watch: false, project: ['suites'], reporters: [], configLoader: 'runner' });
+const vitest = await createVitest('test', {
+  watch: false,
+  project: ['suites', 'disruptive'],
+  reporters: [],
+  configLoader: 'runner',
+});
 try {
   const { testModules, unhandledErrors } = await vitest.collect(files);
   const checks = testModules.flatMap((module) =>

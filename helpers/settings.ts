@@ -65,6 +65,11 @@ export interface RunSettings {
   ipFamily?: IpFamilyChoice;
   /** Zones the local cluster's nodes are labelled into, round robin (--zones, SVC_ZONES; unset: no zone label). */
   zones?: number;
+  /**
+   * Disrupt a cluster you bring too (--disruptive, SVC_DISRUPTIVE=1): the recovery checks restart its
+   * kube-proxy and flush its rules. Clusters a run makes are disrupted without it; it changes nothing there.
+   */
+  disruptive: boolean;
 }
 
 export interface Settings {
@@ -159,6 +164,7 @@ export function readSettings(env: Env = process.env): Settings {
       ),
       preset: env.SVC_PRESET || undefined,
       keepCluster: env.SVC_KEEP_CLUSTER === '1',
+      disruptive: env.SVC_DISRUPTIVE === '1',
       runId: env.SVC_RUN_ID || undefined,
       clusterHandleFile: env.SVC_CLUSTER_HANDLE_FILE || undefined,
       parallel: Number(get('SVC_PARALLEL', String(defaultParallel()))),

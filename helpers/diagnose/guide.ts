@@ -91,6 +91,10 @@ export const GUIDE = {
     section: 'Beyond the guide: traffic distribution',
     next: "read the EndpointSlices' hints (forZones, forNodes) and the nodes' topology.kubernetes.io/zone labels, then the endpoints kube-proxy wrote for the Service on the client's node",
   },
+  recovery: {
+    section: 'Beyond the guide: recovery',
+    next: "read kube-proxy's log on the node: a full sync after its start, 'IPTables canary deleted' after a flush (its canary monitor polls every syncPeriod), its watches reconnecting after an API server restart; then its healthz and kubeproxy_sync_proxy_rules_last_timestamp_seconds. For KUBE-IPTABLES-HINT, kubelet's log",
+  },
 } as const;
 
 export type GuideSection = keyof typeof GUIDE;

@@ -45,6 +45,21 @@ describe('markdownReport', () => {
     },
   );
 
+  it('gives a disruptive spec (run after the suites) its row among the sections', () => {
+    const rows = [
+      row({
+        project: 'disruptive',
+        file: 'suites/recovery.disruptive.spec.ts',
+        section: 'Beyond the guide: recovery',
+        passed: 5,
+      }),
+    ];
+    const totals = { passed: 5, failed: 0, skipped: 0 };
+    expect(markdownReport(rows, { cluster: 'c', totals, durationMs: 1 })).toContain(
+      '| Beyond the guide: recovery | `recovery.disruptive.spec.ts` | ✅ pass | 1.5 s | 5/5 |  |',
+    );
+  });
+
   it('heads the report with the totals and the run', () => {
     expect(report.split('\n').slice(0, 3)).toEqual([
       '# svc-conformance: 10 passed, 1 failed, 2 skipped',

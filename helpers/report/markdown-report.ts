@@ -2,6 +2,9 @@
 // row per guide section (result, time, checks, skip reasons), then each failure with its
 // verdict line and the diagnostics file that holds the evidence. Pure: rows in, text out.
 
+/** The projects whose spec files are sections (the suites', and the disruptive ones run after them): a row each. */
+export const SECTION_PROJECTS = ['suites', 'disruptive'];
+
 export interface Failure {
   /** The check's title, or "(setup)" for a failed beforeAll. */
   check: string;
@@ -44,8 +47,8 @@ export function markdownReport(rows: ReportRow[], meta: ReportMeta): string {
     meta.preset && `preset ${meta.preset}`,
     `${seconds(meta.durationMs)}`,
   ].filter(Boolean);
-  const guide = rows.filter((r) => r.project === 'suites');
-  const others = rows.filter((r) => r.project !== 'suites');
+  const guide = rows.filter((r) => SECTION_PROJECTS.includes(r.project));
+  const others = rows.filter((r) => !SECTION_PROJECTS.includes(r.project));
   const lines = [
     `# svc-conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`,
     '',

@@ -9,7 +9,7 @@ import type { SerializedError } from 'vitest';
 import type { ClusterHandle } from '../cluster/provider.js';
 import { readSettings, type Settings } from '../settings.js';
 import { writeSkipReasonsAfterJunit } from './junit-skips.js';
-import { markdownReport, toFailure, type ReportRow } from './markdown-report.js';
+import { markdownReport, SECTION_PROJECTS, toFailure, type ReportRow } from './markdown-report.js';
 
 export default class SummaryReporter implements Reporter {
   private started = Date.now();
@@ -78,7 +78,9 @@ function toRow(module: TestModule, results: string): ReportRow {
         return r.state === 'failed' ? (r.errors ?? []).map((e) => toFailure(t.name, e.message)) : [];
       }),
     ],
-    ...(module.project.name === 'suites' && existsSync(join(results, diagnostics)) ? { diagnostics } : {}),
+    ...(SECTION_PROJECTS.includes(module.project.name) && existsSync(join(results, diagnostics))
+      ? { diagnostics }
+      : {}),
   };
 }
 

@@ -21,6 +21,14 @@ describe('presetSpecs', () => {
     expect(presetSpecs('full', dir)).toEqual(['dns.spec.ts', 'new-section.spec.ts']);
   });
 
+  it('takes a disruptive spec in full, last (it runs after the others), and not in quick', () => {
+    expect(presetSpecs('full').at(-1)).toBe('recovery.disruptive.spec.ts');
+    expect(presetSpecs('quick')).not.toContain('recovery.disruptive.spec.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'suites-'));
+    for (const f of ['a.disruptive.spec.ts', 'b.spec.ts', 'z.spec.ts']) writeFileSync(join(dir, f), '');
+    expect(presetSpecs('full', dir)).toEqual(['b.spec.ts', 'z.spec.ts', 'a.disruptive.spec.ts']);
+  });
+
   it('refuses an unknown preset, naming the known ones', () => {
     expect(() => presetSpecs('slow')).toThrow('unknown preset "slow"; choose one of quick, full, none');
   });

@@ -1,7 +1,9 @@
 // Presets name which spec files a run takes: `quick` is the guide's first five questions (a
 // fast smoke test on a warm cluster), `full` every spec in suites/ and in a project's own spec
 // folders (--suites), including specs added later, since both are read from the directories;
-// `none` a project's specs alone.
+// `none` a project's specs alone. A disruptive spec (*.disruptive.spec.ts: it restarts or flushes
+// parts of the cluster) is in full, listed last, as vitest's `disruptive` project runs it: after the
+// others, alone.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../config.js';
@@ -16,11 +18,16 @@ const QUICK = ['setup', 'service-exists', 'dns', 'clusterip', 'endpoints'].map((
 
 export const suitesDir = join(repoRoot, 'suites');
 
-/** The spec files (e.g. `dns.spec.ts`) of suites/ a preset runs, sorted. */
+/** A spec that disrupts the cluster: vitest.config.ts runs it in its own project, after every other spec. */
+export const isDisruptive = (file: string): boolean => file.endsWith('.disruptive.spec.ts');
+
+/** Sorted by name, the disruptive ones last (the order they run in). */
+const runOrder = (files: string[]): string[] =>
+  [...files].sort((a, b) => Number(isDisruptive(a)) - Number(isDisruptive(b)) || a.localeCompare(b));
+
+/** The spec files (e.g. `dns.spec.ts`) of suites/ a preset runs, sorted, the disruptive ones last. */
 export function presetSpecs(preset: string, dir = suitesDir): string[] {
-  const all = readdirSync(dir)
-    .filter((f) => f.endsWith('.spec.ts'))
-    .sort();
+  const all = runOrder(readdirSync(dir).filter((f) => f.endsWith('.spec.ts')));
   if (preset === 'full') return all;
   if (preset === 'quick') return all.filter((f) => QUICK.includes(f));
   if (preset === 'none') return [];
@@ -46,10 +53,11 @@ export function presetsOf(file: string): Preset[] {
   return PRESETS.filter((p) => p === 'full' || (p === 'quick' && QUICK.includes(name)));
 }
 
-/** Every *.spec.ts below `dir`, sorted. */
+/** Every *.spec.ts below `dir`, sorted, the disruptive ones last. */
 export function specFilesBelow(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.spec.ts') && !f.split('/').includes('node_modules'))
-    .sort()
-    .map((f) => join(dir, f));
+  return runOrder(
+    readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.spec.ts') && !f.split('/').includes('node_modules'),
+    ),
+  ).map((f) => join(dir, f));
 }

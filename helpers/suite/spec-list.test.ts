@@ -24,6 +24,14 @@ describe('listSpecs', () => {
     expect(specs[1].presets).toEqual(['full']);
   });
 
+  it('says a disruptive spec runs last, alone', () => {
+    const recovery = join(repoRoot, 'suites', 'recovery.disruptive.spec.ts');
+    const [entry] = listSpecs([recovery], [{ file: recovery, path: ['Beyond the guide: recovery', 'x'] }]);
+    expect(entry.disruptive).toBe(true);
+    expect(formatSpecList([entry])).toMatch(/\[preset: full; disruptive: runs last, alone\]/);
+    expect(specs[0].disruptive).toBe(false);
+  });
+
   it('prints a file per paragraph, a check per line', () => {
     expect(formatSpecList(specs)).toMatch(
       /^dns\.spec\.ts — Does the Service work by DNS name\?  \[preset: quick, full\]/,

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { repoRoot } from '../config.js';
-import { presetsOf, type Preset } from './presets.js';
+import { isDisruptive, presetsOf, type Preset } from './presets.js';
 import type { CollectedCheck } from './selection.js';
 
 export interface SpecEntry {
@@ -14,6 +14,8 @@ export interface SpecEntry {
   /** Each check's name below its section. */
   checks: string[];
   presets: Preset[];
+  /** It restarts or flushes parts of the cluster: run after every other spec, alone. */
+  disruptive: boolean;
 }
 
 export function listSpecs(files: string[], collected: CollectedCheck[]): SpecEntry[] {
@@ -35,6 +37,7 @@ export function listSpecs(files: string[], collected: CollectedCheck[]): SpecEnt
       proves,
       checks: checks.map((c) => (c.path.length > 1 ? c.path.slice(1) : c.path).join(' ')),
       presets: presetsOf(file),
+      disruptive: isDisruptive(file),
     };
   });
 }
@@ -43,7 +46,7 @@ export function formatSpecList(entries: SpecEntry[]): string {
   return entries
     .map((e) =>
       [
-        `${e.file} — ${e.section || '(no describe)'}  [preset: ${e.presets.join(', ')}]`,
+        `${e.file} — ${e.section || '(no describe)'}  [preset: ${e.presets.join(', ')}${e.disruptive ? '; disruptive: runs last, alone' : ''}]`,
         ...(e.proves ? [`  proves: ${e.proves}`] : []),
         ...e.checks.map((c) => `  · ${c}`),
       ].join('\n'),
