@@ -1,9 +1,10 @@
 // suites/udp.spec.ts — beyond the guide: UDP Services
-// Proves: a UDP Service (80/UDP → 9376, agnhost serve-hostname --udp) reaches every backend, a new source port
-// per datagram; and when the backend of a running flow goes away, kube-proxy clears that flow's conntrack
-// entry, so the same flow (same source port) is answered by a live backend instead of being black-holed.
+// Proves: a UDP Service (80/UDP → 9376, agnhost netexec, also a NodePort) reaches every backend from a pod, from the
+// nodes and from one of its own backends, by ClusterIP and NodePort, a new source port per datagram; a 2,000-byte
+// datagram and a 2,000-byte HTTP request come back whole; and when the backend of a running flow goes away,
+// kube-proxy clears that flow's conntrack entry, so the same flow (same source port) reaches a live backend.
 // A failure usually means: kube-proxy's UDP rules are missing, or it no longer deletes conntrack entries
-// of removed UDP endpoints (the classic stale-DNS-server bug).
+// of removed UDP endpoints (the classic stale-DNS-server bug), or an MTU on the path drops large packets.
 import { randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
@@ -18,6 +19,14 @@ import { endpointSliceAddresses } from '../helpers/kube/services.js';
 import { runOnNode, nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { flowEntry, parseConntrack } from '../helpers/parse/conntrack.js';
 import { readyBackendsNow } from '../helpers/workloads/backends.js';
+import { nodeUdp } from '../helpers/node/node-udp.js';
+import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { dialFrom } from '../helpers/workloads/netexec-dial.js';
+import { startServerPod, waitForServerPod } from '../helpers/workloads/server-pods.js';
+
+/** upstream's large messages: 2,000 bytes each (netexec's UDP server reads up to 2,048 and lowercases). */
+const LARGE_DATAGRAM = `n${'o'.repeat(1999)}`;
+const LARGE_REQUEST = '42'.repeat(1000);
 
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
@@ -26,11 +35,14 @@ describe('Beyond the guide: UDP', () => {
   let app: Hostnames, client: ClientPod;
   const address = () => `${hostPort(app.clusterIP, app.port)}`;
 
+  let dialer: string, nodePort: number;
+  const names = async () => (await app.backendsNow()).map((p) => p.name);
+
   beforeAll(async () => {
-    [app, client] = await Promise.all([
+    [app, client, dialer] = await Promise.all([
       deployHostnames(cluster, ns, {
-        // Raw TCP too, so the TCP readiness probe still tells whether the server is up.
-        args: ['serve-hostname', '--udp', '--tcp', '--http=false', `--port=${HOSTNAMES_PORT}`],
+        // netexec answers "hostname" and "echo <text>" over UDP, /echo and /dial over HTTP, on one port number.
+        args: ['netexec', `--http-port=${HOSTNAMES_PORT}`, `--udp-port=${HOSTNAMES_PORT}`],
         tweak: {
           deployment: (d) =>
             d.spec!.template.spec!.containers[0].ports!.push({
@@ -38,11 +50,25 @@ describe('Beyond the guide: UDP', () => {
               containerPort: HOSTNAMES_PORT,
               protocol: 'UDP',
             }),
-          service: (s) => void (s.spec!.ports![0].protocol = 'UDP'),
+          service: (s) => {
+            s.spec!.type = 'NodePort';
+            s.spec!.ports = [
+              { name: 'default', port: 80, targetPort: HOSTNAMES_PORT, protocol: 'UDP' },
+              { name: 'http', port: 80, targetPort: HOSTNAMES_PORT, protocol: 'TCP' },
+            ];
+          },
         },
       }),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+      // A netexec pod that is no backend: the datagrams upstream sends from its test container leave from here.
+      startServerPod(cluster, ns, {
+        name: 'dialer',
+        node: cluster.nodes[0].name,
+        labels: { role: 'dialer' },
+        readiness: 'listening',
+      }).then(async () => (await waitForServerPod(cluster, ns, 'dialer')).ip),
     ]);
+    nodePort = app.service.spec!.ports![0].nodePort!;
   });
 
   it('answers on ClusterIP:80/UDP from every backend pod', async () => {
@@ -56,6 +82,87 @@ describe('Beyond the guide: UDP', () => {
       rr.unexpected,
       because('udp', `answers from pods that are not backends: ${describeDistribution(rr)}`),
     ).toEqual([]);
+  });
+
+  for (const node of cluster.nodes) {
+    it(`answers on ${node.name}'s NodePort/UDP from a pod, from every backend pod`, async () => {
+      const target = hostPort(node.internalIP, nodePort);
+      const rr = await roundRobinWith(target, await names(), (count) => client.udp(target, { count }));
+      expect(rr.missing, because('udp', `${target}/UDP from ${client.node}: ${describeDistribution(rr)}`)).toEqual([]);
+      expect(
+        rr.unexpected,
+        because('udp', `answers from pods that are not backends: ${describeDistribution(rr)}`),
+      ).toEqual([]);
+    });
+  }
+
+  it('answers on ClusterIP:80/UDP and every NodePort/UDP from every node, from every backend pod', async ({ skip }) => {
+    skipWithoutNodeAccess(cluster, skip);
+    const backends = await names();
+    const targets = [address(), ...cluster.nodes.map((n) => hostPort(n.internalIP, nodePort))];
+    for (const from of cluster.nodes)
+      for (const target of targets) {
+        const rr = await roundRobinWith(target, backends, (count) => nodeUdp(cluster, from, target, count));
+        expect(
+          [...rr.missing, ...rr.unexpected],
+          because(
+            'udp',
+            `${target}/UDP from node ${from.name}: ${describeDistribution(rr)} (backends: ${backends.join(', ')})`,
+          ),
+        ).toEqual([]);
+      }
+  });
+
+  it('answers on ClusterIP:80/UDP and every NodePort/UDP from one of its backends, from every backend pod (itself too)', async () => {
+    const backends = await app.backendsNow();
+    const [endpoint] = backends;
+    const targets = [
+      { host: app.clusterIP, port: app.port },
+      ...cluster.nodes.map((n) => ({ host: n.internalIP, port: nodePort })),
+    ];
+    for (const target of targets) {
+      const rr = await roundRobinWith(
+        hostPort(target.host, target.port),
+        backends.map((p) => p.name),
+        (count) => dialFrom(client, endpoint.ip, { protocol: 'udp', request: 'hostname', ...target }, count),
+      );
+      expect(
+        [...rr.missing, ...rr.unexpected],
+        because('udp', `${rr.url}/UDP from backend ${endpoint.name} on ${endpoint.node}: ${describeDistribution(rr)}`),
+      ).toEqual([]);
+    }
+  });
+
+  it('echoes a 2,000-byte datagram whole through ClusterIP:80/UDP', async () => {
+    const tries = 3;
+    const tally = await dialFrom(
+      client,
+      dialer,
+      { protocol: 'udp', host: app.clusterIP, port: app.port, request: `echo ${LARGE_DATAGRAM}` },
+      tries,
+    );
+    const echoes = Object.entries(tally.answers).map(([text, n]) => `${n} × ${text.length} bytes`);
+    expect(
+      tally.answers,
+      because(
+        'udp',
+        `${tries} datagrams of ${LARGE_DATAGRAM.length + 5} bytes to ${address()} from pod dialer: ${echoes.join(', ') || 'no echo'} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toEqual({ [LARGE_DATAGRAM]: tries });
+  });
+
+  it('echoes a 2,000-byte HTTP request whole through ClusterIP:80', async () => {
+    const tries = 3;
+    const url = `http://${hostPort(app.clusterIP, app.port)}/echo?msg=${LARGE_REQUEST}`;
+    const tally = await client.http(url, { count: tries });
+    const echoes = Object.entries(tally.answers).map(([text, n]) => `${n} × ${text.length} bytes`);
+    expect(
+      tally.answers,
+      because(
+        'udp',
+        `${tries} GET /echo?msg=<${LARGE_REQUEST.length} bytes> to ${hostPort(app.clusterIP, app.port)} from ${client.name}: ${echoes.join(', ') || 'no echo'} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toEqual({ [LARGE_REQUEST]: tries });
   });
 
   it('moves a running flow to a live backend when its backend goes away (conntrack cleared)', async () => {

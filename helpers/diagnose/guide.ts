@@ -87,6 +87,10 @@ export const GUIDE = {
     section: 'Beyond the guide: UDP',
     next: 'check the UDP rules for the Service, and conntrack -L -p udp for entries still sending to a removed endpoint',
   },
+  conntrack: {
+    section: 'Beyond the guide: conntrack',
+    next: "read the flow's entry on its nodes (conntrack -L -p udp --orig-port-src <port>): one still sending to a removed pod or an old target port is one kube-proxy did not clear (its log, the conntrack tool, netlink access); for TCP, kube-proxy's conntrack settings (sysctl net.netfilter.nf_conntrack_tcp_*) and its ct state INVALID drop rule",
+  },
   trafficDistribution: {
     section: 'Beyond the guide: traffic distribution',
     next: "read the EndpointSlices' hints (forZones, forNodes) and the nodes' topology.kubernetes.io/zone labels, then the endpoints kube-proxy wrote for the Service on the client's node",

@@ -150,6 +150,15 @@ export function kubeProxyConfig(
     oomScoreAdj: 0,
     metricsBindAddress: '0.0.0.0:10249',
     healthzBindAddress: '0.0.0.0:10256',
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    // The table size is the machine's (not a node's) to set; the TCP sysctls are each node netns' own, so kube-proxy
+    // sets them as on a real node: CLOSE_WAIT at its default hour, and in nftables mode (no INVALID drop rule)
+    // liberal tracking, as upstream's nftables CI runs it, so an out-of-window packet cannot reset a connection.
+    conntrack: {
+      maxPerCore: 0,
+      min: 0,
+      tcpEstablishedTimeout: '0s',
+      tcpCloseWaitTimeout: '1h',
+      ...(mode === 'nftables' ? { tcpBeLiberal: true } : {}),
+    },
   });
 }
