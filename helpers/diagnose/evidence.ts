@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
-import type { NodeInfo } from '../cluster/provider.js';
+import { ZONE_LABEL, type NodeInfo } from '../cluster/provider.js';
 import { Kube } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import { describePod, isPodReady } from '../kube/pods.js';
@@ -83,6 +83,8 @@ export interface Evidence {
   definitionProblems: string[];
   endpoints: EndpointAddress[];
   slices: EndpointAddress[];
+  /** Each node's topology.kubernetes.io/zone, where it has one: topology hints are read against it. */
+  nodeZones?: Record<string, string>;
   /** How many EndpointSlice objects the Service has (a slice may list no endpoint). */
   sliceObjects?: number;
   events: string[];
@@ -169,6 +171,15 @@ export async function collectEvidence(
       ev.slices = sliceAddresses(slices);
       ev.sliceObjects = slices.length;
     });
+    if (ev.slices.some((e) => e.zoneHints || e.nodeHints))
+      await attempt('node zones', async () => {
+        const { items } = await kube.core.listNode();
+        ev.nodeZones = Object.fromEntries(
+          items.flatMap((n) =>
+            n.metadata?.labels?.[ZONE_LABEL] ? [[n.metadata.name!, n.metadata.labels[ZONE_LABEL]]] : [],
+          ),
+        );
+      });
   }
   await attempt('events', async () => {
     const events = await kube.core.listNamespacedEvent({ namespace });
@@ -269,7 +280,7 @@ async function nodeRanges(
 /** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint (only its own with internalTrafficPolicy Local). */
 export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
   if (!node.programmed) return { missing: [], stale: [] };
-  const ready = expectedEndpoints(ev.serviceSpec, node.node, ev.slices);
+  const ready = expectedEndpoints(ev.serviceSpec, node.node, ev.slices, ev.nodeZones?.[node.node]);
   return {
     missing: ready.filter((a) => !node.programmed!.includes(a)),
     stale: node.programmed.filter((a) => !ready.includes(a)),

@@ -97,6 +97,30 @@ describe('expectedEndpoints', () => {
     expect(expectedEndpoints({}, 'n1', slices)).toEqual(['10.236.1.4:9376', '10.236.2.3:9376']);
     expect(expectedEndpoints({ internalTrafficPolicy: 'Local' }, 'n1', slices)).toEqual(['10.236.1.4:9376']);
   });
+
+  // As the EndpointSlice controller hints them: PreferClose per zone, PreferSameNode per node and zone.
+  const hinted = (ip: string, node: string, zone: string, byNode = false): EndpointAddress => ({
+    ...endpoint(ip, node),
+    zoneHints: [zone],
+    ...(byNode ? { nodeHints: [node] } : {}),
+  });
+
+  it("is the ready endpoints hinted for the node's zone (PreferClose), or for the node itself (PreferSameNode)", () => {
+    const zoned = [hinted('10.236.1.4', 'n1', 'zone-1'), hinted('10.236.2.3', 'n2', 'zone-2')];
+    expect(expectedEndpoints({}, 'n1', zoned, 'zone-1')).toEqual(['10.236.1.4:9376']);
+    expect(expectedEndpoints({}, 'n2', zoned, 'zone-2')).toEqual(['10.236.2.3:9376']);
+    const perNode = [hinted('10.236.1.4', 'n1', 'zone-1', true), hinted('10.236.3.2', 'n3', 'zone-1', true)];
+    expect(expectedEndpoints({}, 'n3', perNode, 'zone-1')).toEqual(['10.236.3.2:9376']);
+  });
+
+  it('falls back as kube-proxy does: to the zone for a node no endpoint is hinted for, to all for a zone none is', () => {
+    const perNode = [hinted('10.236.1.4', 'n1', 'zone-1', true), hinted('10.236.2.3', 'n2', 'zone-2', true)];
+    expect(expectedEndpoints({}, 'n3', perNode, 'zone-2')).toEqual(['10.236.2.3:9376']);
+    expect(expectedEndpoints({}, 'n4', perNode, 'zone-3')).toEqual(['10.236.1.4:9376', '10.236.2.3:9376']);
+    // One ready endpoint without a hint: kube-proxy ignores every hint.
+    const partly = [hinted('10.236.1.4', 'n1', 'zone-1'), endpoint('10.236.2.3', 'n2')];
+    expect(expectedEndpoints({}, 'n1', partly, 'zone-1')).toEqual(['10.236.1.4:9376', '10.236.2.3:9376']);
+  });
 });
 
 describe("staleUdpFlows (recorded: conntrack -L on the client's node after its backend was deleted, UDP cleanup mutant)", () => {

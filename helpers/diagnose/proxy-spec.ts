@@ -95,14 +95,37 @@ export function nftServiceRules(json: string, ref: ServicePortRef & { protocol?:
   };
 }
 
-/** The endpoints a node's rules must send the Service to: the ready ones, only its own with internalTrafficPolicy Local. */
+/**
+ * The endpoints a node's rules must send the Service to: the ready ones, only its own with
+ * internalTrafficPolicy Local; where the EndpointSlice controller wrote topology hints, those for
+ * the node when every ready endpoint has a node hint and one names it (PreferSameNode), else those
+ * for its zone when every ready endpoint has a zone hint and one names it (PreferClose,
+ * PreferSameZone, topology-mode Auto), as kube-proxy chooses (pkg/proxy/topology.go).
+ */
 export function expectedEndpoints(
   spec: k8s.V1ServiceSpec | undefined,
   node: string,
   slices: EndpointAddress[],
+  zone?: string,
 ): string[] {
-  const local = spec?.internalTrafficPolicy === 'Local';
-  return slices.filter((e) => e.ready && (!local || e.node === node)).map((e) => e.address);
+  const ready = slices.filter((e) => e.ready);
+  if (spec?.internalTrafficPolicy === 'Local') return ready.filter((e) => e.node === node).map((e) => e.address);
+  return topologyChoice(ready, node, zone).endpoints.map((e) => e.address);
+}
+
+/** Which ready endpoints kube-proxy keeps for a node by their hints, and why ('' when the hints do not apply). */
+export function topologyChoice(
+  ready: EndpointAddress[],
+  node: string,
+  zone: string | undefined,
+): { endpoints: EndpointAddress[]; by: string } {
+  const usable = (hints: (e: EndpointAddress) => string[] | undefined, want: string | undefined) =>
+    !!want && ready.length > 0 && ready.every((e) => hints(e)?.length) && ready.some((e) => hints(e)!.includes(want));
+  if (usable((e) => e.nodeHints, node))
+    return { endpoints: ready.filter((e) => e.nodeHints!.includes(node)), by: `hinted for node ${node}` };
+  if (usable((e) => e.zoneHints, zone))
+    return { endpoints: ready.filter((e) => e.zoneHints!.includes(zone!)), by: `hinted for zone ${zone}` };
+  return { endpoints: ready, by: '' };
 }
 
 /** What in a node's rules does not implement the Service's spec (endpoints are compared by rulesMismatch). */

@@ -5,6 +5,7 @@
 // One line: the section, what is wrong (with the node and hop), the next step.
 import { controlPlaneCause, type ControlPlaneCause } from './control-plane.js';
 import { rulesMismatch, type Evidence } from './evidence.js';
+import { topologyChoice } from './proxy-spec.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
 import { kubernetesZones, servesDomain } from '../parse/corefile.js';
 import { describeProxyProcess, duration } from './kube-proxy-process.js';
@@ -81,6 +82,22 @@ export function verdict(
 
   for (const node of ev.nodes) {
     const { missing, stale } = rulesMismatch(ev, node);
+    // Ready endpoints the node's hints leave out, yet its rules send to: kube-proxy ignores the topology hints.
+    const hinted = topologyChoice(
+      ev.slices.filter((e) => e.ready),
+      node.node,
+      ev.nodeZones?.[node.node],
+    );
+    const ignoredHints =
+      hinted.by &&
+      !missing.length &&
+      stale.length &&
+      stale.every((a) => ev.slices.some((e) => e.ready && e.address === a));
+    if (ignoredHints)
+      return say(
+        'trafficDistribution',
+        `kube-proxy's rules on ${node.node} ignore the topology hints of ${id}: they send to ${stale.join(', ')} too, though only ${hinted.endpoints.map((e) => e.address).join(', ')} ${hinted.endpoints.length === 1 ? 'is' : 'are'} ${hinted.by}`,
+      );
     if (missing.length || stale.length) {
       const detail = [
         missing.length && `no rule for ${missing.join(', ')}`,

@@ -36,6 +36,9 @@ export interface EndpointAddress {
   podName?: string;
   podUid?: string;
   node?: string;
+  /** The zones and nodes the EndpointSlice controller meant it for (trafficDistribution, topology-mode Auto). */
+  zoneHints?: string[];
+  nodeHints?: string[];
 }
 
 /** What the v1 Endpoints object lists (ready and not-ready addresses). */
@@ -119,6 +122,8 @@ export function sliceAddresses(slices: k8s.V1EndpointSlice[]): EndpointAddress[]
           podName: e.targetRef?.name,
           podUid: e.targetRef?.uid,
           node: e.nodeName,
+          ...(e.hints?.forZones?.length ? { zoneHints: e.hints.forZones.map((z) => z.name) } : {}),
+          ...(e.hints?.forNodes?.length ? { nodeHints: e.hints.forNodes.map((n) => n.name) } : {}),
         })),
       ),
     ),
