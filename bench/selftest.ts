@@ -485,6 +485,23 @@ const FAULTS: Fault[] = [
     wrongCause: /look right/,
     ...mutant('udp-conntrack-cleanup-removed'),
   },
+  {
+    name: 'kube-proxy mutant: topology hints ignored',
+    focus: 'traffic distribution',
+    spec: 'traffic-distribution',
+    cause: /kube-proxy's rules on selftest-node-\d ignore the topology hints of traffic-\S+\/(prefer-|topology-)/,
+    wrongCause: /look right/,
+    ...mutant('topology-hints-ignored'),
+  },
+  {
+    name: 'kube-proxy mutant: no fallback to terminating endpoints',
+    focus: 'not ready or are terminating',
+    spec: 'endpoint-readiness',
+    cause:
+      /kube-proxy on selftest-node-\d(, selftest-node-\d)? sends readiness-\S+\/fallback nowhere while its only pods are terminating and still serving/,
+    wrongCause: /look right/,
+    ...mutant('terminating-fallback-removed'),
+  },
   // A filter that drops only DNS over UDP: TCP to CoreDNS passes, so CoreDNS must not be blamed.
   {
     name: "iptables drops DNS over UDP on CoreDNS's node (FORWARD -p udp --dport 53 -j DROP)",
@@ -565,7 +582,7 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
   mkdirSync(out, { recursive: true });
   const patchFile = patches ? join(out, 'workload-patch.json') : undefined;
   if (patchFile) writeFileSync(patchFile, JSON.stringify(patches, null, 2));
-  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--focus', focus], {
+  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--zones', '2', '--focus', focus], {
     env: childEnv({
       SVC_WORKLOAD_PATCH: patchFile,
       SVC_CLUSTER_NAME: NAME,
@@ -596,8 +613,10 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
     ...files,
   ].filter(Boolean);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
-    rows: { file: string; durationMs: number }[];
+    rows: { file: string; durationMs: number; failures?: { message: string }[] }[];
   };
+  // A setup failure's own first line (what the spec's beforeAll threw) is in the summary's rows.
+  messages.push(...summary.rows.flatMap((row) => (row.failures ?? []).map((f) => f.message)));
   return {
     exitCode: r.exitCode,
     failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')),
@@ -616,7 +635,8 @@ const keep = args.includes('--keep');
 const pattern = args.find((a) => !a.startsWith('--'));
 const only = pattern ? new RegExp(pattern, 'i') : undefined;
 try {
-  await new LocalProvider(settings).up({ name: NAME, nodes: 2 });
+  // Two zones, one node each: the traffic-distribution checks run, and their mutant has something to break.
+  await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2 });
   for (const [i, fault] of FAULTS.entries()) {
     if (only && !only.test(fault.name)) continue;
     await fault.inject?.();
