@@ -20,14 +20,23 @@ export type Disruption = 'restart kube-proxy' | 'restart the API server' | 'flus
 /** The label of kube-proxy's DaemonSet pods (kubeadm, kind): upstream's test deletes these. */
 const KUBE_PROXY_LABEL = 'k8s-app=kube-proxy';
 
+/** The cluster turned out not to allow the disruption (kube-proxy not run as pods): a reason to skip, not a failure. */
+export class CannotDisrupt extends Error {
+  override name = 'CannotDisrupt';
+}
+
 /** Why this cluster cannot take the disruption here; undefined when it can. */
 export function disruptionSkipReason(cluster: Cluster, what: Disruption): string | undefined {
-  if (cluster.provider === 'existing' && !cluster.settings.run.disruptive)
+  // Named by --kubeconfig: the user's, even when it is a local cluster of this machine (attached as one).
+  const brought = cluster.provider === 'existing' || !!cluster.settings.run.kubeconfig;
+  if (brought && !cluster.settings.run.disruptive)
     return `a cluster you bring is not disrupted unless you ask: this check would ${what} on it (pass --disruptive, or SVC_DISRUPTIVE=1, to allow it)`;
-  if (what === 'flush rules')
-    return cluster.nodes.every((n) => n.shell)
-      ? undefined
-      : `no node access on this cluster, so no rules to flush (pass --node-access privileged-pod with --disruptive to allow it)`;
+  const noShell = cluster.nodes.some((n) => !n.shell);
+  if (what === 'flush rules' && noShell)
+    return `no node access on this cluster, so no rules to flush (${cluster.provider === 'existing' ? 'pass --node-access privileged-pod with --disruptive' : 'drop --node-access none'} to allow it)`;
+  if (what === 'flush rules') return undefined;
+  if (what === 'restart kube-proxy' && cluster.provider === 'local' && noShell)
+    return "no node access on this cluster (--node-access none), so kube-proxy's health after its restart cannot be read";
   if (cluster.provider === 'k3s')
     return what === 'restart kube-proxy'
       ? 'k3s runs kube-proxy inside its server process: there is no kube-proxy of its own to restart'
@@ -197,7 +206,9 @@ async function replaceKubeProxyPods(cluster: Cluster): Promise<string> {
   const list = () => cluster.kube.core.listNamespacedPod({ namespace: 'kube-system', labelSelector: KUBE_PROXY_LABEL });
   const before = (await list()).items;
   if (before.length === 0)
-    throw new Error(`no kube-proxy pods (${KUBE_PROXY_LABEL}) in kube-system: kube-proxy does not run as a DaemonSet`);
+    throw new CannotDisrupt(
+      `no kube-proxy pods (${KUBE_PROXY_LABEL}) in kube-system: kube-proxy does not run as pods here, so there are none to restart`,
+    );
   const old = new Set(before.map((p) => p.metadata!.uid));
   for (const pod of before)
     await cluster.kube.core.deleteNamespacedPod({ namespace: 'kube-system', name: pod.metadata!.name! });
