@@ -31,6 +31,21 @@ describe('the race set', () => {
     expect(coveredOf(upstream, entries).map((t) => [t.line, t.checks])).toEqual([[1294, [nodePort]]]);
   });
 
+  it('leaves out the [Disruptive] tests, which upstream runs alone', () => {
+    const restart = {
+      ...test(1214, 'Services should work after restarting kube-proxy [Disruptive]'),
+      labels: ['sig-network', 'Disruptive'],
+    };
+    const covered: LedgerEntry = {
+      file: 'service.go',
+      test: ledgerTitle(restart),
+      status: 'covered',
+      family: 'recovery',
+      checks: [nodePort],
+    };
+    expect(coveredOf([...upstream, restart], [...entries, covered]).map((t) => t.line)).toEqual([1294]);
+  });
+
   it('focuses upstream on each covered title, escaped', () => {
     expect(upstreamFocus(coveredOf(upstream, entries), upstream)).toBe(
       '\\[sig-network\\] Services should be able to create a functioning NodePort service \\[Conformance\\]',
