@@ -502,6 +502,15 @@ const FAULTS: Fault[] = [
     wrongCause: /look right/,
     ...mutant('terminating-fallback-removed'),
   },
+  {
+    // Rules flushed on a node come back only through kube-proxy's canary monitor (iptables mode).
+    name: 'kube-proxy mutant: iptables canary monitor never started',
+    focus: 'recovery',
+    spec: 'recovery.disruptive',
+    cause: /kube-proxy's rules on selftest-node-\d do not match the endpoints of recovery-\S+/,
+    wrongCause: /look right/,
+    ...mutant('iptables-canary-ignored'),
+  },
   // A filter that drops only DNS over UDP: TCP to CoreDNS passes, so CoreDNS must not be blamed.
   {
     name: "iptables drops DNS over UDP on CoreDNS's node (FORWARD -p udp --dport 53 -j DROP)",
