@@ -15,7 +15,13 @@ import { answered } from '../helpers/workloads/answered.js';
 import type { BackendPod } from '../helpers/workloads/backends.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { waitUntilSilent } from '../helpers/workloads/client-waits.js';
-import { deployHostnames, HOSTNAMES_PORT, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
+import {
+  declareUdpPort,
+  deployHostnames,
+  netexecArgs,
+  netexecTcpAndUdpArgs,
+  type Hostnames,
+} from '../helpers/workloads/hostnames.js';
 import { describeDistribution, roundRobin, roundRobinWith } from '../helpers/workloads/round-robin.js';
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
 import { deleteBackend, scaleBackends } from '../helpers/workloads/scale.js';
@@ -84,14 +90,9 @@ describe(changing.title, () => {
       deployHostnames(cluster, ns, {
         name: CHURN,
         replicas: CHURN_REPLICAS,
-        args: ['netexec', `--http-port=${HOSTNAMES_PORT}`, `--udp-port=${HOSTNAMES_PORT}`],
+        args: netexecTcpAndUdpArgs(),
         tweak: {
-          deployment: (d) =>
-            d.spec!.template.spec!.containers[0].ports!.push({
-              name: 'serve-udp',
-              containerPort: HOSTNAMES_PORT,
-              protocol: 'UDP',
-            }),
+          deployment: declareUdpPort,
         },
       }),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),

@@ -15,8 +15,9 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import {
   addService,
+  declareUdpPort,
   deployHostnames,
-  HOSTNAMES_PORT,
+  netexecTcpAndUdpArgs,
   type ExtraService,
   type Hostnames,
 } from '../helpers/workloads/hostnames.js';
@@ -55,14 +56,9 @@ describe('Beyond the guide: session affinity', () => {
     [app, client] = await Promise.all([
       deployHostnames(cluster, ns, {
         // netexec answers its pod name over HTTP on any path (as serve-hostname does) and over UDP on the same port.
-        args: ['netexec', `--http-port=${HOSTNAMES_PORT}`, `--udp-port=${HOSTNAMES_PORT}`, '--http-override=/hostname'],
+        args: netexecTcpAndUdpArgs('--http-override=/hostname'),
         tweak: {
-          deployment: (d) =>
-            d.spec!.template.spec!.containers[0].ports!.push({
-              name: 'serve-udp',
-              containerPort: HOSTNAMES_PORT,
-              protocol: 'UDP',
-            }),
+          deployment: declareUdpPort,
         },
       }),
       startClientPod(cluster, ns),

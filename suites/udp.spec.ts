@@ -12,7 +12,13 @@ import { waitFor } from '../helpers/kube/wait.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod, type FlowResult } from '../helpers/workloads/client-pod.js';
-import { deployHostnames, HOSTNAMES_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import {
+  declareUdpPort,
+  deployHostnames,
+  HOSTNAMES_PORT,
+  netexecTcpAndUdpArgs,
+  type Hostnames,
+} from '../helpers/workloads/hostnames.js';
 import { describeDistribution, roundRobinWith } from '../helpers/workloads/round-robin.js';
 import { hostPort } from '../helpers/address.js';
 import { endpointSliceAddresses } from '../helpers/kube/services.js';
@@ -42,14 +48,9 @@ describe('Beyond the guide: UDP', () => {
     [app, client, dialer] = await Promise.all([
       deployHostnames(cluster, ns, {
         // netexec answers "hostname" and "echo <text>" over UDP, /echo and /dial over HTTP, on one port number.
-        args: ['netexec', `--http-port=${HOSTNAMES_PORT}`, `--udp-port=${HOSTNAMES_PORT}`],
+        args: netexecTcpAndUdpArgs(),
         tweak: {
-          deployment: (d) =>
-            d.spec!.template.spec!.containers[0].ports!.push({
-              name: 'serve-udp',
-              containerPort: HOSTNAMES_PORT,
-              protocol: 'UDP',
-            }),
+          deployment: declareUdpPort,
           service: (s) => {
             s.spec!.type = 'NodePort';
             s.spec!.ports = [

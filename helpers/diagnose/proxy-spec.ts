@@ -62,16 +62,8 @@ export function iptablesServiceRules(save: string, ref: ServicePortRef): Service
   const dump = parseIptablesSave(save);
   const rules = kubeProxyIptablesRules(dump, ref);
   if (!rules) return undefined;
-  const front = kubeProxyIptablesFrontends(dump, ref);
   return {
-    mode: 'iptables',
-    serviceChain: rules.svcChain,
-    endpoints: rules.endpoints.map((e) => e.destination).filter(Boolean),
-    affinitySeconds: rules.affinitySeconds,
-    nodePorts: front.nodePorts.map((p) => p.port),
-    externalChain: front.externalChain,
-    masqueradesExternal: front.masqueradesExternal,
-    dropsWithoutLocalEndpoints: front.dropsWithoutLocalEndpoints,
+    ...serviceRules('iptables', rules.svcChain, rules, kubeProxyIptablesFrontends(dump, ref)),
     rejectsWithoutEndpoints: rules.serviceJumps.some(
       (rule) => rule.target === 'REJECT' && !!rule.comment?.endsWith(' has no endpoints'),
     ),
@@ -82,11 +74,25 @@ export function nftServiceRules(json: string, ref: ServicePortRef & { protocol?:
   const ruleset = JSON.parse(json) as unknown;
   const rules = kubeProxyNftRules(ruleset, ref);
   if (!rules) return undefined;
-  const front = kubeProxyNftFrontends(ruleset, ref);
+  return serviceRules('nftables', rules.serviceChain, rules, kubeProxyNftFrontends(ruleset, ref));
+}
+
+/** What both modes' parsers give, in the comparison's terms. */
+function serviceRules(
+  mode: ServiceRules['mode'],
+  serviceChain: string | undefined,
+  rules: { endpoints: { destination?: string }[]; affinitySeconds?: number },
+  front: {
+    nodePorts: { port: number }[];
+    externalChain?: string;
+    masqueradesExternal: boolean;
+    dropsWithoutLocalEndpoints: boolean;
+  },
+): ServiceRules {
   return {
-    mode: 'nftables',
-    serviceChain: rules.serviceChain,
-    endpoints: rules.endpoints.map((e) => e.destination).filter(Boolean),
+    mode,
+    serviceChain,
+    endpoints: rules.endpoints.map((e) => e.destination).filter((d): d is string => !!d),
     affinitySeconds: rules.affinitySeconds,
     nodePorts: front.nodePorts.map((p) => p.port),
     externalChain: front.externalChain,

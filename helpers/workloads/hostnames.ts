@@ -18,6 +18,20 @@ export function netexecArgs(): string[] {
   return ['netexec', `--http-port=${HOSTNAMES_PORT}`, '--udp-port=-1'];
 }
 
+/** netexec answering on the hostnames port over HTTP and over UDP, for the specs that send both. */
+export function netexecTcpAndUdpArgs(...extra: string[]): string[] {
+  return ['netexec', `--http-port=${HOSTNAMES_PORT}`, `--udp-port=${HOSTNAMES_PORT}`, ...extra];
+}
+
+/** Declares the hostnames port over UDP too on the Deployment's container (netexecTcpAndUdpArgs serves it). */
+export function declareUdpPort(d: k8s.V1Deployment): void {
+  d.spec!.template.spec!.containers[0].ports!.push({
+    name: 'serve-udp',
+    containerPort: HOSTNAMES_PORT,
+    protocol: 'UDP',
+  });
+}
+
 export interface Hostnames {
   namespace: string;
   name: string;
