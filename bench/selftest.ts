@@ -479,9 +479,9 @@ const FAULTS: Fault[] = [
   },
   {
     name: 'kube-proxy mutant: UDP conntrack cleanup removed',
-    focus: 'Beyond the guide: UDP',
-    spec: 'udp',
-    cause: /kube-proxy did not clear the conntrack entries of udp-\S+\/hostnames that still send UDP flows/,
+    focus: 'Beyond the guide: conntrack',
+    spec: 'conntrack',
+    cause: /kube-proxy did not clear the conntrack entries of conntrack-\S+ that still send UDP flows/,
     wrongCause: /look right/,
     ...mutant('udp-conntrack-cleanup-removed'),
   },

@@ -72,7 +72,8 @@ describe('run --kubeconfig --node-access', () => {
       env,
     );
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
-    expect(r.stdout.trim().split('\n').pop()).toMatch(/^2 passed, 0 failed, \d+ skipped$/);
+    // The kube-proxy sections skip whole; the data-path checks the focus also picks (opt-out labels, affinity) pass.
+    expect(r.stdout.trim().split('\n').pop()).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/);
     const why = 'skipped: no node access on this cluster (pass --node-access privileged-pod to allow it)';
     const report = rows(env.SVC_RESULTS!);
     for (const section of [
@@ -83,11 +84,8 @@ describe('run --kubeconfig --node-access', () => {
       expect(report[section]).toMatchObject({ result: '⏭️ skip', notes: why });
     }
     // Its rules cannot be read, so a new Service counts as ready once every backend answered on it (one, for ClientIP affinity).
-    expect(report['Beyond the guide: session affinity']).toMatchObject({
-      result: '✅ pass',
-      checks: '2/3',
-      notes: why,
-    });
+    expect(report['Beyond the guide: session affinity']).toMatchObject({ result: '✅ pass' });
+    expect(report['Beyond the guide: session affinity'].notes).toContain(why);
     expect(r.stdout + r.stderr).toMatch(
       /\[wait [\d.]+s\] every backend of affinity-\S+\/hostnames answering on its ClusterIP/,
     );
