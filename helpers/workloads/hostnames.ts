@@ -120,7 +120,8 @@ export function hostnamesObjects(
   return { deployment: patched(deployment, patches), service: patched(service, patches) };
 }
 
-function serviceFor(
+/** The guide's Service shape: port 80 named `default` → the hostnames port, in front of `selector`. */
+export function serviceFor(
   cluster: Cluster,
   namespace: string,
   name: string,

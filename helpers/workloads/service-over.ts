@@ -3,8 +3,7 @@
 // publishNotReadyAddresses) and SVC_WORKLOAD_PATCH applied by its name.
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
-import { HOSTNAMES_PORT, SERVICE_PORT } from './hostnames.js';
-import { runLabels } from './labels.js';
+import { serviceFor } from './hostnames.js';
 import { patched, workloadPatches } from './patches.js';
 
 /** Creates (or updates) the Service and returns it as the API server made it (ClusterIP, NodePorts). */
@@ -15,15 +14,7 @@ export async function applyServiceOver(
   selector: Record<string, string>,
   tweak: (s: k8s.V1Service) => void = () => {},
 ): Promise<k8s.V1Service> {
-  const service: k8s.V1Service = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace, labels: runLabels(cluster.runId, selector) },
-    spec: {
-      selector,
-      ports: [{ name: 'default', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }],
-    },
-  };
+  const service = serviceFor(cluster, namespace, name, selector);
   tweak(service);
   const [applied] = (await cluster.kube.apply(
     patched(service, workloadPatches(cluster.settings.run.workloadPatchFile)),

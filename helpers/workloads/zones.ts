@@ -7,8 +7,7 @@ import { ZONE_LABEL } from '../cluster/provider.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { waitFor } from '../kube/wait.js';
 import type { ClientPod, Tally } from './client-pod.js';
-import { HOSTNAMES_PORT, SERVICE_PORT } from './hostnames.js';
-import { runLabels } from './labels.js';
+import { serviceFor } from './hostnames.js';
 
 /** Each node's zone (topology.kubernetes.io/zone), by node name; nodes without one are left out. */
 export async function nodeZones(cluster: Cluster): Promise<Map<string, string>> {
@@ -79,21 +78,9 @@ export async function createDistributedService(
   distribution: Distribution,
 ): Promise<DistributedService> {
   const name = serviceNameOf(distribution);
-  const service: k8s.V1Service = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      labels: runLabels(cluster.runId, selector),
-      ...(distribution === 'Auto' ? { annotations: { [TOPOLOGY_MODE]: 'Auto' } } : {}),
-    },
-    spec: {
-      selector,
-      ...(distribution === 'Auto' ? {} : { trafficDistribution: distribution }),
-      ports: [{ name: 'default', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT, protocol: 'TCP' }],
-    },
-  };
+  const service = serviceFor(cluster, namespace, name, selector);
+  if (distribution === 'Auto') service.metadata!.annotations = { [TOPOLOGY_MODE]: 'Auto' };
+  else service.spec!.trafficDistribution = distribution;
   try {
     const [applied] = (await cluster.kube.apply(service)) as [k8s.V1Service];
     return { name, clusterIP: applied.spec!.clusterIP! };
