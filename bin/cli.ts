@@ -40,7 +40,7 @@ const USAGE = `usage: svc-conformance <command>
       [--disruptive]                                the recovery checks there too: they restart its kube-proxy and
                                                     flush its rules (clusters a run makes get them without it)
       [--provider local] [--name N] [--nodes N] [--proxy-mode iptables|nftables] [--keep-cluster]
-      [--kubernetes VERSION] [--ip-family ipv4|ipv6|dual] [--zones N]
+      [--kubernetes VERSION] [--ip-family ipv4|ipv6|dual] [--zones N] [--cni bridge|flannel]
                                                     or a local cluster (reused if one of this shape is up),
                                                     of a version npm run setup -- --kubernetes VERSION built
       [--provider kind [--kind-config iptables|nftables|two-node|FILE]]   or a kind cluster (npm run setup -- --kind)
@@ -57,7 +57,7 @@ const USAGE = `usage: svc-conformance <command>
   cleanup --kubeconfig FILE [--context NAME] [--older-than 1h] [--run-id ID]
                                 removes what earlier runs left (objects labelled svc-conformance.io/run-id)
   cluster up [--provider local|kind|k3s] [--kind-config C] [--name N] [--nodes N] [--proxy-mode M]
-             [--kubernetes V] [--ip-family F] [--zones N]
+             [--kubernetes V] [--ip-family F] [--zones N] [--cni bridge|flannel]
                                 prints the kubeconfig path
   cluster down [--provider local|kind|k3s] [--name N]
 Presets: quick = setup, service-exists, dns, clusterip, endpoints; full (default) = every spec, ours and
@@ -75,6 +75,7 @@ const OPTIONS = {
   kubernetes: { type: 'string' },
   'ip-family': { type: 'string' },
   zones: { type: 'string' },
+  cni: { type: 'string' },
   name: { type: 'string' },
   preset: { type: 'string' },
   suites: { type: 'string', multiple: true },
@@ -202,6 +203,7 @@ function flagsAsEnv(values: Values): Record<string, string | undefined> {
     SVC_KUBERNETES: values.kubernetes,
     SVC_IP_FAMILY: values['ip-family'],
     SVC_ZONES: values.zones,
+    SVC_CNI: values.cni,
     SVC_CLUSTER_NAME: values.name,
     SVC_PRESET: values.preset,
     SVC_KEEP_CLUSTER: values['keep-cluster'] ? '1' : undefined,
@@ -229,7 +231,7 @@ async function cluster(action: string | undefined, settings: Settings): Promise<
     const handle = await wrapClusterError(provider.up({ ...clusterOptions(settings), name: clusterName }));
     const proxy = handle.capabilities.proxyMode;
     console.error(
-      `cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${took()} (kube-proxy ${proxy})`,
+      `cluster ${handle.name}: ${handle.nodes.length} node(s) Ready, DNS answering, in ${took()} (kube-proxy ${proxy}, CNI ${handle.capabilities.cni})`,
     );
     console.log(handle.kubeconfig);
     return 0;

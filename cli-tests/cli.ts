@@ -44,6 +44,14 @@ export const DUAL: TestClusterEnv = {
   serviceCIDR: '10.115.0.0/16',
   dnsIP: '10.115.0.10',
 };
+/** A flannel (VXLAN) cluster a `run` makes for itself (--cni flannel) and removes again. */
+export const FLANNEL: TestClusterEnv = {
+  name: 'clif',
+  nodeSubnet: '10.241.0.0/24',
+  podCIDR: '10.229.0.0/16',
+  serviceCIDR: '10.119.0.0/16',
+  dnsIP: '10.119.0.10',
+};
 /** A name no cluster has: commands refused for bad input must not make it. */
 export const NONE: TestClusterEnv = {
   name: 'clix',
@@ -55,7 +63,7 @@ export const NONE: TestClusterEnv = {
 
 /** The settings of a run in progress (an outer `npm test`) must not leak into the runs under test. */
 const RUN_SETTINGS =
-  /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH|IP_FAMILY|KUBERNETES|PHASES|ZONES|BUILD_DIR))$/;
+  /^(CI|SVC_(RUN_ID|CLUSTER_HANDLE_FILE|RESULTS|JUNIT|PROVIDER|KUBECONFIG|CONTEXT|NODES|PROXY_MODE|CLUSTER_NAME|KEEP_CLUSTER|PRESET|NODE_ACCESS|KIND_CONFIG|NODE_SUBNET|POD_CIDR|SERVICE_CIDR|DNS_IP|WORKLOAD_PATCH|IP_FAMILY|KUBERNETES|PHASES|ZONES|BUILD_DIR|CNI))$/;
 
 export function cliEnv(
   cluster: TestClusterEnv,

@@ -45,7 +45,7 @@ describe('svc-conformance run --ip-family dual', () => {
       );
     }
     expect(passed).toContain('reaches every backend through the IPv6 ClusterIP');
-    expect(r.stdout).toMatch(/Kubernetes v1\.\d+\.\d+, kube-proxy iptables, 2 node\(s\)/);
+    expect(r.stdout).toMatch(/Kubernetes v1\.\d+\.\d+, kube-proxy iptables, CNI bridge, 2 node\(s\)/);
     expect(await localClusterLeftovers(DUAL)).toEqual([]);
     console.log(
       `dual-stack family sections: ${r.stdout.trim().split('\n').pop()} in ${(r.durationMs / 1000).toFixed(1)}s`,

@@ -15,6 +15,9 @@ export const NODE_ACCESS_CHOICES = ['privileged-pod', 'none'] as const;
 export const IP_FAMILY_CHOICES = ['ipv4', 'ipv6', 'dual'] as const;
 export type IpFamilyChoice = (typeof IP_FAMILY_CHOICES)[number];
 export type NodeAccessChoice = (typeof NODE_ACCESS_CHOICES)[number];
+/** The local cluster's pod network: the bridge plugin over routes the provider adds, or flannel's VXLAN overlay. */
+export const CNI_CHOICES = ['bridge', 'flannel'] as const;
+export type CniChoice = (typeof CNI_CHOICES)[number];
 
 /** Addresses of the local cluster. All of them live only in network namespaces the provider makes. */
 export interface LocalNetwork {
@@ -65,6 +68,8 @@ export interface RunSettings {
   ipFamily?: IpFamilyChoice;
   /** Zones the local cluster's nodes are labelled into, round robin (--zones, SVC_ZONES; unset: no zone label). */
   zones?: number;
+  /** The local cluster's CNI (--cni, SVC_CNI; unset: bridge). */
+  cni?: CniChoice;
   /**
    * Disrupt a cluster you bring too (--disruptive, SVC_DISRUPTIVE=1): the recovery checks restart its
    * kube-proxy and flush its rules. Clusters a run makes are disrupted without it; it changes nothing there.
@@ -176,6 +181,7 @@ export function readSettings(env: Env = process.env): Settings {
         IP_FAMILY_CHOICES,
         (v) => `unknown --ip-family "${v}"; choose one of ${IP_FAMILY_CHOICES.join(', ')}`,
       ),
+      cni: oneOf(env.SVC_CNI, CNI_CHOICES, (v) => `unknown --cni "${v}"; choose one of ${CNI_CHOICES.join(', ')}`),
     },
     kind: {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Go program the local cluster runs, at the versions in setup/versions.json,
 # into $SVC_CACHE/bin/<component>-<version>/. A finished build leaves a .done stamp, so a
-# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|mutants|all]...
+# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|mutants|flannel|all]...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -178,6 +178,31 @@ build_coredns() {
     "-X github.com/coredns/coredns/coremain.GitCommit=$v"
 }
 
+# flanneld (--cni flannel): flannel's own main package, from its module at the pinned version. The root
+# package imports every backend for its init(); two cannot build here and go: tencentvpc (its Tencent
+# Cloud SDK module, tencentcloud/vpc v1.3.188, is not served by the Go module proxy) and udp (cgo, which
+# flannel itself builds only on amd64). VXLAN, which the local cluster runs, is untouched.
+build_flannel() {
+  local v; v=$(version flannel)
+  local out="$SVC_CACHE/bin/flannel-$v" work="$SVC_CACHE/build/flannel-$v"
+  done_stamp "$out" && { say "flanneld $v: cached"; return; }
+  mkdir -p "$work" "$out"
+  local src
+  if ! src=$(cd "$work" && go mod download -json "github.com/flannel-io/flannel@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || [ -z "$src" ]; then
+    echo "setup: flannel $v cannot be downloaded from the Go module proxy" >&2; exit 2
+  fi
+  grep -v -e 'pkg/backend/tencentvpc"' -e 'pkg/backend/udp"' "$src/main.go" > "$work/main.go"
+  {
+    echo "module svc-conformance.local/flannel-build"
+    grep -m1 '^go ' "$src/go.mod"
+    echo "require github.com/flannel-io/flannel $v"
+  } > "$work/go.mod"
+  (cd "$work" && go mod tidy)
+  say "flanneld $v: go build"
+  (cd "$work" && go build -trimpath -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$v" -o "$out/flanneld" .)
+  mark_done "$out"
+}
+
 # The project's own programs are keyed by a hash of their sources, not a version.
 build_tools() {
   local prog
@@ -189,8 +214,8 @@ build_tools() {
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;; mutants) build_mutants ;;
-    all) build_tools; build_etcd; build_coredns; build_k8s; build_mutants ;;
-    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, mutants, all)" >&2; exit 2 ;;
+    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;; mutants) build_mutants ;; flannel) build_flannel ;;
+    all) build_tools; build_etcd; build_coredns; build_k8s; build_mutants; build_flannel ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, mutants, flannel, all)" >&2; exit 2 ;;
   esac
 done

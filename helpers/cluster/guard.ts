@@ -26,6 +26,11 @@ export interface GuardCounters {
   fabricRejected: number;
   /** Packets of the cluster's addresses stopped at this machine's uplink: must stay 0. */
   uplinkStopped: number;
+  /**
+   * VXLAN packets (UDP 8472, a flannel overlay) bridged between two nodes on their segment, and routed off it
+   * (which the fabric then rejects). The local provider only, on a cluster made since these counters exist.
+   */
+  vxlan?: { onSegment: number; offSegment: number };
 }
 
 export async function readGuard(cluster: Cluster): Promise<GuardCounters | undefined> {

@@ -4,7 +4,7 @@
 // scheduler → kubelet, kube-proxy → nodes Ready → CoreDNS answering.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { versions } from '../config.js';
 import { run } from '../host/run.js';
@@ -35,8 +35,16 @@ import {
   type NodeLayout,
 } from './local/layout.js';
 import { createNetwork, destroyNetwork } from './local/network.js';
+import {
+  findFlanneld,
+  flanneldCommand,
+  flannelCniConfig,
+  flannelFiles,
+  flannelNetConf,
+  waitForSubnetEnv,
+} from './local/flannel.js';
 import { createPki, type Pki } from './local/pki.js';
-import type { Settings } from '../settings.js';
+import type { CniChoice, Settings } from '../settings.js';
 import {
   ZONE_LABEL,
   type ClusterHandle,
@@ -75,12 +83,16 @@ export class LocalProvider implements ClusterProvider {
     const kubernetes = options.kubernetes ?? versions.kubernetes;
     const artifacts = findArtifacts(this.settings, kubernetes);
     const layout = clusterLayout(name, nodeCount, this.settings, options.ipFamily);
+    const cni = options.cni ?? 'bridge';
+    if (cni === 'flannel' && layout.families.join() !== 'IPv4')
+      throw new Error(`--cni flannel runs IPv4 only here; drop --ip-family ${options.ipFamily} or use --cni bridge`);
+    if (cni === 'flannel') findFlanneld(this.settings);
 
     if (await this.isUp(options)) return readState(name)!.handle;
     await this.down(name);
 
     try {
-      return await this.create(layout, mode, artifacts, kubernetes, options.zones ?? 0);
+      return await this.create(layout, mode, artifacts, kubernetes, options.zones ?? 0, cni);
     } catch (error) {
       const logs = layout.logDir;
       await this.down(name).catch(() => undefined);
@@ -120,12 +132,13 @@ export class LocalProvider implements ClusterProvider {
     artifacts: Artifacts,
     kubernetes: string,
     zones: number,
+    cni: CniChoice,
   ): Promise<ClusterHandle> {
     for (const dir of [layout.logDir, ...layout.nodes.flatMap((n) => [n.stateDir, n.runDir])])
       await mkdir(dir, { recursive: true });
     await createCgroup(layout.cgroup);
     for (const node of layout.nodes) await createCgroup(node.cgroup);
-    await createNetwork(layout);
+    await createNetwork(layout, { podRoutes: cni === 'bridge' });
     const pki = await createPki(layout);
     await writeFile(
       layout.kubeconfig,
@@ -136,7 +149,7 @@ export class LocalProvider implements ClusterProvider {
     const control = layout.nodes[0];
     const imports = Promise.all(
       layout.nodes.map(async (node) => {
-        await this.startContainerd(layout, node);
+        await this.startContainerd(layout, node, cni);
         await importImages(node, artifacts);
       }),
     );
@@ -213,7 +226,12 @@ export class LocalProvider implements ClusterProvider {
       await this.start(layout, node, 'kube-proxy', artifacts.k8s['kube-proxy'], [`--config=${proxyConfig}`, '--v=1']);
     }
 
-    await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
+    // Pod ranges before Ready: flanneld takes its lease from spec.podCIDR, and a node with flannel is
+    // Ready only once the CNI config made from that lease is in place.
+    await waitFor(`${layout.nodes.length} node(s) registered`, budget, async () => {
+      const names = (await kube.core.listNode()).items.map((n) => n.metadata?.name ?? '');
+      return { done: layout.nodes.every((n) => names.includes(n.name)), seen: names.join(', ') || 'none' };
+    });
     for (const node of layout.nodes) {
       await kube.core.patchNode(
         {
@@ -230,6 +248,8 @@ export class LocalProvider implements ClusterProvider {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     }
+    if (cni === 'flannel') await this.startFlannel(layout, mode);
+    await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
     await waitForDns(layout, artifacts);
 
     const handle: ClusterHandle = {
@@ -240,7 +260,7 @@ export class LocalProvider implements ClusterProvider {
       capabilities: {
         kubernetesVersion: kubernetes,
         proxyMode: mode,
-        cni: 'bridge',
+        cni,
         ipFamilies: layout.families,
         nodeCount: layout.nodes.length,
         clusterDomain: layout.network.clusterDomain,
@@ -272,7 +292,7 @@ export class LocalProvider implements ClusterProvider {
     args: string[],
   ): Promise<Daemon> {
     const label =
-      node === layout.nodes[0] && !['containerd', 'kubelet', 'kube-proxy'].includes(component)
+      node === layout.nodes[0] && !['containerd', 'kubelet', 'kube-proxy', 'flanneld'].includes(component)
         ? component
         : `${component}-${node.index}`;
     const daemon = await startDaemon({
@@ -288,10 +308,12 @@ export class LocalProvider implements ClusterProvider {
     return daemon;
   }
 
-  private async startContainerd(layout: ClusterLayout, node: NodeLayout): Promise<void> {
+  private async startContainerd(layout: ClusterLayout, node: NodeLayout, cni: CniChoice): Promise<void> {
     const cniDir = join(node.stateDir, 'cni');
     await mkdir(cniDir, { recursive: true });
-    await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node, layout.families));
+    // flannel's config is written once flanneld has its lease (startFlannel); containerd picks it up then.
+    if (cni === 'bridge')
+      await writeFile(join(cniDir, '10-svc-conformance.conflist'), cniConfig(node, layout.families));
     const config = join(node.stateDir, 'containerd.toml');
     await writeFile(config, containerdConfig(node, cniDir, this.settings));
     await this.start(layout, node, 'containerd', 'containerd', ['--config', config, '--log-level', 'warn']);
@@ -299,6 +321,22 @@ export class LocalProvider implements ClusterProvider {
       const r = await run('ctr', ['--address', containerdSocket(node), 'version'], { allowFailure: true });
       return { done: r.exitCode === 0, seen: r.stderr || 'no answer' };
     });
+  }
+
+  /** flanneld on every node, then each node's CNI config from the subnet.env it wrote. */
+  private async startFlannel(layout: ClusterLayout, mode: ProxyMode): Promise<void> {
+    const flanneld = findFlanneld(this.settings);
+    for (const node of layout.nodes) {
+      const files = flannelFiles(node);
+      await mkdir(dirname(files.netConf), { recursive: true });
+      await writeFile(files.netConf, flannelNetConf(layout, mode));
+      const { command, args } = flanneldCommand(node, flanneld, layout.kubeconfig);
+      await this.start(layout, node, 'flanneld', command, args);
+    }
+    for (const node of layout.nodes) {
+      const env = await waitForSubnetEnv(node, this.settings.timeouts.clusterUp);
+      await writeFile(join(node.stateDir, 'cni', '10-flannel.conflist'), flannelCniConfig(env, node));
+    }
   }
 
   private async startKubelet(
@@ -363,6 +401,7 @@ function sameShape(handle: ClusterHandle, options: ClusterOptions): boolean {
     c.proxyMode === (options.proxyMode ?? 'iptables') &&
     c.kubernetesVersion === (options.kubernetes ?? versions.kubernetes) &&
     c.ipFamilies.join(',') === families.join(',') &&
+    c.cni === (options.cni ?? 'bridge') &&
     (c.zones ?? 0) === (options.zones ?? 0)
   );
 }

@@ -1,9 +1,9 @@
 // The one seam between the specs and a cluster: every provider (local, kind, k3s, existing)
 // creates or attaches to a cluster and describes it as a ClusterHandle: its nodes, how a
 // command reaches each of them, and what the cluster can do.
-import type { IpFamilyChoice, ProviderName, ProxyMode } from '../settings.js';
+import type { CniChoice, IpFamilyChoice, ProviderName, ProxyMode } from '../settings.js';
 
-export type { ProviderName, ProxyMode };
+export type { CniChoice, ProviderName, ProxyMode };
 
 /** How "run a command on a node" is done, as reports say it. */
 export type NodeAccess = NodeShellSpec['via'] | 'none';
@@ -84,6 +84,8 @@ export interface ClusterOptions {
   ipFamily?: IpFamilyChoice;
   /** Zones the local provider labels its nodes into (topology.kubernetes.io/zone), round robin; none by default. */
   zones?: number;
+  /** The local provider's pod network (default: bridge). */
+  cni?: CniChoice;
 }
 
 /** A provider creates (or attaches to) a cluster, and later removes what it made. */

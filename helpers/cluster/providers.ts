@@ -45,6 +45,11 @@ export async function providerNamed(name: ProviderName, settings: Settings): Pro
       `--zones ${settings.run.zones} labels a local cluster's nodes; ${name === 'existing' ? 'a cluster you bring keeps its own zone labels' : `label the ${name} nodes with topology.kubernetes.io/zone in its config`}: drop --zones or use --provider local`,
     );
   }
+  if (settings.run.cni && name !== 'local') {
+    throw new UsageError(
+      `--cni ${settings.run.cni} chooses a local cluster's pod network; ${name === 'existing' ? 'a cluster you bring runs its own CNI' : `the ${name} provider runs its own`}: drop --cni or use --provider local`,
+    );
+  }
   const provider = PROVIDERS[name](settings);
   await provider.check();
   return provider;
@@ -66,6 +71,7 @@ export function clusterOptions(settings: Settings): ClusterOptions {
     kubernetes: settings.run.kubernetes,
     ipFamily: settings.run.ipFamily,
     zones: settings.run.zones,
+    cni: settings.run.cni,
   };
 }
 

@@ -29,7 +29,7 @@ export interface ReportRow {
 }
 
 export interface ReportMeta {
-  /** e.g. "cluster `svc` (local) · Kubernetes v1.34.4 · kube-proxy iptables · 1 node(s)". */
+  /** e.g. "cluster `svc` (local) · Kubernetes v1.34.4 · kube-proxy iptables · CNI bridge · 1 node(s)". */
   cluster?: string;
   runId?: string;
   preset?: string;

@@ -97,7 +97,7 @@ function runFacts(settings: Settings): { cluster?: string; runId?: string; prese
   if (file && existsSync(file)) {
     const h = JSON.parse(readFileSync(file, 'utf8')) as ClusterHandle;
     const c = h.capabilities;
-    cluster = `cluster \`${h.name}\` (${h.provider}) · Kubernetes ${c.kubernetesVersion} · kube-proxy ${c.proxyMode} · ${c.nodeCount} node(s)`;
+    cluster = `cluster \`${h.name}\` (${h.provider}) · Kubernetes ${c.kubernetesVersion} · kube-proxy ${c.proxyMode} · CNI ${c.cni} · ${c.nodeCount} node(s)`;
   }
   return { cluster, runId: settings.run.runId, preset: settings.run.preset };
 }

@@ -55,7 +55,7 @@ export async function openSession(runId: string, settings: Settings, log: (line:
   const c = h.capabilities;
   const took = ((Date.now() - started) / 1000).toFixed(1);
   log(
-    `svc-conformance: cluster ${h.name} ready in ${took}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, ${h.nodes.length} node(s), node access ${h.nodeAccess})`,
+    `svc-conformance: cluster ${h.name} ready in ${took}s (Kubernetes ${c.kubernetesVersion}, kube-proxy ${c.proxyMode}, CNI ${c.cni}, ${h.nodes.length} node(s), node access ${h.nodeAccess})`,
   );
   return session;
 }

@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { run } from '../../host/run.js';
 import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
+import { FLANNEL_VXLAN_PORT } from './flannel.js';
 import { GUARD_TARGETS, GUARD_TARGETS_6, type ClusterLayout, type FamilyNet } from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
@@ -26,7 +27,8 @@ export function linkNets(layout: ClusterLayout): FamilyNet[] {
   return layout.families.includes('IPv6') ? [layout.nets.IPv4, layout.nets.IPv6] : [layout.nets.IPv4];
 }
 
-export async function createNetwork(layout: ClusterLayout): Promise<void> {
+/** podRoutes: each node routes the other nodes' pod ranges via their addresses (the bridge CNI); off where an overlay does it (flannel). */
+export async function createNetwork(layout: ClusterLayout, { podRoutes = true } = {}): Promise<void> {
   await refuseOverlaps(layout);
   const nets = linkNets(layout);
   const v6 = nets.length > 1;
@@ -57,7 +59,7 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
     'net.bridge.bridge-nf-call-iptables=0',
     'net.bridge.bridge-nf-call-ip6tables=0',
   );
-  await inNetnsNft(fab, fabricGuardRules());
+  await inNetnsNft(fab, fabricGuardRules(layout.nets.IPv4.nodeSubnet));
 
   await ip('link', 'add', layout.hostLink, 'type', 'veth', 'peer', 'name', 'host', 'netns', fab);
   await ip('-n', fab, 'link', 'set', 'host', 'master', 'br0', 'up');
@@ -92,7 +94,7 @@ export async function createNetwork(layout: ClusterLayout): Promise<void> {
     for (const net of nets) {
       const family = net.family;
       await ip('-n', node.netns, 'route', 'add', 'default', 'via', net.fabricIP);
-      for (const other of layout.nodes.filter((n) => n !== node)) {
+      for (const other of podRoutes ? layout.nodes.filter((n) => n !== node) : []) {
         await ip('-n', node.netns, 'route', 'add', other.podCIDRs[family], 'via', other.addrs[family]);
       }
       // Only so the fabric's ICMP errors find their way back to a pod that sent the packet.
@@ -124,12 +126,26 @@ export async function existingNetns(layout: ClusterLayout): Promise<string[]> {
 }
 
 /** The guard's counters: packets the fabric rejected, and packets the host stopped at its uplink. */
-export async function readGuardCounters(
-  layout: ClusterLayout,
-): Promise<{ fabricRejected: number; uplinkStopped: number }> {
+export async function readGuardCounters(layout: ClusterLayout): Promise<{
+  fabricRejected: number;
+  uplinkStopped: number;
+  vxlan?: { onSegment: number; offSegment: number };
+}> {
   const fabric = await inNetns(layout.fabricNetns, 'nft', '-j', 'list', 'counter', 'inet', 'svc_guard', 'rejected');
   const host = await run('nft', ['-j', 'list', 'counter', 'inet', layout.guardTable, 'uplink']);
-  return { fabricRejected: counterPackets(fabric.stdout), uplinkStopped: counterPackets(host.stdout) };
+  const counter = (family: string, table: string, name: string) =>
+    run('ip', ['netns', 'exec', layout.fabricNetns, 'nft', '-j', 'list', 'counter', family, table, name], {
+      allowFailure: true,
+    });
+  const [on, off] = await Promise.all([
+    counter('bridge', 'svc_segment', 'vxlan'),
+    counter('inet', 'svc_guard', 'vxlan_off_segment'),
+  ]);
+  const vxlan =
+    on.exitCode === 0 && off.exitCode === 0
+      ? { onSegment: counterPackets(on.stdout), offSegment: counterPackets(off.stdout) }
+      : undefined; // a cluster made before these counters existed
+  return { fabricRejected: counterPackets(fabric.stdout), uplinkStopped: counterPackets(host.stdout), vxlan };
 }
 
 function counterPackets(nftJson: string): number {
@@ -147,12 +163,23 @@ function inNetnsNft(netns: string, rules: string) {
  * host-unreachable in both families: a sender's connect() fails at once with EHOSTUNREACH.
  * (admin-prohibited would be EACCES in IPv6, "permission denied", which reads like a local firewall.)
  */
-function fabricGuardRules(): string {
+function fabricGuardRules(nodeSubnet: string): string {
+  // VXLAN (flannel's overlay, UDP 8472) is counted where it may travel, bridged between two nodes on br0, and where
+  // it may not: routed by the fabric towards anywhere else, which the same reject then refuses.
   return `table inet svc_guard {
   counter rejected {}
+  counter vxlan_off_segment {}
   chain forward {
     type filter hook forward priority 0; policy accept;
+    udp dport ${FLANNEL_VXLAN_PORT} counter name vxlan_off_segment
     counter name rejected reject with icmpx type host-unreachable
+  }
+}
+table bridge svc_segment {
+  counter vxlan {}
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    ip saddr ${nodeSubnet} ip daddr ${nodeSubnet} udp dport ${FLANNEL_VXLAN_PORT} counter name vxlan
   }
 }
 `;
