@@ -4,6 +4,7 @@
 // interface, in every address family the cluster serves (IPv4, IPv6 or both). Local provider:
 // its fabric's reject counter and its uplink table. kind and k3s: the host table
 // svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
+// With --cni flannel: pod traffic between nodes crosses the nodes' segment as VXLAN (UDP 8472) and none is routed off it.
 // A failure means: the cluster's network could send traffic off the machine — stop and fix the guard.
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +79,31 @@ describe('Network guard (nothing leaves the machine)', () => {
       });
     }
   }
+
+  // An overlay of ours (--cni flannel) wraps pod traffic between nodes in VXLAN: those packets must stay on the nodes' segment.
+  it(`carries pod traffic between nodes as VXLAN (UDP 8472) on the nodes' segment only, routing none of it off`, async ({
+    skip,
+  }) => {
+    if (cluster.capabilities.cni !== 'flannel')
+      skip(`the cluster's CNI is ${cluster.capabilities.cni}: no VXLAN overlay of ours (--cni flannel makes one)`);
+    if (cluster.nodes.length < 2) skip('one node: no pod traffic between nodes to carry');
+    const before = (await readGuard(cluster))!;
+    if (!before.vxlan) skip("this cluster's fabric predates the VXLAN counters: bring it up again");
+    const [near, far] = await Promise.all(
+      cluster.nodes.slice(0, 2).map((n, i) => startClientPod(cluster, ns, { name: `overlay-${i + 1}`, node: n.name })),
+    );
+    // Nothing listens on the far pod's port: its kernel's refusal coming back proves the round trip as well as an answer.
+    const address = hostPort(far.ip, 9);
+    const result = await near.dial(address);
+    const after = (await readGuard(cluster))!;
+    const seen = `${address} (pod on ${far.node}) from a pod on ${near.node}: ${result.outcome} (${result.error ?? ''}); VXLAN packets bridged between nodes ${before.vxlan!.onSegment} → ${after.vxlan!.onSegment}, routed off the segment ${before.vxlan!.offSegment} → ${after.vxlan!.offSegment}`;
+    expect(['ok', 'refused'], seen).toContain(result.outcome);
+    expect(after.vxlan!.onSegment, `${seen}: the pods' packets crossed the overlay`).toBeGreaterThanOrEqual(
+      before.vxlan!.onSegment + 2,
+    );
+    expect(after.vxlan!.offSegment, `${seen}: VXLAN routed off the nodes' segment`).toBe(0);
+    expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
+  });
 
   for (const family of local ? families : families.slice(0, 1)) {
     it(`does not answer an ${family} Service IP that no Service owns, and sends nothing out for it`, async ({
