@@ -27,6 +27,7 @@ import { serviceDefinitionProblems, targetContainerPort } from './service-defini
 import { explainNoEndpoints } from './endpoints.js';
 import { collectControlPlane, type ControlPlaneEvidence } from './control-plane.js';
 import { collectNodeLayer, type NodeLayer, type NodeRanges } from './node-layer.js';
+import { flannelLease } from '../parse/vxlan.js';
 import { collectPathMatrix, type PathMatrix } from './path-matrix.js';
 import {
   expectedEndpoints,
@@ -274,7 +275,8 @@ async function nodeRanges(
     podCIDRs.set(name, declared.length ? declared : [...new Set(seen)]);
   }
   const clusterIP = svc?.spec?.clusterIP;
-  return { podCIDRs, serviceIPs: [dnsIP, ...(clusterIP && clusterIP !== 'None' ? [clusterIP] : [])] };
+  const leases = nodes.items.flatMap((n) => flannelLease(n) ?? []);
+  return { podCIDRs, serviceIPs: [dnsIP, ...(clusterIP && clusterIP !== 'None' ? [clusterIP] : [])], leases };
 }
 
 /** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint (only its own with internalTrafficPolicy Local). */

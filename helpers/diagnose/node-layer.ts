@@ -10,6 +10,8 @@ import { findingMatches, iptablesFirewall, nftFirewall, type FirewallFinding } f
 import { parseIpLink } from '../parse/links.js';
 import { parseRoutes, routeFor, type RouteLookup } from '../parse/routes.js';
 import { nodeSysctls } from '../parse/sysctl.js';
+import type { FlannelLease } from '../parse/vxlan.js';
+import { collectOverlay, dropsVxlan, overlaySettings, type OverlayLayer } from './overlay.js';
 import type { Fit, PathReading } from './path-matrix.js';
 
 export interface NodeLayer {
@@ -25,6 +27,8 @@ export interface NodeLayer {
   podRoutes: { node: string; cidr: string; route?: string; problem?: string }[];
   /** The node's own links and the pods' side (the CNI bridge, veths): name and MTU. */
   mtus: { link: string; mtu: number; pods: boolean }[];
+  /** The VXLAN overlay (flannel), where the nodes' leases say there is one. */
+  overlay?: OverlayLayer;
   errors: string[];
 }
 
@@ -33,6 +37,8 @@ export interface NodeRanges {
   podCIDRs: Map<string, string[]>;
   /** Service addresses of interest (the Service's ClusterIP, the DNS Service IP). */
   serviceIPs: string[];
+  /** flannel's lease of each node that has one (its Node's annotations): the overlay each node must have. */
+  leases?: FlannelLease[];
 }
 
 const SYSCTLS = [
@@ -91,6 +97,11 @@ export async function collectNodeLayer(cluster: Cluster, node: NodeInfo, ranges:
         }));
     }),
   ]);
+  const leases = ranges.leases ?? [];
+  if (leases.length)
+    await attempt('overlay', async () => {
+      out.overlay = await collectOverlay(shell, node.name, leases, out.mtus);
+    });
   out.firewall = out.firewall.filter((f) => f.affectsCluster);
   return out;
 }
@@ -137,7 +148,7 @@ function onClusterLinks(layer: NodeLayer, f: FirewallFinding): boolean {
 }
 
 export function nodeSettings(layer: NodeLayer): NodeSetting[] {
-  const found: NodeSetting[] = [];
+  const found: NodeSetting[] = [...overlaySettings(layer.node, layer.overlay)];
   const n = layer.node;
   if (layer.ipForward === false)
     found.push({
@@ -146,7 +157,11 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
       explains: ['forwarding'],
       next: `set net.ipv4.ip_forward=1 on ${n} (and find what turned it off: a sysctl.d file or a hardening profile)`,
     });
-  for (const f of layer.firewall.filter((f) => !f.acceptedFirst && onClusterLinks(layer, f))) {
+  for (const f of layer.firewall.filter(
+    (f) => !f.acceptedFirst && (onClusterLinks(layer, f) || dropsVxlan(f, layer.overlay)),
+  )) {
+    // Encapsulated traffic between nodes: every cross-node hop of the matrix crosses this rule.
+    const vxlan = dropsVxlan(f, layer.overlay);
     const hook = f.hook ?? '';
     const addressed = f.kind === 'rule' && /(^|\s)(!\s)?-[sd]\s|saddr|daddr/.test(f.text);
     // The matrix's pod-IP and ClusterIP hops are TCP: a rule for another protocol explains none of them.
@@ -160,11 +175,15 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
             : hook === 'input' || hook === 'output'
               ? ['pods', 'proxy']
               : ['forwarding', 'filtering', 'pods'];
-    const explains: Fit[] = [...tcp, ...(findingMatches(f, 'udp', 53) ? (['dns-udp'] as Fit[]) : [])];
+    const explains: Fit[] = [
+      ...(vxlan ? (['route', 'routes', 'forwarding', 'filtering'] as Fit[]) : []),
+      ...tcp,
+      ...(findingMatches(f, 'udp', 53) ? (['dns-udp'] as Fit[]) : []),
+    ];
     const where = f.family === 'iptables' ? `iptables ${f.table} ${f.chain}` : `nft ${f.table} chain ${f.chain}`;
     found.push({
       node: n,
-      setting: `${where} on ${n}: ${f.kind === 'policy' ? `policy ${f.verdict}` : f.text}`,
+      setting: `${where} on ${n}: ${f.kind === 'policy' ? `policy ${f.verdict}` : f.text}${vxlan ? ` (drops the overlay's VXLAN traffic, UDP ${layer.overlay!.device!.port}, between the nodes)` : ''}`,
       explains,
       next: FIREWALL_NEXT,
     });

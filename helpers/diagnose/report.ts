@@ -3,6 +3,7 @@
 import { describeProxyProcess } from './kube-proxy-process.js';
 import type { Evidence } from './evidence.js';
 import { nodeNotes } from './node-layer.js';
+import type { OverlayLayer } from './overlay.js';
 import { matrixMarkdown } from './path-matrix.js';
 import { formatVerdict, type Verdict } from './verdict.js';
 
@@ -121,7 +122,22 @@ function layerLines(layer: NonNullable<Evidence['nodes'][number]['layer']>): str
     }`,
     `routes to other nodes' pods: ${layer.podRoutes.map((r) => `${r.cidr} (${r.node}) ${r.problem ?? r.route ?? ''}`).join('; ') || 'none needed'}`,
     `MTU: ${layer.mtus.map((m) => `${m.link} ${m.mtu}`).join(', ') || 'unknown'}`,
+    ...(layer.overlay ? overlayLines(layer.overlay) : []),
     ...nodeNotes(layer),
     ...layer.errors.map((e) => `could not read ${e}`),
+  ];
+}
+
+/** The VXLAN overlay of a node: device, flanneld, subnet.env and what it lacks for each other node's lease. */
+function overlayLines(o: OverlayLayer): string[] {
+  const d = o.device;
+  return [
+    `VXLAN: ${d ? `${d.name} ${d.up ? 'up' : 'DOWN'}, VNI ${d.vni}, UDP ${d.port}, local ${d.local} dev ${d.link}, MTU ${d.mtu}, MAC ${d.mac}` : 'no VXLAN device'}`,
+    `flanneld: ${o.flanneld.map((p) => `pid ${p.pid} state ${p.state}, up ${p.ageSeconds}s`).join('; ') || 'not running'}; ${o.subnetFile}: ${o.subnetEnv ? `network ${o.subnetEnv.network}, subnet ${o.subnetEnv.subnet}, MTU ${o.subnetEnv.mtu}, ipmasq ${o.subnetEnv.ipMasq}` : 'missing or incomplete'}`,
+    `FDB: ${o.fdb.map((e) => `${e.mac} → ${e.dst ?? 'self'}`).join(', ') || 'none'}; neighbours: ${o.neighbours.map((n) => `${n.dst} → ${n.lladdr ?? '?'}`).join(', ') || 'none'}`,
+    ...o.peers.map(
+      (p) =>
+        `lease of ${p.lease.node}: ${p.lease.podCIDR} at ${p.lease.publicIP}, VTEP ${p.lease.vtepMAC ?? '?'}: ${p.problems.join('; ') || 'FDB and neighbour in place'}`,
+    ),
   ];
 }

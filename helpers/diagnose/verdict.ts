@@ -10,6 +10,7 @@ import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
 import { kubernetesZones, servesDomain } from '../parse/corefile.js';
 import { describeProxyProcess, duration } from './kube-proxy-process.js';
 import { settingsExplaining } from './node-layer.js';
+import { overlayMtuProblem } from './overlay.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
 import { definedSection, type Section } from './sections.js';
 
@@ -50,6 +51,14 @@ export function verdict(
 
   const podLayer = ev.path && readPodLayer(ev.path);
   if (podLayer) return pathVerdict(podLayer, ev);
+  // Every pod IP answers a small connection; pods larger than the overlay lose only large packets between nodes.
+  const mtu = ev.nodes.flatMap((n) => overlayMtuProblem(n.node, n.layer?.overlay) ?? []);
+  if (mtu.length)
+    return say(
+      'nodeNetwork',
+      mtu.join('; '),
+      "make the pods fit the overlay: flanneld sets flannel.1 and FLANNEL_MTU from its interface's MTU when it starts, so restart it after the underlay's MTU changed (or restore that MTU); the CNI config's mtu must be FLANNEL_MTU; then recreate the pods",
+    );
   if (ev.definitionProblems.length) return say('definition', ev.definitionProblems[0]);
   if (unready.length)
     return say(
