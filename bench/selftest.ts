@@ -16,7 +16,8 @@ import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
-import { childEnv, readSettings } from '../helpers/settings.js';
+import { childEnv, readSettings, type CniChoice } from '../helpers/settings.js';
+import { clusterLayout } from '../helpers/cluster/local/layout.js';
 import type { WorkloadPatch } from '../helpers/workloads/patches.js';
 
 const settings = readSettings();
@@ -38,6 +39,8 @@ interface Fault {
   patches?: WorkloadPatch[]; // workload faults: applied to the spec's objects as they are made
   inject?: () => void | Promise<void>;
   undo?: () => void | Promise<void>;
+  /** The cluster's CNI (default bridge): the overlay faults run on a flannel cluster of the same name. */
+  cni?: CniChoice;
 }
 
 const state = () =>
@@ -277,6 +280,37 @@ async function taintNodes(add: boolean): Promise<void> {
     );
   }
 }
+
+/** A flannel cluster's node 2 loses its overlay as a reboot without flanneld leaves it: the VXLAN device and its routes gone, its pods restarted. */
+async function flannelGoneOnNode2(): Promise<void> {
+  await stopDaemons(daemons('flanneld-2'));
+  await inNode(2, 'ip', 'link', 'del', 'flannel.1');
+  const pods = await kube().core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${NAME}-node-2` });
+  for (const pod of pods.items)
+    await kube().core.deleteNamespacedPod({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name! });
+}
+
+/** flanneld back on node 2, and the overlay with it: its route to node 1's pods through flannel.1. */
+async function flannelBackOnNode2(): Promise<void> {
+  await restart('flanneld-2');
+  const node1Pods = clusterLayout(NAME, 2, settings).nodes[0].podCIDR;
+  for (let i = 0; i < 60; i++) {
+    const routes = await run('ip', ['-n', `svc-${NAME}-n2`, 'route', 'show', node1Pods], { allowFailure: true });
+    if (routes.stdout.includes('flannel.1')) return;
+    await sleep(500);
+  }
+  throw new Error(`flanneld on ${NAME}-node-2 did not route ${node1Pods} through flannel.1 again within 30 s`);
+}
+
+/** Node 2's interface MTU changed under flannel (as a cloud or DHCP change does): flannel.1 and the pods keep 1450. */
+async function shrinkNode2Mtu(mtu: number): Promise<void> {
+  await inNode(2, 'ip', 'link', 'set', 'eth0', 'mtu', String(mtu));
+  // Connections made before the change keep their larger segments, which the node now drops: its daemons reconnect.
+  await restart('kube-proxy-2');
+  await restart('kubelet-2');
+}
+
+const VXLAN_DROP = ['INPUT', '-p', 'udp', '--dport', '8472', '-j', 'DROP'];
 
 const FAULTS: Fault[] = [
   {
@@ -576,6 +610,39 @@ const FAULTS: Fault[] = [
     inject: () => taintNodes(true),
     undo: () => taintNodes(false),
   },
+  // Overlay faults, on a flannel cluster (--cni flannel): each verdict names the node and the setting.
+  {
+    name: 'flannel: VXLAN (UDP 8472) dropped on node-2 by a host firewall',
+    cni: 'flannel',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause:
+      /iptables filter INPUT on selftest-node-2: -A INPUT -p udp -m udp --dport 8472 -j DROP \(drops the overlay's VXLAN traffic/,
+    wrongCause: /CoreDNS|kube-proxy('s rules)? on|flanneld is not running/,
+    inject: () => inNode(2, 'iptables', '-I', ...VXLAN_DROP).then(() => undefined),
+    undo: () => inNode(2, 'iptables', '-D', ...VXLAN_DROP).then(() => undefined),
+  },
+  {
+    name: 'flannel: flanneld stopped on node-2 after its pods restart (no flannel.1, no route to the other subnet)',
+    cni: 'flannel',
+    focus: 'work by IP',
+    spec: 'clusterip',
+    cause: /flanneld is not running on selftest-node-2, there is no VXLAN device \(flannel\.1\) on selftest-node-2/,
+    wrongCause: /CoreDNS|kube-proxy('s rules)? on/,
+    inject: flannelGoneOnNode2,
+    undo: flannelBackOnNode2,
+  },
+  {
+    name: 'flannel: pod MTU larger than the overlay allows on node-2 (its eth0 shrank to 1400 under flannel.1 1450)',
+    cni: 'flannel',
+    focus: 'Beyond the guide: UDP',
+    spec: 'udp',
+    cause:
+      /MTU 1450 on selftest-node-2 \(.*\) is larger than the overlay allows: eth0 \(under flannel\.1\) has MTU 1400, so VXLAN carries 1350-byte packets at most/,
+    wrongCause: /CoreDNS|kube-proxy('s rules)? on|flanneld is not running/,
+    inject: () => shrinkNode2Mtu(1400),
+    undo: () => shrinkNode2Mtu(1500),
+  },
 ];
 
 interface Outcome {
@@ -586,12 +653,12 @@ interface Outcome {
   failures: string[];
 }
 
-async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[]) {
+async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[], cni: CniChoice = 'bridge') {
   const out = join(resultsDir, 'selftest', tag);
   mkdirSync(out, { recursive: true });
   const patchFile = patches ? join(out, 'workload-patch.json') : undefined;
   if (patchFile) writeFileSync(patchFile, JSON.stringify(patches, null, 2));
-  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--zones', '2', '--focus', focus], {
+  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--zones', '2', '--cni', cni, '--focus', focus], {
     env: childEnv({
       SVC_WORKLOAD_PATCH: patchFile,
       SVC_CLUSTER_NAME: NAME,
@@ -645,13 +712,17 @@ const pattern = args.find((a) => !a.startsWith('--'));
 const only = pattern ? new RegExp(pattern, 'i') : undefined;
 try {
   // Two zones, one node each: the traffic-distribution checks run, and their mutant has something to break.
-  await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2 });
+  // The cluster of the fault's CNI: bridge first, then the overlay faults' flannel one in its place.
+  let upWith: CniChoice | undefined;
   for (const [i, fault] of FAULTS.entries()) {
     if (only && !only.test(fault.name)) continue;
+    const cni = fault.cni ?? 'bridge';
+    if (cni !== upWith) await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2, cni });
+    upWith = cni;
     await fault.inject?.();
     let broken;
     try {
-      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.patches);
+      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.patches, cni);
     } finally {
       await fault.undo?.();
     }
@@ -659,7 +730,7 @@ try {
     const slow = fault.maxSeconds !== undefined && seconds > fault.maxSeconds;
     if (slow)
       console.log(`  ${fault.spec} took ${seconds.toFixed(1)} s to fail, more than the ${fault.maxSeconds} s it may`);
-    const green = await runSpecs(fault.focus, `${i + 1}-undone`);
+    const green = await runSpecs(fault.focus, `${i + 1}-undone`, undefined, cni);
     const detected = broken.failedSpecs.includes(fault.spec);
     const verdicts = broken.messages.flatMap((m) => m.split('\n').filter((l) => l.includes('verdict [')));
     const wrong = fault.wrongCause && verdicts.find((v) => fault.wrongCause!.test(v));
