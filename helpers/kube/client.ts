@@ -10,6 +10,7 @@ export class Kube {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly discovery: k8s.DiscoveryV1Api;
+  readonly networking: k8s.NetworkingV1Api;
   readonly rbac: k8s.RbacAuthorizationV1Api;
   readonly objects: k8s.KubernetesObjectApi;
 
@@ -20,6 +21,7 @@ export class Kube {
     this.core = this.config.makeApiClient(k8s.CoreV1Api);
     this.apps = this.config.makeApiClient(k8s.AppsV1Api);
     this.discovery = this.config.makeApiClient(k8s.DiscoveryV1Api);
+    this.networking = this.config.makeApiClient(k8s.NetworkingV1Api);
     this.rbac = this.config.makeApiClient(k8s.RbacAuthorizationV1Api);
     this.objects = k8s.KubernetesObjectApi.makeApiClient(this.config);
   }
