@@ -36,14 +36,19 @@ export async function waitForReadyNodes(kube: Kube, count: number, what: string,
   });
 }
 
-/** Per node name, the source addresses its forwarded traffic may carry. */
+/** Per node name, the source addresses its forwarded traffic may carry (its addresses, the CNI gateway, flannel's VTEP). */
 export async function nodeAddresses(kube: Kube): Promise<Map<string, string[]>> {
   const nodes = await kube.core.listNode();
   return new Map(
     nodes.items.map((node) => {
       const podCIDRs = node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []);
       const gateways = podCIDRs.map(firstHost).filter((a): a is string => !!a);
-      return [node.metadata!.name!, [...internalIPs(node), ...gateways]];
+      // flannel's VXLAN device holds its lease's network address (10.244.1.0/32): traffic SNATed towards
+      // another node's pod leaves through it with that source.
+      const vteps = node.metadata?.annotations?.['flannel.alpha.coreos.com/backend-type']
+        ? podCIDRs.map((cidr) => hostInRange(cidr, 0)).filter((a): a is string => !!a)
+        : [];
+      return [node.metadata!.name!, [...internalIPs(node), ...gateways, ...vteps]];
     }),
   );
 }

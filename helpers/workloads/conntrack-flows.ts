@@ -57,22 +57,40 @@ export class UdpFlow {
     return `from ${this.last?.local || `port ${this.localPort}`} to ${this.target}: ${describeFlow(this.last)}; ${await this.conntrack()}`;
   }
 
-  /** The flow's entries on every node, as conntrack -L shows them. */
+  /**
+   * The flow's entries on every node, as conntrack -L shows them. A node that SNATs the flow on its way to
+   * another node (flannel's --ip-masq does, for pod traffic to a node address) hands it on from the port its
+   * reply tuple names: the other nodes' entries are looked up by that address and port too.
+   */
   async entries(): Promise<{ node: string; entry: ConntrackEntry }[]> {
-    const found = await Promise.all(
-      this.cluster.nodes.map(async (node) => {
-        const listed = await runOnNode(
-          this.cluster,
-          node,
-          ['conntrack', '-L', '-p', 'udp', '--orig-port-src', String(this.localPort)],
-          { allowFailure: true },
-        );
-        return parseConntrack(listed.stdout)
-          .filter((entry) => entry.original.sport === this.localPort)
-          .map((entry) => ({ node: node.name, entry }));
-      }),
+    const list = (src: { port: number; address?: string }) =>
+      Promise.all(
+        this.cluster.nodes.map(async (node) => {
+          const listed = await runOnNode(
+            this.cluster,
+            node,
+            [
+              'conntrack',
+              '-L',
+              '-p',
+              'udp',
+              '--orig-port-src',
+              String(src.port),
+              ...(src.address ? ['--orig-src', src.address] : []),
+            ],
+            { allowFailure: true },
+          );
+          return parseConntrack(listed.stdout)
+            .filter((entry) => entry.original.sport === src.port)
+            .map((entry) => ({ node: node.name, entry }));
+        }),
+      ).then((found) => found.flat());
+    const direct = await list({ port: this.localPort });
+    const snat = direct.filter(({ entry }) => entry.reply.dst !== entry.original.src && entry.reply.dport);
+    const handedOn = await Promise.all(
+      snat.map(({ entry }) => list({ port: entry.reply.dport!, address: entry.reply.dst })),
     );
-    return found.flat();
+    return [...direct, ...handedOn.flat().filter((e) => !direct.some((d) => d.node === e.node))];
   }
 
   private async conntrack(): Promise<string> {
