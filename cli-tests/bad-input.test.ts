@@ -125,6 +125,17 @@ describe('bad input without a cluster: refused before anything is made', () => {
       ['run', '--kubeconfig', file('zone-kubeconfig', 'apiVersion: v1\nkind: Config\n'), '--zones', '1'],
       /--zones 1 labels a local cluster's nodes; a cluster you bring keeps its own zone labels: drop --zones or use --provider local/,
     ],
+    ['an unknown CNI', ['run', '--cni', 'calico'], /unknown --cni "calico"; choose one of bridge, flannel/],
+    [
+      'a CNI for a cluster you bring',
+      ['run', '--kubeconfig', file('cni-kubeconfig', 'apiVersion: v1\nkind: Config\n'), '--cni', 'flannel'],
+      /--cni flannel chooses a local cluster's pod network; a cluster you bring runs its own CNI: drop --cni or use --provider local/,
+    ],
+    [
+      'flannel on a dual-stack local cluster',
+      ['cluster', 'up', '--name', NONE.name, '--cni', 'flannel', '--ip-family', 'dual'],
+      /--cni flannel runs IPv4 only here; drop --ip-family dual or use --cni bridge/,
+    ],
     [
       'a Kubernetes version for kind',
       ['run', '--provider', 'kind', '--kubernetes', 'v1.33.13'],

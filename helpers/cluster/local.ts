@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { versions } from '../config.js';
+import { UsageError } from '../errors.js';
 import { run } from '../host/run.js';
 import { Kube } from '../kube/client.js';
 import { waitForReadyNodes } from '../kube/nodes.js';
@@ -85,7 +86,9 @@ export class LocalProvider implements ClusterProvider {
     const layout = clusterLayout(name, nodeCount, this.settings, options.ipFamily);
     const cni = options.cni ?? 'bridge';
     if (cni === 'flannel' && layout.families.join() !== 'IPv4')
-      throw new Error(`--cni flannel runs IPv4 only here; drop --ip-family ${options.ipFamily} or use --cni bridge`);
+      throw new UsageError(
+        `--cni flannel runs IPv4 only here; drop --ip-family ${options.ipFamily} or use --cni bridge`,
+      );
     if (cni === 'flannel') findFlanneld(this.settings);
 
     if (await this.isUp(options)) return readState(name)!.handle;
