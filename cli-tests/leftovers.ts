@@ -25,7 +25,12 @@ export async function localClusterLeftovers(c: TestClusterEnv): Promise<string[]
   if ((await run('nft', ['list', 'table', 'inet', `svc_conformance_${c.name}`], { allowFailure: true })).exitCode === 0)
     left.push(`nft table svc_conformance_${c.name}`);
   // Both families: a dual-stack or IPv6 cluster's ranges are derived from its IPv4 ones.
-  const v6 = ipv6Net({ ...c, externalIPRange: c.nodeSubnet, clusterDomain: 'cluster.local' });
+  const v6 = ipv6Net({
+    ...c,
+    externalIPRange: c.nodeSubnet,
+    loadBalancerIPRange: c.nodeSubnet,
+    clusterDomain: 'cluster.local',
+  });
   const routes = [
     ...(await run('ip', ['route', 'show'])).stdout.split('\n'),
     ...(await run('ip', ['-6', 'route', 'show'])).stdout.split('\n'),

@@ -13,7 +13,7 @@ declare const __SVC_PACKAGE_ROOT__: string | undefined;
 export const repoRoot =
   typeof __SVC_PACKAGE_ROOT__ === 'string' ? __SVC_PACKAGE_ROOT__ : join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export const versions: Record<'kubernetes' | 'etcd' | 'coredns' | 'kind' | 'flannel', string> = JSON.parse(
+export const versions: Record<'kubernetes' | 'etcd' | 'coredns' | 'kind' | 'metallb' | 'flannel', string> = JSON.parse(
   readFileSync(join(repoRoot, 'setup', 'versions.json'), 'utf8'),
 );
 

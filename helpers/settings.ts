@@ -29,6 +29,8 @@ export interface LocalNetwork {
   dnsIP: string;
   /** externalIPs tests take addresses from here; the fabric routes them to a node, nothing else does. */
   externalIPRange: string;
+  /** LoadBalancer addresses MetalLB hands out; the nodes announce them on their segment (L2), nothing routes them further. */
+  loadBalancerIPRange: string;
   clusterDomain: string;
 }
 
@@ -39,6 +41,8 @@ export interface Timeouts {
   probe: number;
   /** From a Service change to kube-proxy's rules answering for it. */
   serviceSync: number;
+  /** From a LoadBalancer Service's creation to its ingress address; without one by then, the LoadBalancer checks skip. */
+  loadBalancer: number;
 }
 
 /** What one run asks for: the cluster, which checks, and what happens to the cluster after. */
@@ -87,7 +91,14 @@ export interface Settings {
   resultsDir: string;
   junitFile: string;
   /** The images the suites and the local cluster run. Users with a registry may point these at upstream images. */
-  images: { agnhost: string; client: string; pause: string; coredns: string };
+  images: {
+    agnhost: string;
+    client: string;
+    pause: string;
+    coredns: string;
+    metallbController: string;
+    metallbSpeaker: string;
+  };
   network: LocalNetwork;
   timeouts: Timeouts;
   run: RunSettings;
@@ -129,6 +140,11 @@ export function readSettings(env: Env = process.env): Settings {
       client: get('SVC_IMAGE_CLIENT', `localhost/svc-conformance/client:${versions.kubernetes}`),
       pause: get('SVC_IMAGE_PAUSE', `localhost/svc-conformance/pause:${versions.kubernetes}`),
       coredns: get('SVC_IMAGE_COREDNS', `localhost/svc-conformance/coredns:${versions.coredns}`),
+      metallbController: get(
+        'SVC_IMAGE_METALLB_CONTROLLER',
+        `localhost/svc-conformance/metallb-controller:${versions.metallb}`,
+      ),
+      metallbSpeaker: get('SVC_IMAGE_METALLB_SPEAKER', `localhost/svc-conformance/metallb-speaker:${versions.metallb}`),
     },
     network: {
       nodeSubnet: get('SVC_NODE_SUBNET', '10.250.0.0/24'),
@@ -136,6 +152,7 @@ export function readSettings(env: Env = process.env): Settings {
       serviceCIDR: get('SVC_SERVICE_CIDR', '10.96.0.0/16'),
       dnsIP: get('SVC_DNS_IP', '10.96.0.10'),
       externalIPRange: get('SVC_EXTERNAL_IP_RANGE', '10.251.0.0/24'),
+      loadBalancerIPRange: get('SVC_LB_IP_RANGE', '10.252.0.0/24'),
       clusterDomain: get('SVC_CLUSTER_DOMAIN', 'cluster.local'),
     },
     timeouts: {
@@ -143,6 +160,7 @@ export function readSettings(env: Env = process.env): Settings {
       podsReady: milliseconds(env, 'SVC_TIMEOUT_PODS_READY', 90_000),
       probe: milliseconds(env, 'SVC_TIMEOUT_PROBE', 3_000),
       serviceSync: milliseconds(env, 'SVC_TIMEOUT_SERVICE_SYNC', 30_000),
+      loadBalancer: milliseconds(env, 'SVC_TIMEOUT_LOAD_BALANCER', 60_000),
     },
     run: {
       provider: oneOf(

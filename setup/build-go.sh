@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Go program the local cluster runs, at the versions in setup/versions.json,
 # into $SVC_CACHE/bin/<component>-<version>/. A finished build leaves a .done stamp, so a
-# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|mutants|flannel|all]...
+# warm machine skips it. Usage: setup/build-go.sh [k8s|agnhost|etcd|coredns|tools|e2e|mutants|metallb|flannel|all]...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=setup/lib.sh
@@ -203,6 +203,52 @@ build_flannel() {
   mark_done "$out"
 }
 
+# MetalLB's controller and speaker (LoadBalancer addresses on the clusters we make), from
+# go.universe.tf/metallb required as a module; its go.mod has no replace lines.
+build_metallb() {
+  local v; v=$(version metallb)
+  local out="$SVC_CACHE/bin/metallb-$v" work="$SVC_CACHE/build/metallb-$v"
+  done_stamp "$out" && { say "metallb $v: cached"; return; }
+  mkdir -p "$work" "$out"
+  cp "$here/go/metallb/tools.go" "$work/"
+  [ -f "$work/go.mod" ] || (cd "$work" && go mod init svc-conformance.local/metallb-build >/dev/null 2>&1)
+  (cd "$work" && go get "go.universe.tf/metallb@$v" && go mod tidy)
+  local cmd
+  for cmd in controller speaker; do
+    say "metallb $v: go build $cmd"
+    (cd "$work" && go build -trimpath -ldflags "-s -w -X go.universe.tf/metallb/internal/version.gitCommit=$v" \
+      -o "$out/$cmd" "go.universe.tf/metallb/$cmd")
+  done
+  # Its install manifest (CRDs, RBAC, the controller Deployment, the speaker DaemonSet), which the providers apply.
+  cp "$(cd "$work" && go list -m -f '{{.Dir}}' go.universe.tf/metallb)/config/manifests/metallb-native.yaml" "$out/"
+  mark_done "$out"
+}
+
+# flanneld (--cni flannel): flannel's own main package, from its module at the pinned version. The root
+# package imports every backend for its init(); two cannot build here and go: tencentvpc (its Tencent
+# Cloud SDK module, tencentcloud/vpc v1.3.188, is not served by the Go module proxy) and udp (cgo, which
+# flannel itself builds only on amd64). VXLAN, which the local cluster runs, is untouched.
+build_flannel() {
+  local v; v=$(version flannel)
+  local out="$SVC_CACHE/bin/flannel-$v" work="$SVC_CACHE/build/flannel-$v"
+  done_stamp "$out" && { say "flanneld $v: cached"; return; }
+  mkdir -p "$work" "$out"
+  local src
+  if ! src=$(cd "$work" && go mod download -json "github.com/flannel-io/flannel@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || [ -z "$src" ]; then
+    echo "setup: flannel $v cannot be downloaded from the Go module proxy" >&2; exit 2
+  fi
+  grep -v -e 'pkg/backend/tencentvpc"' -e 'pkg/backend/udp"' "$src/main.go" > "$work/main.go"
+  {
+    echo "module svc-conformance.local/flannel-build"
+    grep -m1 '^go ' "$src/go.mod"
+    echo "require github.com/flannel-io/flannel $v"
+  } > "$work/go.mod"
+  (cd "$work" && go mod tidy)
+  say "flanneld $v: go build"
+  (cd "$work" && go build -trimpath -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$v" -o "$out/flanneld" .)
+  mark_done "$out"
+}
+
 # The project's own programs are keyed by a hash of their sources, not a version.
 build_tools() {
   local prog
@@ -214,8 +260,8 @@ build_tools() {
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    k8s) build_k8s ;; agnhost) build_agnhost ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;; mutants) build_mutants ;; flannel) build_flannel ;;
-    all) build_tools; build_etcd; build_coredns; build_k8s; build_mutants; build_flannel ;;
-    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, mutants, flannel, all)" >&2; exit 2 ;;
+    k8s) build_k8s ;; agnhost) build_agnhost ;; metallb) build_metallb ;; etcd) build_etcd ;; coredns) build_coredns ;; tools) build_tools ;; e2e) build_e2e ;; mutants) build_mutants ;; flannel) build_flannel ;;
+    all) build_tools; build_etcd; build_coredns; build_k8s; build_mutants; build_metallb; build_flannel ;;
+    *) echo "build-go.sh: unknown target '$t' (k8s, agnhost, etcd, coredns, tools, e2e, mutants, metallb, flannel, all)" >&2; exit 2 ;;
   esac
 done

@@ -15,7 +15,11 @@ busybox=/bin/busybox
 # CoreDNS is the local cluster's; setup --images-only (a cluster you bring) builds the suites' images only.
 corednsbin=$bin/coredns-$coredns/coredns
 [ -x "$corednsbin" ] || corednsbin=
-key=$(cat "$0" "$here/versions.json" "$agnhost" ${corednsbin:+"$corednsbin"} "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
+# MetalLB (the LoadBalancer implementation of the clusters we make) likewise, when setup built it.
+metallb=$(version metallb); metallbdir=$bin/metallb-$metallb
+[ -f "$metallbdir/.done" ] || metallbdir=
+key=$(cat "$0" "$here/versions.json" "$agnhost" ${corednsbin:+"$corednsbin"} ${metallbdir:+"$metallbdir/controller" "$metallbdir/speaker"} \
+  "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
 
@@ -32,5 +36,12 @@ say "images: pause, agnhost, client${corednsbin:+, coredns}"
   "$svcprobe:/svcprobe" "$busybox:/bin/busybox"
 if [ -n "$corednsbin" ]; then
   "$mkimage" --tag "$repo/coredns:$coredns" --out "$out/coredns.tar" --entrypoint '["/coredns"]' "$corednsbin:/coredns"
+fi
+if [ -n "$metallbdir" ]; then
+  say "images: metallb-controller, metallb-speaker $metallb"
+  "$mkimage" --tag "$repo/metallb-controller:$metallb" --out "$out/metallb-controller.tar" --entrypoint '["/controller"]' \
+    "$metallbdir/controller:/controller"
+  "$mkimage" --tag "$repo/metallb-speaker:$metallb" --out "$out/metallb-speaker.tar" --entrypoint '["/speaker"]' \
+    "$metallbdir/speaker:/speaker"
 fi
 echo "$key" > "$out/.key"

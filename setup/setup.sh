@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run setup: installs and builds everything the default run needs, idempotent and
 # cached in $SVC_CACHE (default ~/.cache/svc-conformance). A warm machine takes seconds.
-#   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, flanneld, our tools)
+#   1 Debian packages   2 npm packages   3 Go builds (Kubernetes, etcd, CoreDNS, MetalLB, flanneld, our tools)
 #   4 images as archives   (--kind) 5 Docker, the kind CLI and an offline kind node image
 #   (--images-only) only what the suites' images need (svcprobe, mkimage, agnhost, busybox),
 #   for a cluster you bring: load $SVC_CACHE/images/{agnhost,client}.tar into its nodes
@@ -64,7 +64,7 @@ fi
 
 step 3/4 "Go builds (cold: about 15 minutes on 2 cores; cached after)"
 command -v go >/dev/null || { echo "setup: Go is not installed; install Go 1.24 or newer" >&2; exit 2; }
-if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s mutants flannel; fi
+if $images_only; then bash "$here/build-go.sh" tools agnhost; else bash "$here/build-go.sh" tools etcd coredns k8s mutants metallb flannel; fi
 # Other Kubernetes versions: the cluster's binaries only (the suites' images stay the pinned version's).
 for v in ${extra_k8s[@]+"${extra_k8s[@]}"}; do SVC_KUBERNETES=$v bash "$here/build-go.sh" k8s; done
 # The current build of our own programs, by a stable name.

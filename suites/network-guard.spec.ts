@@ -8,7 +8,8 @@
 // A failure means: the cluster's network could send traffic off the machine — stop and fix the guard.
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostPort } from '../helpers/address.js';
+import { hostOf, hostPort } from '../helpers/address.js';
+import { run } from '../helpers/host/run.js';
 import {
   guardSkipReason,
   guardTargets,
@@ -103,6 +104,34 @@ describe('Network guard (nothing leaves the machine)', () => {
     );
     expect(after.vxlan!.offSegment, `${seen}: VXLAN routed off the nodes' segment`).toBe(0);
     expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
+  });
+
+  // The LoadBalancer pool (MetalLB's, announced on the nodes' segment): an address of it that no Service holds is
+  // answered by nobody, and a packet for it dies on this machine, whoever sends it.
+  it('refuses a LoadBalancer address no Service holds from the external client, a pod and a node, and nothing leaves', async ({
+    skip,
+  }) => {
+    const pool = cluster.external?.loadBalancerIPRange;
+    if (!pool) skip(`the ${cluster.provider} provider has no LoadBalancer pool of ours`);
+    const address = hostPort(unownedServiceIP(pool!), 80);
+    const before = (await readGuard(cluster))!;
+    const fromOutside = await externalDial(cluster, address);
+    const fromPod = await client.dial(address);
+    const fromNode = nodeAccessSkipReason(cluster) ? undefined : await nodeDial(cluster, node, address);
+    const after = (await readGuard(cluster))!;
+    const seen = (from: string, r: DialResult | undefined) =>
+      `${address} from ${from}: ${r?.outcome} (${r?.error}) after ${r?.durationMs}ms`;
+    expect(fromOutside.outcome, seen('the external client', fromOutside)).not.toBe('ok');
+    expect(FAILED_ON_MACHINE[local ? 'local' : 'kind'], seen('a pod', fromPod)).toContain(fromPod.outcome);
+    expect(fromNode?.outcome, seen('a node', fromNode)).not.toBe('ok');
+    expect(after.fabricRejected, `${seen('a pod', fromPod)}; the guard counted the refused packet`).toBeGreaterThan(
+      before.fabricRejected,
+    );
+    expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
+    const { stdout, exitCode } = await run('ip', ['route', 'get', hostOf(address)], { allowFailure: true });
+    expect(exitCode !== 0 || /unreachable/.test(stdout), `ip route get ${hostOf(address)} on the host: ${stdout}`).toBe(
+      true,
+    );
   });
 
   for (const family of local ? families : families.slice(0, 1)) {

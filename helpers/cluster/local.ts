@@ -36,6 +36,7 @@ import {
   type NodeLayout,
 } from './local/layout.js';
 import { createNetwork, destroyNetwork } from './local/network.js';
+import { installMetallb } from './metallb.js';
 import {
   findFlanneld,
   flanneldCommand,
@@ -253,7 +254,18 @@ export class LocalProvider implements ClusterProvider {
     }
     if (cni === 'flannel') await this.startFlannel(layout, mode);
     await waitForReadyNodes(kube, layout.nodes.length, `${layout.nodes.length} node(s) Ready`, budget);
-    await waitForDns(layout, artifacts);
+    // MetalLB (when setup built it) while CoreDNS comes up: its pool is each family's LoadBalancer range.
+    const withMetallb = artifacts.metallbImages.length > 0;
+    await Promise.all([
+      waitForDns(layout, artifacts),
+      withMetallb &&
+        installMetallb(
+          layout.kubeconfig,
+          this.settings,
+          familyNets(layout).map((net) => net.loadBalancerIPRange),
+          layout.nodes.length,
+        ),
+    ]);
 
     const handle: ClusterHandle = {
       provider: 'local',
@@ -279,6 +291,7 @@ export class LocalProvider implements ClusterProvider {
         shell: { via: 'netns', netns: layout.fabricNetns },
         address: primaryNet(layout).fabricIP,
         externalIPRange: primaryNet(layout).externalIPRange,
+        ...(withMetallb ? { loadBalancerIPRange: primaryNet(layout).loadBalancerIPRange } : {}),
       },
       guard: { kind: 'local-fabric' },
     };

@@ -44,6 +44,8 @@ export interface ExternalClient {
   address: string;
   /** Addresses the provider routes only inside its own namespaces, for externalIPs tests. */
   externalIPRange: string;
+  /** The pool of the provider's LoadBalancer implementation, reached over the nodes' segment; absent: none of ours. */
+  loadBalancerIPRange?: string;
 }
 
 export type GuardSpec =

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { versions } from '../../config.js';
 import { UsageError } from '../../errors.js';
 import type { Settings } from '../../settings.js';
+import { METALLB_IMAGE_ARCHIVES } from '../metallb.js';
 
 export const K8S_COMMANDS = [
   'kube-apiserver',
@@ -35,6 +36,8 @@ export interface Artifacts {
   etcd: string;
   svcprobe: string;
   images: Record<(typeof IMAGE_ARCHIVES)[number], string>;
+  /** MetalLB's images, when setup built them (without them the cluster has no LoadBalancer implementation). */
+  metallbImages: string[];
 }
 
 /** The Kubernetes versions the local provider can run: the pinned one, and any `npm run setup -- --kubernetes V` built. */
@@ -96,5 +99,6 @@ export function findArtifacts({ cacheDir, searchPath }: Settings, kubernetes = v
     if (!searchPath.some((dir) => existsSync(join(dir, tool))))
       throw new SetupMissingError(`the ${tool} command`, cacheDir);
   }
-  return { k8s, etcd, svcprobe, images };
+  const metallbImages = METALLB_IMAGE_ARCHIVES.map((i) => join(cacheDir, 'images', `${i}.tar`));
+  return { k8s, etcd, svcprobe, images, metallbImages: metallbImages.every((i) => existsSync(i)) ? metallbImages : [] };
 }

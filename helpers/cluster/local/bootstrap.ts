@@ -57,7 +57,7 @@ export async function waitForDns(layout: ClusterLayout, artifacts: Artifacts): P
 
 export async function importImages(node: NodeLayout, artifacts: Artifacts): Promise<void> {
   await Promise.all(
-    Object.values(artifacts.images).map((archive) =>
+    [...Object.values(artifacts.images), ...artifacts.metallbImages].map((archive) =>
       run(
         'ctr',
         ['--address', containerdSocket(node), '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive],

@@ -18,6 +18,7 @@ describe('clusterLayout', () => {
       serviceCIDR: 'fd00:10:96::/112',
       dnsIP: 'fd00:10:96::a',
       externalIPRange: 'fd00:10:251::/112',
+      loadBalancerIPRange: 'fd00:10:252::/112',
     });
     expect(layout.nodes.map((n) => [n.addrs, n.podCIDRs])).toEqual([
       [

@@ -30,6 +30,8 @@ export interface FamilyNet {
   serviceCIDR: string;
   dnsIP: string;
   externalIPRange: string;
+  /** The MetalLB pool: announced by the nodes on their segment, routed by nothing. */
+  loadBalancerIPRange: string;
 }
 
 export interface NodeLayout {
@@ -108,6 +110,7 @@ export function ipv6Net(network: LocalNetwork): FamilyNet {
     serviceCIDR: of(network.serviceCIDR, '', 112),
     dnsIP: of(network.serviceCIDR, 'a', 0),
     externalIPRange: of(network.externalIPRange, '', 112),
+    loadBalancerIPRange: of(network.loadBalancerIPRange, '', 112),
   };
 }
 
@@ -140,6 +143,7 @@ export function clusterLayout(
       serviceCIDR: localNetwork.serviceCIDR,
       dnsIP: localNetwork.dnsIP,
       externalIPRange: localNetwork.externalIPRange,
+      loadBalancerIPRange: localNetwork.loadBalancerIPRange,
     },
     IPv6: v6,
   };

@@ -50,6 +50,9 @@ export async function createNetwork(layout: ClusterLayout, { podRoutes = true } 
   await ip('-n', fab, 'link', 'set', 'sink', 'up');
   await ip('-n', fab, 'route', 'add', 'default', 'dev', 'sink');
   if (v6) await ip('-n', fab, '-6', 'route', 'add', 'default', 'dev', 'sink');
+  // LoadBalancer addresses are on the nodes' segment for the outside client: it asks for them by
+  // ARP/NDP on br0, and the MetalLB speaker of the announcing node answers (L2 mode).
+  for (const net of nets) await ip('-n', fab, 'route', 'add', net.loadBalancerIPRange, 'dev', 'br0');
   await inNetns(
     fab,
     'sysctl',
@@ -113,9 +116,9 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
 }
 
-/** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs). */
+/** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs, LoadBalancer IPs). */
 function unroutedOnHost(nets: FamilyNet[]): string[] {
-  return nets.flatMap((net) => [net.serviceCIDR, net.podCIDR, net.externalIPRange]);
+  return nets.flatMap((net) => [net.serviceCIDR, net.podCIDR, net.externalIPRange, net.loadBalancerIPRange]);
 }
 
 /** Netns names this cluster would use that exist now (for down() of a crashed run). */
@@ -187,7 +190,7 @@ table bridge svc_segment {
 
 function hostGuardRules(layout: ClusterLayout, nets: FamilyNet[]): string {
   const rules = nets.flatMap((net) => {
-    const ours = [net.nodeSubnet, net.podCIDR, net.serviceCIDR, net.externalIPRange];
+    const ours = [net.nodeSubnet, net.podCIDR, net.serviceCIDR, net.externalIPRange, net.loadBalancerIPRange];
     const targets = Object.values(net.family === 'IPv4' ? GUARD_TARGETS : GUARD_TARGETS_6);
     const proto = net.family === 'IPv4' ? 'ip' : 'ip6';
     return [
@@ -214,7 +217,13 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
   const routes: { dst: string; dev?: string; type?: string }[] = [];
   for (const family of ['-4', '-6'])
     routes.push(...JSON.parse((await run('ip', [family, '-j', 'route', 'show', 'table', 'all'])).stdout));
-  const ranges = linkNets(layout).flatMap((net) => [net.nodeSubnet, net.podCIDR, net.serviceCIDR, net.externalIPRange]);
+  const ranges = linkNets(layout).flatMap((net) => [
+    net.nodeSubnet,
+    net.podCIDR,
+    net.serviceCIDR,
+    net.externalIPRange,
+    net.loadBalancerIPRange,
+  ]);
   for (const route of routes) {
     if (
       route.dst === 'default' ||
@@ -228,7 +237,7 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
     const clash = ranges.find((r) => cidrsOverlap(r, dst));
     if (clash) {
       throw new Error(
-        `this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE to free ranges`,
+        `this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE / SVC_LB_IP_RANGE to free ranges`,
       );
     }
   }
