@@ -28,8 +28,6 @@ export interface ClientPodOptions {
   readyWithinMs?: number;
   /** Extra labels, beside the run's and role=client. */
   labels?: Record<string, string>;
-  /** Changes the pod before it is made (its dnsPolicy and dnsConfig, say). */
-  tweak?: (pod: k8s.V1Pod) => void;
 }
 
 export class ClientPod {
@@ -158,7 +156,6 @@ export async function startClientPod(
       ],
     },
   };
-  options.tweak?.(pod);
   await cluster.kube.apply(pod);
   const ready = await timePhase('pod starts', `${namespace}/${name}`, () =>
     waitFor(
