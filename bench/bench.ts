@@ -42,6 +42,8 @@ import { hostPort } from '../helpers/address.js';
 const NAME = 'bench';
 const settings = readSettings();
 const resultsDir = settings.resultsDir;
+/** The full suite's wall-time goal on one warm node: 1.5x the 24-32 s it took before issue 30's checks. */
+const SUITE_GOAL_SECONDS = 48;
 const GiB = 1024 ** 3;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -159,12 +161,21 @@ async function onWarmCluster(local: LocalProvider, upstream: boolean): Promise<R
     await suite();
     await settled(handle);
     const peak = watchPeakRss(process.pid);
+    const cpu = cpuMeter(NAME);
     const [full, fullSeconds] = await timed(() => suite());
+    const disruptive = disruptiveSeconds(join(resultsDir, 'bench-run', 'results.json'));
     figures.suiteWarmSeconds = {
       seconds: +fullSeconds.toFixed(1),
       summary: last(full.stdout),
-      goal: 30,
-      met: fullSeconds < 30,
+      // 1.5x the full suite's 24-32 s before the data path under change (issue 30) came in.
+      goal: SUITE_GOAL_SECONDS,
+      met: fullSeconds < SUITE_GOAL_SECONDS,
+      // The recovery checks run last and alone; most of their time is kube-proxy's 30 s canary and
+      // kubelet's fixed 60 s one, which no CPU shortens.
+      disruptiveSeconds: +disruptive.toFixed(1),
+      withoutDisruptiveSeconds: +(fullSeconds - disruptive).toFixed(1),
+      withoutDisruptiveMet: fullSeconds - disruptive < SUITE_GOAL_SECONDS,
+      cpu: cpu.stop(fullSeconds),
     };
     const peakGiB = +(peak.stop() / GiB).toFixed(3);
     figures.runMemory = {
@@ -280,6 +291,16 @@ function cpuMeter(cluster: string): { stop: (wallSeconds: number) => Record<stri
       };
     },
   };
+}
+
+/** The wall time of the disruptive project in a run's vitest JSON report: from its first file's start to its last's end. */
+function disruptiveSeconds(resultsFile: string): number {
+  const report = JSON.parse(readFileSync(resultsFile, 'utf8')) as {
+    testResults: { name: string; startTime: number; endTime: number }[];
+  };
+  const files = report.testResults.filter((f) => f.name.endsWith('.disruptive.spec.ts'));
+  if (!files.length) return 0;
+  return (Math.max(...files.map((f) => f.endTime)) - Math.min(...files.map((f) => f.startTime))) / 1000;
 }
 
 /** Samples the summed RSS of every descendant of `root` until stop(); returns the peak in bytes. */

@@ -493,6 +493,15 @@ const FAULTS: Fault[] = [
     inject: () => restartControllerManager((c) => `${c},-endpointslice-controller`),
     undo: () => restartControllerManager((c) => c.replace(',-endpointslice-controller', '')),
   },
+  {
+    name: "kube-controller-manager's endpointslice-mirroring-controller disabled (--controllers)",
+    focus: 'Service APIs',
+    spec: 'api-objects',
+    cause:
+      /has custom Endpoints \(.*\) but no EndpointSlice: kube-controller-manager's endpointslice-mirroring-controller did not mirror them/,
+    inject: () => restartControllerManager((c) => `${c},-endpointslice-mirroring-controller`),
+    undo: () => restartControllerManager((c) => c.replace(',-endpointslice-mirroring-controller', '')),
+  },
   // kube-proxy's own bugs: the verdict must blame kube-proxy's rules for the feature, on the node.
   {
     name: 'kube-proxy mutant: sessionAffinity ignored',

@@ -44,6 +44,9 @@ const apis = section('Beyond the guide: the Service APIs', {
     const kcm = evidence.controlPlane?.leases.find((l) => l.component === 'kube-controller-manager');
     if (kcm && kcm.durationSeconds !== undefined && (kcm.renewedSecondsAgo ?? 0) > kcm.durationSeconds)
       return `kube-controller-manager's lease was last renewed ${kcm.renewedSecondsAgo} s ago (${kcm.holder}): no endpoint controller is running to write Endpoints and EndpointSlices`;
+    // Hand-written Endpoints of a selectorless Service with no slice beside them: nothing mirrored them.
+    if (!evidence.serviceSpec?.selector && evidence.endpoints.length && !evidence.sliceObjects)
+      return `${evidence.namespace}/${evidence.service} has custom Endpoints (${evidence.endpoints.map((e) => e.address).join(', ')}) but no EndpointSlice: kube-controller-manager's endpointslice-mirroring-controller did not mirror them (is it in --controllers?)`;
     return undefined;
   },
 });

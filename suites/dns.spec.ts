@@ -51,6 +51,16 @@ describe('Does the Service work by DNS name?', () => {
     expect(await other.lookup(fqdn), because('dns', fqdn)).toEqual([app.clusterIP]);
   });
 
+  it('resolves the short, namespaced, svc and fully qualified names over TCP as well as over UDP', async () => {
+    const names = ['hostnames', `hostnames.${ns}`, `hostnames.${ns}.svc`, `hostnames.${ns}.svc.${cluster.domain}`];
+    const answers = await Promise.all(
+      names.flatMap((name) => [false, true].map((tcp) => answerLine(client, name, tcp))),
+    );
+    expect(answers, because('dns', `each name over UDP and TCP from pod ${client.name}`)).toEqual(
+      names.flatMap((name) => [`${name} udp ${app.clusterIP}`, `${name} tcp ${app.clusterIP}`]),
+    );
+  });
+
   it("writes the pod's resolv.conf with the cluster DNS, the search path and ndots:5", async () => {
     const conf = parseResolvConf(await client.readFile('/etc/resolv.conf'));
     const what = `/etc/resolv.conf of pod ${client.name}`;
@@ -92,8 +102,35 @@ describe('Does any Service work by DNS name?', () => {
     ]);
   });
 
+  it('resolves the partial names kubernetes.default and kubernetes.default.svc, and the full name, through the search path over UDP and over TCP', async () => {
+    const svc = await cluster.kube.core.readNamespacedService({ namespace: 'default', name: 'kubernetes' });
+    const names = ['kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${cluster.domain}`];
+    const answers = await Promise.all(
+      names.flatMap((name) => [false, true].map((tcp) => answerLine(client, name, tcp))),
+    );
+    expect(answers, because('anyDns', `each name over UDP and TCP from pod ${client.name}`)).toEqual(
+      names.flatMap((name) => [`${name} udp ${svc.spec!.clusterIP}`, `${name} tcp ${svc.spec!.clusterIP}`]),
+    );
+  });
+
+  it("resolves a pod's own A record (its IP, dashed, under <namespace>.pod) over UDP and over TCP", async () => {
+    const name = `${client.ip.replaceAll('.', '-')}.${client.namespace}.pod.${cluster.domain}`;
+    const answers = await Promise.all([false, true].map((tcp) => answerLine(client, name, tcp)));
+    expect(answers, because('anyDns', `the pod record of ${client.name}`)).toEqual([
+      `${name} udp ${client.ip}`,
+      `${name} tcp ${client.ip}`,
+    ]);
+  });
+
   it('answers NXDOMAIN for a name outside the cluster (nothing is forwarded off the machine)', async () => {
     const answer = await client.resolve('svc-conformance-no-such-host.example.');
     expect(answer.outcome, because('anyDns', 'a name outside the cluster')).toBe('nxdomain');
   });
 });
+
+/** "NAME udp|tcp ADDRESSES" (or the outcome when nothing answered): one line per question, to compare at once. */
+async function answerLine(client: ClientPod, name: string, tcp: boolean): Promise<string> {
+  const answer = await client.resolve(name, { tcp });
+  const addrs = [...(answer.addrs ?? [])].sort().join(',');
+  return `${name} ${tcp ? 'tcp' : 'udp'} ${addrs || `${answer.outcome} ${answer.error ?? ''}`.trim()}`;
+}

@@ -28,6 +28,8 @@ export interface ClientPodOptions {
   readyWithinMs?: number;
   /** Extra labels, beside the run's and role=client. */
   labels?: Record<string, string>;
+  /** Changes the pod before it is made (its dnsPolicy and dnsConfig, say). */
+  tweak?: (pod: k8s.V1Pod) => void;
 }
 
 export class ClientPod {
@@ -156,6 +158,7 @@ export async function startClientPod(
       ],
     },
   };
+  options.tweak?.(pod);
   await cluster.kube.apply(pod);
   const ready = await timePhase('pod starts', `${namespace}/${name}`, () =>
     waitFor(
