@@ -6,7 +6,7 @@ import { ipv6Net } from '../cluster/local/layout.js';
 import { hostInRange } from '../kube/nodes.js';
 import { shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
-import type { DialResult, Tally } from '../parse/svcprobe.js';
+import type { DialResult, FlowResult, Tally } from '../parse/svcprobe.js';
 import { runProbe } from './node-probe.js';
 
 /** Why checks from outside the cluster cannot run here; undefined when they can. */
@@ -42,6 +42,26 @@ export async function externalHttp(cluster: Cluster, url: string, count = 1): Pr
   return externalProbe<Tally>(cluster, ['http', url, `--count=${count}`, `--concurrency=${Math.min(count, 16)}`]);
 }
 
+/** `count` datagrams from outside the cluster (netexec answers "hostname" with its pod name); each answer is tallied. */
+export async function externalUdp(cluster: Cluster, address: string, count = 1): Promise<Tally> {
+  return externalProbe<Tally>(cluster, ['udp', address, `--count=${count}`]);
+}
+
+/** A datagram every `intervalMs` from outside, from source port `localPort`: one conntrack flow across calls. */
+export function externalUdpFlow(
+  cluster: Cluster,
+  address: string,
+  options: { count: number; intervalMs: number; localPort: number },
+): Promise<FlowResult> {
+  return externalProbe<FlowResult>(cluster, [
+    'udp-flow',
+    address,
+    `--count=${options.count}`,
+    `--interval=${options.intervalMs}ms`,
+    `--local-port=${options.localPort}`,
+  ]);
+}
+
 /** One TCP connection from outside the cluster: how it ended. */
 export function externalDial(cluster: Cluster, address: string): Promise<DialResult> {
   return externalProbe<DialResult>(cluster, ['dial', address]);
@@ -63,4 +83,25 @@ export async function routeFromExternal(cluster: Cluster, address: string, via: 
   return async () => {
     await externalShell(cluster).run(['ip', 'route', 'del', host], { allowFailure: true });
   };
+}
+
+/** What the outside client's neighbour table says of an address after it was asked for it (ARP or NDP). */
+export interface NeighbourAnswer {
+  /** The link-layer address that answered; absent when nobody did. */
+  lladdr?: string;
+  /** The entry's states (REACHABLE, STALE, FAILED, INCOMPLETE), or none when there is no entry. */
+  state: string[];
+}
+
+/**
+ * Asks the nodes' segment who has `address`, from the outside client: its neighbour entry is
+ * flushed, one connection to `address`:`port` makes the kernel ask again, and the entry is read.
+ */
+export async function externalNeighbour(cluster: Cluster, address: string, port: number): Promise<NeighbourAnswer> {
+  const shell = externalShell(cluster);
+  await shell.run(['ip', 'neigh', 'flush', 'to', address], { allowFailure: true });
+  await externalDial(cluster, `${address.includes(':') ? `[${address}]` : address}:${port}`);
+  const shown = await shell.run(['ip', '-j', 'neigh', 'show', 'to', address], { allowFailure: true });
+  const entries = JSON.parse(shown.stdout || '[]') as { lladdr?: string; state?: string[] }[];
+  return { lladdr: entries[0]?.lladdr, state: entries[0]?.state ?? [] };
 }

@@ -103,7 +103,7 @@ export async function programmedFrontends(
           parseIptablesSave((await runOnNode(cluster, node, [save, '-t', 'nat'])).stdout),
           service,
         );
-        if (frontends.nodePorts.length || frontends.externalIPs.length) break;
+        if (frontends.nodePorts.length || frontends.externalIPs.length || frontends.loadBalancerIPs.length) break;
       }
       return frontends;
     }

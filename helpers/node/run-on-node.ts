@@ -24,3 +24,13 @@ export function skipWithoutNodeAccess(cluster: ClusterHandle, skip: (note: strin
   const reason = nodeAccessSkipReason(cluster);
   if (reason) skip(reason);
 }
+
+/** The link-layer address of a node's interface (`eth0`: its leg of the nodes' segment). */
+export async function nodeLinkAddress(
+  cluster: ClusterHandle,
+  node: NodeInfo,
+  link = 'eth0',
+): Promise<string | undefined> {
+  const shown = await runOnNode(cluster, node, ['ip', '-j', 'link', 'show', link], { allowFailure: true });
+  return (JSON.parse(shown.stdout || '[]') as { address?: string }[])[0]?.address;
+}

@@ -267,6 +267,7 @@ describe('kubeProxyIptablesFrontends (recorded: NodePort 30080 + externalIP 10.2
     expect(kubeProxyIptablesFrontends(parseIptablesSave(recorded), hostnames)).toEqual({
       nodePorts: [],
       externalIPs: [],
+      loadBalancerIPs: [],
       masqueradesExternal: false,
       externalChain: undefined,
       dropsWithoutLocalEndpoints: false,

@@ -116,6 +116,7 @@ export function kubeProxyIptablesRules(dump: IptablesDump, service: ServicePortR
 export interface IptablesFrontends {
   nodePorts: { port: number; protocol?: string; chain?: string }[]; // KUBE-NODEPORTS → KUBE-EXT-… (localhost duplicates left out)
   externalIPs: { ip: string; port?: number; chain?: string }[]; // KUBE-SERVICES "… external IP" rules
+  loadBalancerIPs: { ip: string; port?: number; chain?: string }[]; // KUBE-SERVICES "… loadbalancer IP" rules (→ KUBE-EXT, or KUBE-FW with source ranges)
   masqueradesExternal: boolean; // the KUBE-EXT chain marks every packet for SNAT (externalTrafficPolicy: Cluster)
   externalChain?: string; // the KUBE-EXT-… chain outside traffic goes to
   dropsWithoutLocalEndpoints: boolean; // filter's "… has no local endpoints" DROP (Local, no endpoint on this node)
@@ -139,6 +140,13 @@ export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServiceP
       port: numberOrUndefined(valueAfter(rule.args, '--dport')),
       chain: rule.target,
     }));
+  const loadBalancerIPs = (nat.get('KUBE-SERVICES') ?? [])
+    .filter((rule) => matchesService(rule.comment, service) && rule.comment?.endsWith(' loadbalancer IP'))
+    .map((rule) => ({
+      ip: withoutHostPrefix(valueAfter(rule.args, '-d') ?? ''),
+      port: numberOrUndefined(valueAfter(rule.args, '--dport')),
+      chain: rule.target,
+    }));
   const extChain = [...nodePorts, ...externalIPs].map((f) => f.chain).find((c) => c?.startsWith('KUBE-EXT-'));
   // Cluster: an unconditional `-j KUBE-MARK-MASQ` (no -s, no addrtype match) in the EXT chain.
   const masqueradesExternal = (nat.get(extChain ?? '') ?? []).some(
@@ -153,7 +161,14 @@ export function kubeProxyIptablesFrontends(dump: IptablesDump, service: ServiceP
       matchesService(rule.comment, service) &&
       !!rule.comment?.endsWith(' has no local endpoints'),
   );
-  return { nodePorts, externalIPs, masqueradesExternal, externalChain: extChain, dropsWithoutLocalEndpoints };
+  return {
+    nodePorts,
+    externalIPs,
+    loadBalancerIPs,
+    masqueradesExternal,
+    externalChain: extChain,
+    dropsWithoutLocalEndpoints,
+  };
 }
 
 // One `-j KUBE-SEP-…` jump of a KUBE-SVC chain, read together with the SEP chain it jumps to.

@@ -157,6 +157,7 @@ describe('kubeProxyNftFrontends (recorded: NodePort 30080 + externalIP 10.251.1.
     expect(kubeProxyNftFrontends(recorded(), hostnames)).toEqual({
       nodePorts: [],
       externalIPs: [],
+      loadBalancerIPs: [],
       masqueradesExternal: false,
       externalChain: undefined,
       dropsWithoutLocalEndpoints: false,
@@ -175,5 +176,22 @@ describe('kubeProxyNftRules with sessionAffinity: ClientIP (recorded)', () => {
 
   it('has no affinity timeout for a Service without affinity', () => {
     expect(kubeProxyNftRules(recorded(), hostnames)!.affinitySeconds).toBeUndefined();
+  });
+});
+
+describe('kubeProxyNftFrontends on LoadBalancer Services', () => {
+  const ruleset = JSON.parse(fixture('nft-ruleset.load-balancer.json')) as unknown;
+
+  it('finds the LoadBalancer IP in service-ips, going to the external chain (with source ranges too)', () => {
+    for (const [name, ip] of [
+      ['lb', '10.247.0.1'],
+      ['lb-ranges', '10.247.0.2'],
+    ]) {
+      const frontends = kubeProxyNftFrontends(ruleset, { namespace: 'fixture', name, portName: 'http' });
+      expect(frontends.loadBalancerIPs).toEqual([
+        { ip, port: 80, chain: expect.stringMatching(/^external-/) as string },
+      ]);
+      expect(frontends.masqueradesExternal).toBe(true);
+    }
   });
 });

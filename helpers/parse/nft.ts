@@ -83,6 +83,8 @@ function affinityTimeout(ruleset: unknown, family: string, serviceChain: string)
 export interface NftFrontends {
   nodePorts: { port: number; protocol?: string; chain: string }[]; // service-nodeports elements → external-… chain
   externalIPs: { ip: string; port?: number; chain: string }[]; // service-ips elements that go to the external-… chain
+  /** The same elements: nftables mode keeps externalIPs and LoadBalancer IPs in one map, told apart by nothing. */
+  loadBalancerIPs: { ip: string; port?: number; chain: string }[];
   masqueradesExternal: boolean; // the external chain marks every packet for masquerade (externalTrafficPolicy: Cluster)
   externalChain?: string; // the external-… chain outside traffic goes to
   dropsWithoutLocalEndpoints: boolean; // no-endpoint-nodeports maps its NodePort to drop (Local, no endpoint on this node)
@@ -134,7 +136,14 @@ export function kubeProxyNftFrontends(ruleset: unknown, service: NftServicePortR
         return nodePorts.some((p) => p.port === port);
       }),
   );
-  return { nodePorts, externalIPs, masqueradesExternal, externalChain: external, dropsWithoutLocalEndpoints };
+  return {
+    nodePorts,
+    externalIPs,
+    loadBalancerIPs: externalIPs,
+    masqueradesExternal,
+    externalChain: external,
+    dropsWithoutLocalEndpoints,
+  };
 }
 
 // Every `{kind: {...}}` object of the ruleset's `nftables` array, unwrapped; [] when absent.

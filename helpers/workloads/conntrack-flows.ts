@@ -111,6 +111,8 @@ export function describeFlow(flow: FlowResult | undefined): string {
 export interface CycleOptions {
   /** Where the servers run. */
   node: string;
+  /** Where server 2 runs instead, to cycle the flow's server across nodes. */
+  secondNode?: string;
   /** A server of the Service on this node too, started first and kept (the flow must still reach the cycled ones). */
   alsoOn?: string;
 }
@@ -132,7 +134,7 @@ export async function cycleUnderFlow(
   await flow.send(1);
   const [first, second] = await Promise.all([
     start(`${service.name}-1`, options.node),
-    start(`${service.name}-2`, options.node, true),
+    start(`${service.name}-2`, options.secondNode ?? options.node, true),
     options.alsoOn && start(`${service.name}-far`, options.alsoOn),
   ]);
   if (!(await flow.reaches(first.name)))
