@@ -160,7 +160,9 @@ export const PARALLEL_PROCS = [2, 4, 8];
 
 /**
  * e2e.test under the ginkgo CLI with `procs` parallel processes, as upstream's hack/ginkgo-e2e.sh
- * runs it (ginkgo flags, then the suite's after --); junit_01.xml goes to `reportDir`.
+ * runs it (ginkgo flags, then the suite's after --); junit_01.xml goes to `reportDir`. `nodes` is
+ * passed as --num-nodes, as hack/ginkgo-e2e.sh does: left unset, only ginkgo's process 1 counts the
+ * nodes, and on the other processes the tests that need 2 nodes skip ("Requires at least 2 nodes (not -1)").
  */
 export async function ginkgoRun(
   binary: string,
@@ -168,6 +170,7 @@ export async function ginkgoRun(
   focus: string,
   reportDir: string,
   procs: number,
+  nodes?: number,
 ): Promise<{ seconds: number; exitCode: number }> {
   rmSync(reportDir, { recursive: true, force: true });
   mkdirSync(reportDir, { recursive: true });
@@ -186,6 +189,7 @@ export async function ginkgoRun(
       '--provider=skeleton',
       `--ginkgo.focus=${focus}`,
       `--report-dir=${reportDir}`,
+      ...(nodes ? [`--num-nodes=${nodes}`] : []),
     ],
     { allowFailure: true, timeoutMs: 3_900_000, env: { KUBECONFIG: kubeconfig } },
   );

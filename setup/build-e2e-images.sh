@@ -11,6 +11,13 @@
 #                    base's), dnsutils, /fixup-apt-list.sh
 #   pause            build/pause/Dockerfile: /pause built from build/pause/linux/pause.c, USER
 #                    65535:65535, ENTRYPOINT ["/pause"], nothing else
+#   busybox          test/images/busybox: docker's busybox (sh, sleep, nc, CMD ["sh"]); here the
+#                    root filesystem below (dash, coreutils, netcat-openbsd), CMD ["sh"]
+#   distroless-iptables  build-image (kubernetes/release): iptables and conntrack tools with a shell;
+#                    here the root filesystem below, without them (upstream's CLOSE_WAIT test reads
+#                    /proc/net/nf_conntrack when it exists, as it does here, and needs only sh, cat, grep)
+#   regression-issue-74839  test/images/regression-issue-74839/Dockerfile: debian-base bookworm,
+#                    /regression-issue-74839 built from the pinned source, ENTRYPOINT it
 # Upstream's bases are Alpine (agnhost) and Debian jessie; here both are one Debian bookworm
 # minbase root filesystem (debootstrap) with the same tools; busybox's wget (upstream agnhost's)
 # is Debian's wget. Archives go to $SVC_CACHE/images-e2e/.
@@ -32,6 +39,10 @@ tag_of() { sed -n "s/.*configs\[$1\] = Config{list\.[A-Za-z0-9]*, \"\([^\"]*\)\"
 agnhost_tag=registry.k8s.io/e2e-test-images/$(tag_of Agnhost)
 pause_tag=registry.k8s.io/$(tag_of Pause)
 dnsutils_tag=registry.k8s.io/e2e-test-images/$(tag_of JessieDnsutils)
+busybox_tag=registry.k8s.io/e2e-test-images/$(tag_of BusyBox)
+iptables_tag=registry.k8s.io/build-image/$(tag_of DistrolessIptables)
+regression_tag=registry.k8s.io/e2e-test-images/$(tag_of RegressionIssue74839)
+regression_src=$upstream/test/images/regression-issue-74839
 # Docker's default PATH, which upstream's images carry.
 docker_path=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -45,10 +56,10 @@ fi
 command -v gcc >/dev/null || { say "installing gcc (upstream's pause is a static C program)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc libc6-dev >/dev/null; }
 
 pause_src=$upstream/build/pause/linux/pause.c
-key=$(cat "$0" "$agnhost" "$mkimage" "$rootfs/.done" "$pause_src" "$upstream/test/images/agnhost/porter/localhost.crt" | sha256sum | cut -c1-16)
+key=$(cat "$0" "$agnhost" "$mkimage" "$rootfs/.done" "$pause_src" "$upstream/test/images/agnhost/porter/localhost.crt" "$regression_src"/*.go | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "e2e images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
-say "e2e images: $agnhost_tag, $pause_tag, $dnsutils_tag"
+say "e2e images: $agnhost_tag, $pause_tag, $dnsutils_tag, $busybox_tag, $iptables_tag, $regression_tag"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 # pause: upstream's C program, static and stripped, built as build/pause/Makefile builds it.
@@ -87,4 +98,20 @@ tar -C "$extra" -rf "$work/agnhost.tar" agnhost agnhost-2 localhost.crt localhos
 "$mkimage" --tag "$agnhost_tag" --out "$out/agnhost.tar" --layer-tar "$work/agnhost.tar" --env "$docker_path" \
   --entrypoint '["/agnhost"]' --cmd '["pause"]' \
   --expose 80/tcp --expose 8080/tcp --expose 8081/tcp --expose 9376/tcp --expose 5000/tcp
+
+# busybox and distroless-iptables: the root filesystem as it is (one layer, the same in both), a
+# shell and the tools upstream's tests run in them (sleep, echo, nc; cat, grep, test).
+tar -C "$rootfs" "${exclude[@]}" -cf "$work/rootfs.tar" .
+"$mkimage" --tag "$busybox_tag" --out "$out/busybox.tar" --layer-tar "$work/rootfs.tar" --env "$docker_path" \
+  --cmd '["sh"]'
+"$mkimage" --tag "$iptables_tag" --out "$out/distroless-iptables.tar" --layer-tar "$work/rootfs.tar" \
+  --env "$docker_path"
+
+# regression-issue-74839: its Go program, built from the pinned source, on the root filesystem.
+(cd "$SVC_CACHE/build/k8s-$k8s" && CGO_ENABLED=0 go build -trimpath -o "$work/regression-issue-74839" \
+  k8s.io/kubernetes/test/images/regression-issue-74839)
+cp "$work/rootfs.tar" "$work/regression.tar"
+tar -C "$work" -rf "$work/regression.tar" regression-issue-74839
+"$mkimage" --tag "$regression_tag" --out "$out/regression-issue-74839.tar" --layer-tar "$work/regression.tar" \
+  --env "$docker_path" --entrypoint '["/regression-issue-74839"]'
 echo "$key" > "$out/.key"

@@ -35,3 +35,22 @@ export const FAMILIES = {
 export type FamilyId = keyof typeof FAMILIES;
 
 export const FAMILY_IDS = Object.keys(FAMILIES) as FamilyId[];
+
+/**
+ * The families whose upstream tests `npm run conformance -- --families` runs on a local cluster
+ * (issue 30: the local cluster must pass upstream's tests of the data path under change too); each
+ * of their ledger entries records the outcome per kube-proxy mode (`localCluster`).
+ */
+export const LOCAL_RUN_FAMILIES: FamilyId[] = [
+  'not-ready-terminating',
+  'no-endpoints',
+  'internal-traffic-policy',
+  'source-ip',
+  'proxy-opt-out',
+  'changing-backends',
+  'health-check-nodeport',
+  'udp-conntrack',
+  'session-affinity',
+  'traffic-distribution',
+  'recovery',
+];

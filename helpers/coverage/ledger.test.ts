@@ -29,6 +29,7 @@ const basic: LedgerEntry = {
   family: 'changing-backends',
   checks,
   missing: 'pods added and deleted',
+  localCluster: { iptables: 'passed', nftables: 'passed' },
 };
 const internet: LedgerEntry = {
   file: 'networking.go',
@@ -77,10 +78,52 @@ describe('ledgerProblems', () => {
     ]);
     expect(
       ledgerProblems(
-        [{ ...basic, status: 'todo', family: undefined, checks: undefined, missing: undefined }, internet],
+        [
+          {
+            ...basic,
+            status: 'todo',
+            family: undefined,
+            checks: undefined,
+            missing: undefined,
+            localCluster: undefined,
+          },
+          internet,
+        ],
         upstream,
         checks,
       ),
     ).toEqual(['service.go: Services should serve a basic endpoint from pods [Conformance]: todo needs family']);
+  });
+
+  it("asks the local-run families for each mode's outcome on the local cluster, and a reason unless all passed", () => {
+    const onLocal = (localCluster: LedgerEntry['localCluster']) =>
+      ledgerProblems([{ ...basic, localCluster }, internet], upstream, checks);
+    const where = 'service.go: Services should serve a basic endpoint from pods [Conformance]';
+    expect(onLocal({ iptables: 'passed', nftables: 'passed' })).toEqual([]);
+    expect(onLocal({ iptables: 'skipped', nftables: 'passed', reason: 'needs 3 zones' })).toEqual([]);
+    expect(onLocal({ iptables: 'failed', nftables: 'passed' })).toEqual([
+      `${where}: localCluster needs a reason: why it failed or was skipped`,
+    ]);
+    expect(onLocal({ iptables: 'passed', nftables: 'passed', reason: 'stale' })).toEqual([
+      `${where}: localCluster has a reason, but it passed in every mode`,
+    ]);
+    expect(onLocal({ iptables: 'passed' })).toEqual([
+      `${where}: localCluster.nftables is missing: passed, failed or skipped, as npm run conformance -- --families --record writes it`,
+      `${where}: localCluster needs a reason: why it failed or was skipped`,
+    ]);
+    expect(onLocal(undefined)).toEqual([
+      `${where}: localCluster.iptables is missing: passed, failed or skipped, as npm run conformance -- --families --record writes it`,
+      `${where}: localCluster.nftables is missing: passed, failed or skipped, as npm run conformance -- --families --record writes it`,
+      `${where}: localCluster needs a reason: why it failed or was skipped`,
+    ]);
+    expect(
+      ledgerProblems(
+        [basic, { ...internet, localCluster: { iptables: 'passed', nftables: 'passed' } }],
+        upstream,
+        checks,
+      ),
+    ).toEqual([
+      'networking.go: Networking should provide Internet connection for containers [Feature:Networking-IPv4]: localCluster is recorded only for not-ready-terminating, no-endpoints, internal-traffic-policy, source-ip, proxy-opt-out, changing-backends, health-check-nodeport, udp-conntrack, session-affinity, traffic-distribution, recovery',
+    ]);
   });
 });

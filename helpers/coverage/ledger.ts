@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot, versions } from '../config.js';
-import { FAMILIES, type FamilyId } from './families.js';
+import { FAMILIES, LOCAL_RUN_FAMILIES, type FamilyId } from './families.js';
+import type { UpstreamOutcome } from './ginkgo-junit.js';
 import { ledgerName, type UpstreamTest } from './upstream-tests.js';
 
 export const STATUSES = ['covered', 'partial', 'not ours', 'todo'] as const;
@@ -29,7 +30,16 @@ export interface LedgerEntry {
   reason?: string;
   /** What upstream's test asserts, in a line (the families the issues are about). */
   asserts?: string;
+  /** How upstream's own test fared on a local cluster (LOCAL_RUN_FAMILIES; npm run conformance -- --families --record). */
+  localCluster?: LocalRun;
 }
+
+/** The kube-proxy modes upstream's tests run in on the local cluster. */
+export const LOCAL_RUN_MODES = ['iptables', 'nftables'] as const;
+export type LocalRunMode = (typeof LOCAL_RUN_MODES)[number];
+
+/** Upstream's test on a local cluster, per kube-proxy mode; `reason` says why it did not pass, in a line. */
+export type LocalRun = Partial<Record<LocalRunMode, UpstreamOutcome>> & { reason?: string };
 
 /** The checked-in ledger of the pinned minor. */
 export const ledgerFile = (kubernetes = versions.kubernetes) =>
@@ -95,5 +105,21 @@ function entryProblems(entry: LedgerEntry, names: Set<string>): string[] {
   if (entry.status === 'partial') needs('missing', has('missing'));
   for (const check of entry.checks ?? [])
     if (!names.has(check)) problems.push(`no check named "${check}" (svc-conformance list shows every name)`);
+  problems.push(...localRunProblems(entry));
+  return problems;
+}
+
+/** The families run on the local cluster record each mode's outcome, and a reason when one did not pass. */
+function localRunProblems({ family, localCluster }: LedgerEntry): string[] {
+  if (!family || !LOCAL_RUN_FAMILIES.includes(family))
+    return localCluster ? [`localCluster is recorded only for ${LOCAL_RUN_FAMILIES.join(', ')}`] : [];
+  const run = localCluster ?? {};
+  const problems = LOCAL_RUN_MODES.filter((mode) => !['passed', 'failed', 'skipped'].includes(run[mode] ?? '')).map(
+    (mode) =>
+      `localCluster.${mode} is ${run[mode] === undefined ? 'missing' : `"${run[mode]}"`}: passed, failed or skipped, as npm run conformance -- --families --record writes it`,
+  );
+  const allPassed = LOCAL_RUN_MODES.every((mode) => run[mode] === 'passed');
+  if (!allPassed && !run.reason) problems.push('localCluster needs a reason: why it failed or was skipped');
+  if (allPassed && run.reason) problems.push('localCluster has a reason, but it passed in every mode');
   return problems;
 }

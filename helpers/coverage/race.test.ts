@@ -46,15 +46,16 @@ describe('the race set', () => {
     expect(coveredOf([...upstream, restart], [...entries, covered]).map((t) => t.line)).toEqual([1294]);
   });
 
-  it('focuses upstream on each covered title, escaped', () => {
-    expect(upstreamFocus(coveredOf(upstream, entries), upstream)).toBe(
-      '\\[sig-network\\] Services should be able to create a functioning NodePort service \\[Conformance\\]',
+  it('focuses upstream on each covered title, escaped and anchored at its end', () => {
+    const longer = test(9999, 'Services should be able to create a functioning NodePort service [Conformance] twice');
+    expect(upstreamFocus(coveredOf(upstream, entries), [...upstream, longer])).toBe(
+      '\\[sig-network\\] Services should be able to create a functioning NodePort service \\[Conformance\\]$',
     );
   });
 
   it('refuses a focus that would also run a test the ledger did not count', () => {
-    const longer = test(9999, 'Services should be able to create a functioning NodePort service [Conformance] twice');
-    expect(() => upstreamFocus(coveredOf(upstream, entries), [...upstream, longer])).toThrow(/would also run/);
+    const wider = { ...upstream[0], line: 9999, title: `[sig-network] Outer ${upstream[0].title}` };
+    expect(() => upstreamFocus(coveredOf(upstream, entries), [...upstream, wider])).toThrow(/would also run/);
   });
 
   it('focuses ours on each check whole, its node named after the raced cluster', () => {

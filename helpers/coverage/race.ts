@@ -35,15 +35,17 @@ export function coveredOf(upstream: UpstreamTest[], entries: LedgerEntry[]): Rac
 }
 
 /**
- * ginkgo's --focus for the raced tests: each title escaped, and checked to select only itself
- * among upstream's tests (a title inside another's would race a test the ledger did not count).
+ * ginkgo's --focus for the raced tests: each title escaped and anchored at its end (ginkgo matches
+ * the suite's name, a space and the title, so a title that starts another's selects only itself),
+ * and checked to select only itself among upstream's tests (a title that ends another's would race
+ * a test the ledger did not count).
  */
-export function upstreamFocus(raced: RacedTest[], upstream: UpstreamTest[]): string {
+export function upstreamFocus(raced: Pick<RacedTest, 'title'>[], upstream: UpstreamTest[]): string {
   for (const test of raced) {
-    const also = upstream.filter((t) => t.title !== test.title && t.title.includes(test.title));
+    const also = upstream.filter((t) => t.title !== test.title && t.title.endsWith(test.title));
     if (also.length) throw new Error(`focusing "${test.title}" would also run "${also[0].title}"`);
   }
-  return raced.map((t) => escapeRe(t.title)).join('|');
+  return raced.map((t) => `${escapeRe(t.title)}$`).join('|');
 }
 
 /**

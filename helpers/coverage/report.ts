@@ -2,8 +2,8 @@
 // ledger and upstream's list: counts with Conformance apart, per family and per file, then a table
 // per family and one of the tests that are not ours.
 import { versions } from '../config.js';
-import { FAMILIES, FAMILY_IDS } from './families.js';
-import { STATUSES, type LedgerEntry, type Status } from './ledger.js';
+import { FAMILIES, FAMILY_IDS, LOCAL_RUN_FAMILIES } from './families.js';
+import { LOCAL_RUN_MODES, STATUSES, type LedgerEntry, type LocalRunMode, type Status } from './ledger.js';
 import { ledgerName, type UpstreamTest } from './upstream-tests.js';
 
 /** A ledger entry beside the upstream test it names. */
@@ -47,7 +47,56 @@ export function formatCounts(rows: Row[]): string {
   const lines = table.map((row) =>
     row.map((cell, i) => (i ? cell.padStart(widths[i]) : cell.padEnd(widths[0]))).join('  '),
   );
-  return [`upstream ${versions.kubernetes} test/e2e/network: ${rows.length} tests`, ...lines].join('\n');
+  return [`upstream ${versions.kubernetes} test/e2e/network: ${rows.length} tests`, ...lines, localRunLine(rows)].join(
+    '\n',
+  );
+}
+
+const OUTCOMES = ['passed', 'failed', 'skipped'] as const;
+
+/** How many of the rows' upstream tests passed, failed, were skipped or were never run on the local cluster in `mode`. */
+function localRunCounts(rows: Row[], mode: LocalRunMode) {
+  const counts = { passed: 0, failed: 0, skipped: 0, 'not run': 0 };
+  for (const row of rows) counts[row.localCluster?.[mode] ?? 'not run']++;
+  return counts;
+}
+
+const localRows = (rows: Row[]) => rows.filter((r) => r.family && LOCAL_RUN_FAMILIES.includes(r.family));
+
+function localRunLine(rows: Row[]): string {
+  const mine = localRows(rows);
+  const modes = LOCAL_RUN_MODES.map((mode) => {
+    const counts = localRunCounts(mine, mode);
+    return `${mode} ${OUTCOMES.map((o) => `${counts[o]} ${o}`).join(', ')}${counts['not run'] ? `, ${counts['not run']} not run` : ''}`;
+  });
+  return `upstream's own tests of the data path under change (${LOCAL_RUN_FAMILIES.length} families, ${mine.length} tests) on a local cluster: ${modes.join('; ')}`;
+}
+
+/** An entry's local-cluster cell: each mode's outcome, and why it did not pass. */
+function localCell(row: Row): string {
+  const run = row.localCluster;
+  if (!run) return 'not run';
+  const outcomes = LOCAL_RUN_MODES.map((mode) => run[mode] ?? 'not run').join(' / ');
+  return run.reason ? `${outcomes}: ${run.reason}` : outcomes;
+}
+
+/** Per family, each mode's passed/failed/skipped of upstream's tests on the local cluster. */
+function localRunTable(rows: Row[]): string {
+  const cells = (group: Row[]) =>
+    LOCAL_RUN_MODES.map((mode) => {
+      const counts = localRunCounts(group, mode);
+      return OUTCOMES.map((o) => counts[o]).join(' / ') + (counts['not run'] ? ` (${counts['not run']} not run)` : '');
+    });
+  return tableOf(
+    ['family', 'tests', ...LOCAL_RUN_MODES.map((mode) => `${mode}: passed / failed / skipped`)],
+    [
+      ...LOCAL_RUN_FAMILIES.map((id) => {
+        const group = rows.filter((r) => r.family === id);
+        return [`\`${id}\``, String(group.length), ...cells(group)];
+      }),
+      ['all', String(localRows(rows).length), ...cells(localRows(rows))],
+    ],
+  );
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -87,11 +136,17 @@ export function coverageDoc(rows: Row[]): string {
   const sections = FAMILY_IDS.filter((id) => rows.some((r) => r.family === id)).map((id) => {
     const family: { title: string; issue: string } = FAMILIES[id];
     const mine = rows.filter((r) => r.family === id);
+    const local = LOCAL_RUN_FAMILIES.includes(id);
     return [
       `### ${family.title} (\`${id}\`, ${family.issue})`,
       tableOf(
-        ['upstream test', 'status', 'our checks, or what upstream asserts'],
-        mine.map((r) => [title(r), r.status, what(r)]),
+        [
+          'upstream test',
+          'status',
+          'our checks, or what upstream asserts',
+          ...(local ? ['upstream on the local cluster (iptables / nftables)'] : []),
+        ],
+        mine.map((r) => [title(r), r.status, what(r), ...(local ? [localCell(r)] : [])]),
       ),
     ].join('\n\n');
   });
@@ -113,6 +168,9 @@ export function coverageDoc(rows: Row[]): string {
       'upstream file',
       files.map((f) => [`\`${f}\``, rows.filter((r) => r.file === f)]),
     ),
+    '## Upstream on the local cluster',
+    `Upstream's own tests of the families that change the data path (${LOCAL_RUN_FAMILIES.map((id) => `\`${id}\``).join(', ')}), run by \`npm run conformance -- --families --record\` on a throwaway local cluster of 3 nodes in 3 zones (traffic distribution needs 3 zones) with e2e.test of ${versions.kubernetes} under ginkgo, once per kube-proxy mode; each test's outcome is recorded in its ledger entry (\`localCluster\`), with the reason when it failed or was skipped. The per-test column is in the family tables below.`,
+    localRunTable(rows),
     '## By family',
     ...sections,
     '## Not ours',

@@ -1,5 +1,6 @@
 // The configuration files of the local cluster's components: kubeconfigs, containerd,
 // CNI, kubelet and kube-proxy. Each function returns the text of one file.
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Settings } from '../../settings.js';
 import type { ProxyMode } from '../provider.js';
@@ -109,6 +110,9 @@ export function kubeletConfig(node: NodeLayout, ca: string, resolvConf: string, 
     clusterDNS: [primaryNet(layout).dnsIP],
     clusterDomain: settings.network.clusterDomain,
     resolvConf,
+    // Each node its own: a kubelet removes the pod log directories of pods it does not run (its
+    // container GC), so in a shared /var/log/pods every node deletes the others' pods' logs.
+    podLogsDir: join(node.stateDir, 'pod-logs'),
     containerRuntimeEndpoint: `unix://${containerdSocket(node)}`,
     imageServiceEndpoint: `unix://${containerdSocket(node)}`,
     imageGCHighThresholdPercent: 100,
