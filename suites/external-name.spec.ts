@@ -1,15 +1,24 @@
 // suites/external-name.spec.ts — beyond the guide: ExternalName
 // Proves: an ExternalName Service `hostnames-alias` pointing at hostnames.<ns>.svc.<domain> (an in-cluster
 // name: never an outside host) answers a CNAME to it, resolves through it to the hostnames ClusterIP, and
-// an HTTP client that dials the alias reaches the backends.
-// A failure usually means: CoreDNS's kubernetes plugin does not serve ExternalName records.
+// an HTTP client that dials the alias reaches the backends. Services change type in place: ExternalName to
+// ClusterIP and to NodePort (the new ClusterIP and every node's NodePort answer from every backend), ClusterIP and
+// NodePort to ExternalName (the ClusterIP and NodePort are given up and stop answering; the name answers a CNAME).
+// A failure usually means: CoreDNS's kubernetes plugin does not serve ExternalName records, or kube-proxy does not
+// follow a Service whose type changed (no rules for the new address, or rules left for the old one).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
-import { createExternalName } from '../helpers/workloads/external-name.js';
-import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
+import type * as k8s from '@kubernetes/client-node';
+import { hostPort } from '../helpers/address.js';
+import { waitFor } from '../helpers/kube/wait.js';
+import { changeServiceType, createExternalName } from '../helpers/workloads/external-name.js';
+import { deployHostnames, HOSTNAMES_PORT, SERVICE_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
+import { runLabels } from '../helpers/workloads/labels.js';
+import { waitUntilEveryBackendAnswers } from '../helpers/workloads/recovery.js';
+import { describeDistribution } from '../helpers/workloads/round-robin.js';
 
 const ALIAS = 'hostnames-alias';
 
@@ -56,5 +65,114 @@ describe('Beyond the guide: ExternalName', () => {
       Object.keys(tally.answers).every((a) => backends.includes(a)),
       because('externalName', `answers ${JSON.stringify(tally.answers)}`),
     ).toBe(true);
+  });
+
+  /** What the client does not get from every backend at the URL within the sync budget ('' when it does). */
+  const unanswered = async (url: string) => {
+    const expected = (await app.backendsNow()).map((p) => p.name);
+    const rr = await waitUntilEveryBackendAnswers(client, url, expected, cluster.settings.timeouts.serviceSync);
+    return rr.missing.length || rr.unexpected.length ? `${url}: ${describeDistribution(rr)}` : '';
+  };
+  /** The address still connecting after the sync budget ('' once nothing answers there). */
+  const stillAnswering = async (address: string) =>
+    waitFor(
+      `${address} no longer answering from pod ${client.name}`,
+      cluster.settings.timeouts.serviceSync,
+      async () => {
+        const dial = await client.dial(address);
+        return { done: dial.outcome !== 'ok', seen: `${dial.outcome} ${dial.error ?? ''}`, value: '' };
+      },
+    ).catch(() => `${address} still connects`);
+  const toHostnames = (spec: k8s.V1ServiceSpec) => {
+    delete spec.externalName;
+    spec.selector = { app: app.name };
+    spec.ports = [
+      { name: 'http', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT as unknown as k8s.IntOrString, protocol: 'TCP' },
+    ];
+  };
+  const toAlias = (spec: k8s.V1ServiceSpec) => {
+    spec.externalName = target;
+    delete spec.selector;
+  };
+  const cnameOf = async (name: string) => (await client.resolve(name, { cname: true })).cname;
+  const makeService = async (name: string, type: 'ClusterIP' | 'NodePort') => {
+    const [made] = await cluster.kube.apply<k8s.V1Service>({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns, labels: runLabels(cluster.runId) },
+      spec: {
+        type,
+        selector: { app: app.name },
+        ports: [
+          {
+            name: 'http',
+            port: SERVICE_PORT,
+            targetPort: HOSTNAMES_PORT as unknown as k8s.IntOrString,
+            protocol: 'TCP',
+          },
+        ],
+      },
+    });
+    return made;
+  };
+
+  it('changed in place from ExternalName to ClusterIP, gets a ClusterIP that answers from every backend', async () => {
+    await createExternalName(cluster, ns, 'ext-to-cluster-ip', target);
+    const changed = await changeServiceType(cluster, ns, 'ext-to-cluster-ip', 'ClusterIP', toHostnames);
+    const ip = changed.spec?.clusterIP;
+    expect(ip, because('externalName', 'the ClusterIP of ext-to-cluster-ip after the change')).toMatch(/^[0-9a-f.:]+$/);
+    expect(
+      await unanswered(`http://${hostPort(ip!, SERVICE_PORT)}/`),
+      because('externalName', 'ext-to-cluster-ip after ExternalName → ClusterIP'),
+    ).toBe('');
+  });
+
+  it("changed in place from ExternalName to NodePort, its ClusterIP and every node's NodePort answer from every backend", async () => {
+    await createExternalName(cluster, ns, 'ext-to-node-port', target);
+    const changed = await changeServiceType(cluster, ns, 'ext-to-node-port', 'NodePort', toHostnames);
+    const nodePort = changed.spec?.ports?.[0]?.nodePort;
+    expect(nodePort, because('externalName', 'the NodePort of ext-to-node-port after the change')).toBeGreaterThan(0);
+    const urls = [changed.spec!.clusterIP!, ...cluster.nodes.map((n) => n.internalIP)].map((ip, i) =>
+      i === 0 ? `http://${hostPort(ip, SERVICE_PORT)}/` : `http://${hostPort(ip, nodePort!)}/`,
+    );
+    const problems = [];
+    for (const url of urls) problems.push(await unanswered(url));
+    expect(problems.filter(Boolean), because('externalName', 'ext-to-node-port after ExternalName → NodePort')).toEqual(
+      [],
+    );
+  });
+
+  it('changed in place from ClusterIP to ExternalName, gives its ClusterIP up (it stops answering) and answers the CNAME', async () => {
+    const made = await makeService('cluster-ip-to-ext', 'ClusterIP');
+    const old = hostPort(made.spec!.clusterIP!, SERVICE_PORT);
+    expect(await unanswered(`http://${old}/`), because('externalName', 'cluster-ip-to-ext before the change')).toBe('');
+    const changed = await changeServiceType(cluster, ns, 'cluster-ip-to-ext', 'ExternalName', toAlias);
+    expect(
+      {
+        clusterIP: changed.spec?.clusterIP ?? '',
+        cname: await cnameOf('cluster-ip-to-ext'),
+        old: await stillAnswering(old),
+      },
+      because('externalName', `cluster-ip-to-ext after ClusterIP → ExternalName (its ClusterIP was ${old})`),
+    ).toEqual({ clusterIP: '', cname: `${target}.`, old: '' });
+  });
+
+  it('changed in place from NodePort to ExternalName, gives its NodePort up (nothing answers on it) and answers the CNAME', async () => {
+    const made = await makeService('node-port-to-ext', 'NodePort');
+    const node = cluster.nodes[0];
+    const old = hostPort(node.internalIP, made.spec!.ports![0].nodePort!);
+    expect(await unanswered(`http://${old}/`), because('externalName', 'node-port-to-ext before the change')).toBe('');
+    const changed = await changeServiceType(cluster, ns, 'node-port-to-ext', 'ExternalName', toAlias);
+    expect(
+      {
+        nodePorts: (changed.spec?.ports ?? []).map((p) => p.nodePort).filter(Boolean),
+        cname: await cnameOf('node-port-to-ext'),
+        old: await stillAnswering(old),
+      },
+      because(
+        'externalName',
+        `node-port-to-ext after NodePort → ExternalName (its NodePort was ${old} on ${node.name})`,
+      ),
+    ).toEqual({ nodePorts: [], cname: `${target}.`, old: '' });
   });
 });

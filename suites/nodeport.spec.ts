@@ -2,8 +2,10 @@
 // Proves: a NodePort Service answers on every node's address — from outside the cluster, from every node and
 // from a pod; kube-proxy holds the port on every node (KUBE-NODEPORTS, or nft's service-nodeports map); with
 // externalTrafficPolicy: Cluster the backend sees the receiving node's address as the source (SNAT), not the client's.
+// The API server refuses a NodePort another Service holds (until that one gives it up) and one outside its range.
 // A failure usually means: kube-proxy's NodePort rules are missing on a node (or --nodeport-addresses leaves
 // its address out), or the masquerade for external traffic is gone.
+import type * as k8s from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { nodeAddresses } from '../helpers/kube/nodes.js';
@@ -16,8 +18,26 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostOf, hostPort } from '../helpers/address.js';
+import { runLabels } from '../helpers/workloads/labels.js';
 
 const TRIES = 6;
+/** A port no NodePort range holds (the default is 30000-32767; a range that starts at 1 is unheard of). */
+const OUT_OF_RANGE = 1;
+
+/** The API server's answer to creating or changing a Service: 'ok', or its error message. */
+async function refusal(attempt: () => Promise<unknown>): Promise<string> {
+  try {
+    await attempt();
+    return 'ok';
+  } catch (error) {
+    const body = (error as { body?: string }).body;
+    try {
+      return (JSON.parse(body ?? '') as { message?: string }).message ?? String(error);
+    } catch {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+}
 
 describe('Beyond the guide: NodePort', () => {
   const cluster = useCluster();
@@ -138,4 +158,48 @@ describe('Beyond the guide: NodePort', () => {
       ).toEqual([]);
     });
   }
+
+  /** A NodePort Service over the same pods, asking for `port` (or for any, when none is given). */
+  const withNodePort = (name: string, port?: number): k8s.V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns, labels: runLabels(cluster.runId) },
+    spec: {
+      type: 'NodePort',
+      selector: { app: app.name },
+      ports: [{ name: 'http', port: 80, nodePort: port, protocol: 'TCP' }],
+    },
+  });
+
+  it('refuses a second Service the NodePort another holds, and grants it once that one is deleted', async () => {
+    // The first one takes a port the API server chooses; the second asks for exactly that one.
+    const first = await cluster.kube.core.createNamespacedService({ namespace: ns, body: withNodePort('collider') });
+    const held = first.spec!.ports![0].nodePort!;
+    const second = () =>
+      cluster.kube.core.createNamespacedService({ namespace: ns, body: withNodePort('collides', held) });
+    const whileHeld = await refusal(second);
+    await cluster.kube.core.deleteNamespacedService({ namespace: ns, name: 'collider' });
+    const afterwards = await refusal(second);
+    expect(
+      { whileHeld: /already allocated/.test(whileHeld), afterwards },
+      because('nodePort', `NodePort ${held} asked for while Service collider held it: "${whileHeld}"`),
+    ).toEqual({ whileHeld: true, afterwards: 'ok' });
+  });
+
+  it(`refuses a NodePort outside the range (${OUT_OF_RANGE}), on create and on update`, async () => {
+    const created = await refusal(() =>
+      cluster.kube.core.createNamespacedService({ namespace: ns, body: withNodePort('out-of-range', OUT_OF_RANGE) }),
+    );
+    const updated = await refusal(async () => {
+      const service = await cluster.kube.core.readNamespacedService({ namespace: ns, name: app.name });
+      service.spec!.ports![0].nodePort = OUT_OF_RANGE;
+      await cluster.kube.core.replaceNamespacedService({ namespace: ns, name: app.name, body: service });
+    });
+    const stillOwn = (await cluster.kube.core.readNamespacedService({ namespace: ns, name: app.name })).spec!.ports![0]
+      .nodePort;
+    expect(
+      { created: /not in the valid range/.test(created), updated: /not in the valid range/.test(updated), stillOwn },
+      because('nodePort', `NodePort ${OUT_OF_RANGE}: on create "${created}"; on update "${updated}"`),
+    ).toEqual({ created: true, updated: true, stillOwn: nodePort });
+  });
 });

@@ -31,3 +31,22 @@ export async function createExternalName(
   const [applied] = (await cluster.kube.apply(service)) as [k8s.V1Service];
   return applied;
 }
+
+/**
+ * Changes a Service's type in place (read, change, replace: one update, as `kubectl edit` does). The API
+ * server drops what the old type needed and the new one does not (a ClusterIP, NodePorts) unless the
+ * change sets it; `change` sets what the new type needs (a selector and ports, or the externalName).
+ */
+export async function changeServiceType(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  type: 'ClusterIP' | 'NodePort' | 'ExternalName',
+  change: (spec: k8s.V1ServiceSpec) => void,
+): Promise<k8s.V1Service> {
+  const service = await cluster.kube.core.readNamespacedService({ namespace, name });
+  service.spec!.type = type;
+  change(service.spec!);
+  if (type === 'ExternalName') assertInClusterName(service.spec!.externalName ?? '', cluster.domain);
+  return cluster.kube.core.replaceNamespacedService({ namespace, name, body: service });
+}
