@@ -2,7 +2,7 @@
 // `node bin/svc-conformance.js ...`, with the environment of one test cluster (its own name
 // and address ranges, so it never meets the developer's `svc` cluster) and its own results dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -120,6 +120,23 @@ export function runCli(
   where?: { cli: string; cwd: string },
 ): Promise<CliResult> {
   return startCli(args, env, where).done;
+}
+
+/** A --focus that keeps whole sections: `^(A|B)` over the checks' full names. */
+export function sectionsFocus(sections: string[]): string {
+  return `^(${sections.join('|')})`;
+}
+
+/**
+ * The titles of a finished run's checks with a status (passed, failed, skipped), from its results.json.
+ * vitest lists the checks --focus left out of a file as skipped: only those the focus kept are counted.
+ */
+export function checksByStatus(resultsDir: string, focus: string): (status: string) => string[] {
+  const results = JSON.parse(readFileSync(join(resultsDir, 'results.json'), 'utf8')) as {
+    testResults: { assertionResults: { fullName: string; title: string; status: string }[] }[];
+  };
+  const kept = results.testResults.flatMap((f) => f.assertionResults).filter((c) => new RegExp(focus).test(c.fullName));
+  return (status) => kept.filter((c) => c.status === status).map((c) => c.title);
 }
 
 /** The kubeconfig of the kept test cluster, brought up on first use (`cluster up` reuses a running one). */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, FLANNEL, runCli } from './cli.js';
+import { checksByStatus, cliEnv, FLANNEL, runCli, sectionsFocus } from './cli.js';
 import { localClusterLeftovers } from './leftovers.js';
 
 /** The sections whose checks cross the overlay between nodes, and the guard. */
@@ -17,22 +17,13 @@ const OVERLAY_SECTIONS = [
   'Network guard',
 ];
 
-interface Results {
-  testResults: { name: string; assertionResults: { fullName: string; title: string; status: string }[] }[];
-}
-
 describe('svc-conformance run --cni flannel', () => {
   it('passes the cross-node sections over a VXLAN overlay, keeps VXLAN on the segment, and leaves nothing', async () => {
     const env = cliEnv(FLANNEL);
-    const focus = `^(${OVERLAY_SECTIONS.join('|')})`;
+    const focus = sectionsFocus(OVERLAY_SECTIONS);
     const r = await runCli(['run', '--cni', 'flannel', '--nodes', '2', '--focus', focus], env);
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
-    const results = JSON.parse(readFileSync(join(env.SVC_RESULTS!, 'results.json'), 'utf8')) as Results;
-    // vitest lists the checks --focus left out of a file as skipped: judge only those it kept.
-    const checks = results.testResults
-      .flatMap((f) => f.assertionResults)
-      .filter((c) => new RegExp(focus).test(c.fullName));
-    const by = (status: string) => checks.filter((c) => c.status === status).map((c) => c.title);
+    const by = checksByStatus(env.SVC_RESULTS!, focus);
     expect(by('failed')).toEqual([]);
     const passed = by('passed');
     expect(passed).toContain(

@@ -1,10 +1,8 @@
 // A dual-stack local cluster, made by the run itself (--ip-family dual, two nodes) and removed after: the specs
 // whose checks depend on address families pass with no skip for the family, the network guard refuses outside
 // IPv6 addresses as it does IPv4 ones (its fabric counting them, nothing at the uplink), and nothing is left.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, DUAL, runCli } from './cli.js';
+import { checksByStatus, cliEnv, DUAL, runCli, sectionsFocus } from './cli.js';
 import { localClusterLeftovers } from './leftovers.js';
 
 /** The sections that care about families: IPv6/dual-stack, ClusterIP, DNS, kube-proxy's rules, NodePort, and the guard. */
@@ -17,22 +15,13 @@ const FAMILY_SECTIONS = [
   'Network guard',
 ];
 
-interface Results {
-  testResults: { name: string; assertionResults: { fullName: string; title: string; status: string }[] }[];
-}
-
 describe('svc-conformance run --ip-family dual', () => {
   it('passes the family sections on a two-node dual-stack cluster, guards IPv6 too, and leaves nothing', async () => {
     const env = cliEnv(DUAL);
-    const focus = `^(${FAMILY_SECTIONS.join('|')})`;
+    const focus = sectionsFocus(FAMILY_SECTIONS);
     const r = await runCli(['run', '--ip-family', 'dual', '--nodes', '2', '--focus', focus], env);
     expect(r.exitCode, `${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
-    const results = JSON.parse(readFileSync(join(env.SVC_RESULTS!, 'results.json'), 'utf8')) as Results;
-    // vitest lists the checks --focus left out of a file as skipped: judge only those it kept.
-    const checks = results.testResults
-      .flatMap((f) => f.assertionResults)
-      .filter((c) => new RegExp(focus).test(c.fullName));
-    const by = (status: string) => checks.filter((c) => c.status === status).map((c) => c.title);
+    const by = checksByStatus(env.SVC_RESULTS!, focus);
     expect(by('failed')).toEqual([]);
     // Only the other proxy modes' rule checks skip (this cluster runs iptables); nothing for a family.
     expect(by('skipped').filter((t) => !/^(nftables|ipvs) mode:/.test(t))).toEqual([]);
