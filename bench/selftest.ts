@@ -18,6 +18,8 @@ import { execInPod } from '../helpers/kube/exec.js';
 import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { childEnv, readSettings, type CniChoice } from '../helpers/settings.js';
 import { clusterLayout } from '../helpers/cluster/local/layout.js';
+import { METALLB_NAMESPACE, METALLB_POOL } from '../helpers/cluster/metallb.js';
+import { addressInRange } from '../helpers/parse/cidr.js';
 import type { WorkloadPatch } from '../helpers/workloads/patches.js';
 
 const settings = readSettings();
@@ -311,6 +313,76 @@ async function shrinkNode2Mtu(mtu: number): Promise<void> {
 }
 
 const VXLAN_DROP = ['INPUT', '-p', 'udp', '--dport', '8472', '-j', 'DROP'];
+
+/** MetalLB's speakers, all of them: a nodeSelector key no node has empties the DaemonSet (undo: the key removed). */
+async function speakersOnNoNode(stopped: boolean): Promise<void> {
+  await kube().apps.patchNamespacedDaemonSet(
+    {
+      namespace: METALLB_NAMESPACE,
+      name: 'speaker',
+      body: {
+        spec: { template: { spec: { nodeSelector: { 'svc-selftest/no-such-node': stopped ? 'true' : null } } } },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  const speakers = async () =>
+    (await kube().core.listNamespacedPod({ namespace: METALLB_NAMESPACE, labelSelector: 'component=speaker' })).items;
+  if (stopped) await waitForSelftest('no speaker pod left', async () => (await speakers()).length === 0);
+  else
+    await waitForSelftest(
+      'a ready speaker on both nodes',
+      async () =>
+        (await speakers()).filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+          .length === 2,
+    );
+}
+
+const SQUATTER = { namespace: 'default', name: 'svc-selftest-squatter' };
+
+/** The pool shrunk to one address, held by a Service of its own: the next Service finds none left (undo: the range again). */
+async function poolExhausted(exhausted: boolean): Promise<void> {
+  const range = settings.network.loadBalancerIPRange;
+  const only = `${addressInRange(range, 1)}/32`;
+  await kube().objects.patch(
+    {
+      apiVersion: 'metallb.io/v1beta1',
+      kind: 'IPAddressPool',
+      metadata: { namespace: METALLB_NAMESPACE, name: METALLB_POOL },
+      spec: { addresses: [exhausted ? only : range] },
+    } as never,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+  if (!exhausted) {
+    await kube()
+      .core.deleteNamespacedService(SQUATTER)
+      .catch(() => undefined);
+    return;
+  }
+  await kube().apply({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: SQUATTER,
+    spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+  });
+  await waitForSelftest(
+    `${SQUATTER.name} holding ${only}`,
+    async () => !!(await kube().core.readNamespacedService(SQUATTER)).status?.loadBalancer?.ingress?.length,
+  );
+}
+
+/** Polls `done` every second for a minute: the fault is in place only once it holds. */
+async function waitForSelftest(what: string, done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if (await done()) return;
+    await sleep(1000);
+  }
+  throw new Error(`self-test: ${what} not reached in 60 s`);
+}
 
 const FAULTS: Fault[] = [
   {
@@ -618,6 +690,26 @@ const FAULTS: Fault[] = [
     maxSeconds: 20, // the pods' budget here is 40 s
     inject: () => taintNodes(true),
     undo: () => taintNodes(false),
+  },
+  // LoadBalancer faults (MetalLB): the verdict names the layer, no address or no announcement.
+  {
+    name: "MetalLB's speakers stopped (the address is assigned, nobody announces it)",
+    focus: 'Beyond the guide: LoadBalancer gives the Service an address',
+    spec: 'load-balancer',
+    cause:
+      /has the address [0-9.]+, but no node announces it: nobody answers ARP\/NDP for it on the nodes' segment \(speakers: selftest-node-1: no speaker; selftest-node-2: no speaker\)/,
+    wrongCause: /CoreDNS|kube-proxy('s rules)? on|has no ingress address/,
+    inject: () => speakersOnNoNode(true),
+    undo: () => speakersOnNoNode(false),
+  },
+  {
+    name: "MetalLB's address pool exhausted (one address, held by another Service)",
+    focus: 'Beyond the guide: LoadBalancer gives the Service an address',
+    spec: 'load-balancer',
+    cause: /has no ingress address: .*no available IPs/,
+    wrongCause: /CoreDNS|kube-proxy('s rules)? on|no node announces it/,
+    inject: () => poolExhausted(true),
+    undo: () => poolExhausted(false),
   },
   // Overlay faults, on a flannel cluster (--cni flannel): each verdict names the node and the setting.
   {
