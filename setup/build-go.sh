@@ -178,31 +178,6 @@ build_coredns() {
     "-X github.com/coredns/coredns/coremain.GitCommit=$v"
 }
 
-# flanneld (--cni flannel): flannel's own main package, from its module at the pinned version. The root
-# package imports every backend for its init(); two cannot build here and go: tencentvpc (its Tencent
-# Cloud SDK module, tencentcloud/vpc v1.3.188, is not served by the Go module proxy) and udp (cgo, which
-# flannel itself builds only on amd64). VXLAN, which the local cluster runs, is untouched.
-build_flannel() {
-  local v; v=$(version flannel)
-  local out="$SVC_CACHE/bin/flannel-$v" work="$SVC_CACHE/build/flannel-$v"
-  done_stamp "$out" && { say "flanneld $v: cached"; return; }
-  mkdir -p "$work" "$out"
-  local src
-  if ! src=$(cd "$work" && go mod download -json "github.com/flannel-io/flannel@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') || [ -z "$src" ]; then
-    echo "setup: flannel $v cannot be downloaded from the Go module proxy" >&2; exit 2
-  fi
-  grep -v -e 'pkg/backend/tencentvpc"' -e 'pkg/backend/udp"' "$src/main.go" > "$work/main.go"
-  {
-    echo "module svc-conformance.local/flannel-build"
-    grep -m1 '^go ' "$src/go.mod"
-    echo "require github.com/flannel-io/flannel $v"
-  } > "$work/go.mod"
-  (cd "$work" && go mod tidy)
-  say "flanneld $v: go build"
-  (cd "$work" && go build -trimpath -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=$v" -o "$out/flanneld" .)
-  mark_done "$out"
-}
-
 # MetalLB's controller and speaker (LoadBalancer addresses on the clusters we make), from
 # go.universe.tf/metallb required as a module; its go.mod has no replace lines.
 build_metallb() {

@@ -36,7 +36,6 @@ import {
   type NodeLayout,
 } from './local/layout.js';
 import { createNetwork, destroyNetwork } from './local/network.js';
-import { installMetallb } from './metallb.js';
 import {
   findFlanneld,
   flanneldCommand,
@@ -45,6 +44,7 @@ import {
   flannelNetConf,
   waitForSubnetEnv,
 } from './local/flannel.js';
+import { installMetallb } from './metallb.js';
 import { createPki, type Pki } from './local/pki.js';
 import type { CniChoice, Settings } from '../settings.js';
 import {
