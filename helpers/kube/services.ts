@@ -1,8 +1,8 @@
 // Reading a Service and what backs it, with errors that name the missing object:
 // getService, the ready addresses of its Endpoints and EndpointSlices, and the pods its
 // selector matches.
-import type * as k8s from '@kubernetes/client-node';
-import { isNotFound, type Kube } from './client.js';
+import * as k8s from '@kubernetes/client-node';
+import { FIELD_MANAGER, isNotFound, type Kube } from './client.js';
 import { hostPort } from '../address.js';
 import { waitFor } from './wait.js';
 
@@ -149,4 +149,14 @@ export function formatSelector(selector: Record<string, string> | undefined): st
       .map(([k, v]) => `${k}=${v}`)
       .join(',') || '(none)'
   );
+}
+
+/** Changes a Service in place with a merge patch (`kubectl patch --type merge`); null removes a field. */
+export function patchServiceSpec(
+  kube: Kube,
+  ref: { namespace: string; name: string },
+  spec: object,
+): Promise<k8s.V1Service> {
+  const patch = { apiVersion: 'v1', kind: 'Service', metadata: ref, spec } as unknown as k8s.V1Service;
+  return kube.objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch);
 }

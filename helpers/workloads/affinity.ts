@@ -5,7 +5,7 @@
 // Service sync budget: kube-proxy's next sync is the change.
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
-import { FIELD_MANAGER } from '../kube/client.js';
+import { patchServiceSpec } from '../kube/services.js';
 import { probeUntil } from '../kube/probe-until.js';
 import type { Tally } from '../parse/svcprobe.js';
 
@@ -66,18 +66,5 @@ export async function setSessionAffinity(
   service: { namespace: string; name: string },
   affinity: 'ClientIP' | 'None',
 ): Promise<k8s.V1Service> {
-  const patch = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { namespace: service.namespace, name: service.name },
-    spec: { sessionAffinity: affinity, sessionAffinityConfig: null },
-  } as unknown as k8s.V1Service;
-  return cluster.kube.objects.patch(
-    patch,
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    undefined,
-    k8s.PatchStrategy.MergePatch,
-  );
+  return patchServiceSpec(cluster.kube, service, { sessionAffinity: affinity, sessionAffinityConfig: null });
 }

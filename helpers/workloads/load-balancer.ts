@@ -4,7 +4,7 @@
 // place, and whether an address lies in the provider's pool.
 import * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
-import { FIELD_MANAGER } from '../kube/client.js';
+import { patchServiceSpec } from '../kube/services.js';
 import { probeUntil } from '../kube/probe-until.js';
 import { parseAddressRange, rangeContains } from '../parse/cidr.js';
 
@@ -66,16 +66,8 @@ export async function serviceEvents(cluster: Cluster, ref: ServiceRef): Promise<
 }
 
 /** Changes a Service in place with a merge patch (`kubectl patch --type merge`); null removes a field. */
-export async function patchService(cluster: Cluster, ref: ServiceRef, spec: object): Promise<k8s.V1Service> {
-  const patch = { apiVersion: 'v1', kind: 'Service', metadata: ref, spec } as unknown as k8s.V1Service;
-  return cluster.kube.objects.patch(
-    patch,
-    undefined,
-    undefined,
-    FIELD_MANAGER,
-    undefined,
-    k8s.PatchStrategy.MergePatch,
-  );
+export function patchService(cluster: Cluster, ref: ServiceRef, spec: object): Promise<k8s.V1Service> {
+  return patchServiceSpec(cluster.kube, ref, spec);
 }
 
 /** Writes the Service's status as a load balancer implementation would (for a class that no implementation serves). */
