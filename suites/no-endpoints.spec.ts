@@ -67,7 +67,9 @@ describe(noEndpoints.title, () => {
 
   it('refuses a connection to its ClusterIP from a pod at once (connection refused, not a timeout)', async () => {
     const address = hostPort(clusterIP, 80);
-    const dial = await client.dialUntil(address, 'refused');
+    const first = await client.dialUntil(address, 'refused');
+    // Timed on a second dial: the first may wait on the neighbour table (ARP) of a loaded machine.
+    const dial = first.outcome === 'refused' ? await client.dial(address) : first;
     const seen = `${address} (no pod matches app=${NAME}) from pod ${client.name} on ${client.node}: ${describeDial(dial)}`;
     expect(dial.outcome, because(noEndpoints, seen)).toBe('refused');
     expect(dial.durationMs, because(noEndpoints, `${seen}: slower than the reject rule answers`)).toBeLessThan(
@@ -80,13 +82,16 @@ describe(noEndpoints.title, () => {
       const reason = externalSkipReason(cluster);
       if (reason) skip(reason);
       const address = hostPort(node.internalIP, nodePort);
-      const dial = await probeUntil(
+      const first = await probeUntil(
         `${address} refusing the outside client`,
         cluster.settings.timeouts.serviceSync,
         () => externalDial(cluster, address),
         (d) => d.outcome === 'refused',
         describeDial,
       );
+      // Timed on a second dial: the first may wait on the neighbour table (ARP) of a loaded machine
+      // (seen once in a fresh clone's npm test: refused after 2,060 ms).
+      const dial = first.outcome === 'refused' ? await externalDial(cluster, address) : first;
       const seen = `${address} (no pod matches app=${NAME}) from outside (${cluster.external!.address}): ${describeDial(dial)}`;
       expect(dial.outcome, because(noEndpoints, seen)).toBe('refused');
       expect(dial.durationMs, because(noEndpoints, `${seen}: slower than the reject rule answers`)).toBeLessThan(
