@@ -46,7 +46,10 @@ export default tseslint.config(
     settings: { vitest: { vitestImports: ['svc-conformance'] } },
     rules: {
       // cli-tests assert through expectRefused and refused (exit 2, one line on stderr, nothing made).
-      'vitest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect.*', 'expectRefused', 'refused'] }],
+      'vitest/expect-expect': [
+        'error',
+        { assertFunctionNames: ['expect', 'expect.*', 'expectRefused', 'refused', 'mirrorsTo'] },
+      ],
       'vitest/valid-expect': ['error', { alwaysAwait: true, maxArgs: 2 }],
       'vitest/no-identical-title': 'error',
       'vitest/no-conditional-expect': 'error',

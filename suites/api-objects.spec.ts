@@ -84,6 +84,19 @@ describe(apis.title, () => {
     return rr.missing.length || rr.unexpected.length ? describeDistribution(rr) : '';
   };
 
+  /** Waits until the slices the mirroring controller wrote for `service` hold `want`, then requires it. */
+  const mirrorsTo = async (service: string, want: string[], what: string) => {
+    let seen: string[] = [];
+    await waitFor(`the mirror of ${what}`, budget, async () => {
+      const slices = await endpointSlicesOf(cluster.kube, ns, service);
+      seen = sliceEntries(
+        slices.filter((s) => s.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORED_BY),
+      );
+      return { done: seen.join() === want.join(), seen: seen.join(', ') || 'no mirrored slice' };
+    }).catch(() => undefined);
+    expect(seen, because(apis, `EndpointSlices mirrored from ${what}`)).toEqual(want);
+  };
+
   beforeAll(async () => {
     const nodes = cluster.nodes.map((n) => n.name);
     await Promise.all([
@@ -100,11 +113,7 @@ describe(apis.title, () => {
     [servers, client] = await Promise.all([
       Promise.all(SERVERS.map((name) => waitForServerPod(cluster, ns, name))),
       startClientPod(cluster, ns),
-      waitFor(`pod ${ns}/porter ready`, cluster.settings.timeouts.podsReady, async () => {
-        const p = await cluster.kube.core.readNamespacedPod({ namespace: ns, name: 'porter' });
-        const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-        return { done: ready, seen: p.status?.phase ?? 'no status' };
-      }),
+      waitForServerPod(cluster, ns, 'porter'),
     ]);
   });
 
@@ -408,30 +417,16 @@ describe(apis.title, () => {
       metadata: { name: 'mirrored', namespace: ns, labels: labels('mirrored') },
       subsets: [{ addresses: [{ ip }], ports: [{ name: 'http', port }] }],
     });
-    const mirror = async () =>
-      sliceEntries(
-        (await endpointSlicesOf(cluster.kube, ns, 'mirrored')).filter(
-          (s) => s.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORED_BY,
-        ),
-      );
-    const mirrors = async (want: string[], what: string) => {
-      let seen: string[] = [];
-      await waitFor(`the mirror of ${what}`, budget, async () => {
-        seen = await mirror();
-        return { done: seen.join() === want.join(), seen: seen.join(', ') || 'no mirrored slice' };
-      }).catch(() => undefined);
-      expect(seen, because(apis, `EndpointSlices mirrored from ${what}`)).toEqual(want);
-    };
     await cluster.kube.core.createNamespacedEndpoints({ namespace: ns, body: endpoints(a.ip, HOSTNAMES_PORT) });
-    await mirrors([`${a.ip}:${HOSTNAMES_PORT}/http`], 'the Endpoints as created');
+    await mirrorsTo('mirrored', [`${a.ip}:${HOSTNAMES_PORT}/http`], 'the Endpoints as created');
     await cluster.kube.core.replaceNamespacedEndpoints({
       namespace: ns,
       name: 'mirrored',
       body: endpoints(b.ip, HOSTNAMES_PORT + 1),
     });
-    await mirrors([`${b.ip}:${HOSTNAMES_PORT + 1}/http`], 'the Endpoints as updated');
+    await mirrorsTo('mirrored', [`${b.ip}:${HOSTNAMES_PORT + 1}/http`], 'the Endpoints as updated');
     await cluster.kube.core.deleteNamespacedEndpoints({ namespace: ns, name: 'mirrored' });
-    await mirrors([], 'the Endpoints deleted');
+    await mirrorsTo('mirrored', [], 'the Endpoints deleted');
   });
 
   it('mirrors custom Endpoints whose subsets share one IP on different ports, port by port', async () => {
@@ -455,16 +450,7 @@ describe(apis.title, () => {
       },
     });
     const want = [`${ip}:${HOSTNAMES_PORT}/first`, `${ip}:${HOSTNAMES_PORT + 1}/second`];
-    let seen: string[] = [];
-    await waitFor('the mirror of two subsets sharing an IP', budget, async () => {
-      seen = sliceEntries(
-        (await endpointSlicesOf(cluster.kube, ns, 'mirrored-subsets')).filter(
-          (s) => s.metadata?.labels?.['endpointslice.kubernetes.io/managed-by'] === MIRRORED_BY,
-        ),
-      );
-      return { done: seen.join() === want.join(), seen: seen.join(', ') || 'no mirrored slice' };
-    }).catch(() => undefined);
-    expect(seen, because(apis, 'EndpointSlices mirrored from two subsets with the same IP')).toEqual(want);
+    await mirrorsTo('mirrored-subsets', want, 'two subsets with the same IP');
   });
 
   it('proxies every HTTP method through the API server to a pod and to a Service, by numbered and named port, with a path (200 and the method) and to the root (301 for GET and HEAD, 200 for the rest)', async () => {

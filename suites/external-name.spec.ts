@@ -15,8 +15,13 @@ import type * as k8s from '@kubernetes/client-node';
 import { hostPort } from '../helpers/address.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { changeServiceType, createExternalName } from '../helpers/workloads/external-name.js';
-import { deployHostnames, HOSTNAMES_PORT, SERVICE_PORT, type Hostnames } from '../helpers/workloads/hostnames.js';
-import { runLabels } from '../helpers/workloads/labels.js';
+import {
+  createService,
+  deployHostnames,
+  SERVICE_PORT,
+  serviceFor,
+  type Hostnames,
+} from '../helpers/workloads/hostnames.js';
 import { waitUntilEveryBackendAnswers } from '../helpers/workloads/recovery.js';
 import { describeDistribution } from '../helpers/workloads/round-robin.js';
 
@@ -83,38 +88,19 @@ describe('Beyond the guide: ExternalName', () => {
         return { done: dial.outcome !== 'ok', seen: `${dial.outcome} ${dial.error ?? ''}`, value: '' };
       },
     ).catch(() => `${address} still connects`);
+  // The guide's Service shape (serviceFor): the hostnames Service's own selector and ports.
   const toHostnames = (spec: k8s.V1ServiceSpec) => {
     delete spec.externalName;
-    spec.selector = { app: app.name };
-    spec.ports = [
-      { name: 'http', port: SERVICE_PORT, targetPort: HOSTNAMES_PORT as unknown as k8s.IntOrString, protocol: 'TCP' },
-    ];
+    const guide = serviceFor(cluster, ns, app.name, app.service.spec!.selector!).spec!;
+    Object.assign(spec, { selector: guide.selector, ports: guide.ports });
   };
   const toAlias = (spec: k8s.V1ServiceSpec) => {
     spec.externalName = target;
     delete spec.selector;
   };
   const cnameOf = async (name: string) => (await client.resolve(name, { cname: true })).cname;
-  const makeService = async (name: string, type: 'ClusterIP' | 'NodePort') => {
-    const [made] = await cluster.kube.apply<k8s.V1Service>({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: ns, labels: runLabels(cluster.runId) },
-      spec: {
-        type,
-        selector: { app: app.name },
-        ports: [
-          {
-            name: 'http',
-            port: SERVICE_PORT,
-            targetPort: HOSTNAMES_PORT as unknown as k8s.IntOrString,
-            protocol: 'TCP',
-          },
-        ],
-      },
-    });
-    return made;
-  };
+  const makeService = async (name: string, type: 'ClusterIP' | 'NodePort') =>
+    (await createService(cluster, app, name, (s) => void (s.spec!.type = type))).service;
 
   it('changed in place from ExternalName to ClusterIP, gets a ClusterIP that answers from every backend', async () => {
     await createExternalName(cluster, ns, 'ext-to-cluster-ip', target);

@@ -7,6 +7,7 @@
 // its address out), or the masquerade for external traffic is gone.
 import type * as k8s from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiErrorLine } from '../helpers/cluster/attach.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { nodeAddresses } from '../helpers/kube/nodes.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
@@ -24,18 +25,13 @@ const TRIES = 6;
 /** A port no NodePort range holds (the default is 30000-32767; a range that starts at 1 is unheard of). */
 const OUT_OF_RANGE = 1;
 
-/** The API server's answer to creating or changing a Service: 'ok', or its error message. */
+/** The API server's answer to creating or changing a Service: 'ok', or its Status message in a line. */
 async function refusal(attempt: () => Promise<unknown>): Promise<string> {
   try {
     await attempt();
     return 'ok';
   } catch (error) {
-    const body = (error as { body?: string }).body;
-    try {
-      return (JSON.parse(body ?? '') as { message?: string }).message ?? String(error);
-    } catch {
-      return error instanceof Error ? error.message : String(error);
-    }
+    return apiErrorLine(error instanceof Error ? error.message : String(error));
   }
 }
 

@@ -11,12 +11,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { section } from '../helpers/diagnose/sections.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { parseResolvConf } from '../helpers/parse/resolv-conf.js';
-import { waitFor } from '../helpers/kube/wait.js';
-import { isPodReady } from '../helpers/kube/pods.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import type { BackendPod } from '../helpers/workloads/backends.js';
 import { runLabels } from '../helpers/workloads/labels.js';
+import { waitForServerPod } from '../helpers/workloads/server-pods.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from '../helpers/workloads/security.js';
 
 const podDns = section('Beyond the guide: pod DNS settings', {
@@ -40,7 +40,7 @@ describe(podDns.title, () => {
   useDiagnosis(ns, TARGET);
   const domain = cluster.domain;
   let target: k8s.V1Service;
-  let server: k8s.V1Pod;
+  let server: BackendPod;
   let none: ClientPod, own: ClientPod, merged: ClientPod;
 
   beforeAll(async () => {
@@ -81,7 +81,7 @@ describe(podDns.title, () => {
       tweak: (pod) => {
         pod.spec!.dnsPolicy = 'None';
         pod.spec!.dnsConfig = {
-          nameservers: [server.status!.podIP!],
+          nameservers: [server.ip],
           searches: [OWN_ZONE],
           options: [{ name: 'ndots', value: '2' }],
         };
@@ -90,7 +90,7 @@ describe(podDns.title, () => {
   });
 
   /** A CoreDNS of the spec's own on port 53 (unprivileged ports start at 53 in its pod), answering OWN_ZONE only. */
-  async function startOwnDnsServer(): Promise<k8s.V1Pod> {
+  async function startOwnDnsServer(): Promise<BackendPod> {
     const corefile = `${OWN_ZONE}:53 {\n  errors\n  hosts {\n    ${OWN_ANSWER} ${OWN_NAME}.${OWN_ZONE}\n  }\n}\n`;
     await cluster.kube.apply<k8s.KubernetesObject>(
       {
@@ -124,10 +124,7 @@ describe(podDns.title, () => {
         },
       } as k8s.V1Pod,
     );
-    return waitFor(`DNS server pod ${ns}/own-dns ready`, cluster.settings.timeouts.podsReady, async () => {
-      const pod = await cluster.kube.core.readNamespacedPod({ namespace: ns, name: 'own-dns' });
-      return { done: isPodReady(pod) && !!pod.status?.podIP, seen: pod.status?.phase ?? 'no status', value: pod };
-    });
+    return waitForServerPod(cluster, ns, 'own-dns');
   }
 
   const resolvConf = async (client: ClientPod) => parseResolvConf(await client.readFile('/etc/resolv.conf'));
@@ -150,13 +147,13 @@ describe(podDns.title, () => {
     expect(
       { nameservers: conf.nameservers, search: conf.search, options: conf.options },
       because(podDns, `resolv.conf of ${own.name}`),
-    ).toEqual({ nameservers: [server.status!.podIP!], search: [OWN_ZONE], options: { ndots: '2' } });
+    ).toEqual({ nameservers: [server.ip], search: [OWN_ZONE], options: { ndots: '2' } });
     const answer = await own.resolve(OWN_NAME);
     expect(
       answer.addrs,
       because(
         podDns,
-        `"${OWN_NAME}" through ${OWN_ZONE} from the server pod ${server.status!.podIP}: ${answer.outcome} ${answer.error ?? ''}`,
+        `"${OWN_NAME}" through ${OWN_ZONE} from the server pod ${server.ip}: ${answer.outcome} ${answer.error ?? ''}`,
       ),
     ).toEqual([OWN_ANSWER]);
   });
