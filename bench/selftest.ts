@@ -222,6 +222,33 @@ async function swapKubeProxy(binary: string | undefined): Promise<void> {
     }
   writeFileSync(stateFile, JSON.stringify(s, null, 2));
   await restart('kube-proxy');
+  // The next run starts once each node's kube-proxy has synced with the new binary (healthz 200 after its first sync).
+  for (const i of [1, 2]) {
+    for (let waited = 0; ; waited += 500) {
+      const r = await run(
+        'ip',
+        [
+          'netns',
+          'exec',
+          `svc-${NAME}-n${i}`,
+          'curl',
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '-m',
+          '2',
+          'http://127.0.0.1:10256/healthz',
+        ],
+        { allowFailure: true },
+      );
+      if (r.stdout.trim() === '200') break;
+      if (waited > 60_000)
+        throw new Error(`kube-proxy on ${NAME}-node-${i} did not answer its healthz within 60 s after the swap`);
+      await sleep(500);
+    }
+  }
 }
 const mutant = (name: string) => ({
   inject: () => swapKubeProxy(mutantBinary(name)),
@@ -776,7 +803,7 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[], c
       name: string;
       status: string;
       message?: string;
-      assertionResults: { status: string; failureMessages: string[] }[];
+      assertionResults: { status: string; title: string; failureMessages: string[] }[];
     }[];
   };
   const failed = report.testResults.filter((f) => f.status === 'failed');
@@ -794,8 +821,18 @@ async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[], c
   };
   // A setup failure's own first line (what the spec's beforeAll threw) is in the summary's rows.
   messages.push(...summary.rows.flatMap((row) => (row.failures ?? []).map((f) => f.message)));
+  const failures = report.testResults.flatMap((f) =>
+    f.assertionResults
+      .filter((a) => a.status === 'failed')
+      .map((a) => `${f.name.split('/').pop()} › ${a.title}: ${(a.failureMessages[0] ?? '').split('\n')[0]}`),
+  );
   return {
     exitCode: r.exitCode,
+    /** Each failed check, with the first line of its message. */
+    failures:
+      r.exitCode !== 0 && !failures.length
+        ? [(r.stdout + r.stderr).trim().split('\n').at(-1) ?? `exit ${r.exitCode}`]
+        : failures,
     failedSpecs: failed.map((f) => f.name.split('/').pop()!.replace('.spec.ts', '')),
     messages,
     /** Each spec's own time, by spec name. */
@@ -832,6 +869,9 @@ try {
     if (slow)
       console.log(`  ${fault.spec} took ${seconds.toFixed(1)} s to fail, more than the ${fault.maxSeconds} s it may`);
     const green = await runSpecs(fault.focus, `${i + 1}-undone`, undefined, cni);
+    // Not green after the undo: the suite failed a healthy cluster, so say which checks and why.
+    if (green.exitCode !== 0)
+      for (const line of green.failures.slice(0, 5)) console.log(`  after the undo: ${line.slice(0, 400)}`);
     const detected = broken.failedSpecs.includes(fault.spec);
     const verdicts = broken.messages.flatMap((m) => m.split('\n').filter((l) => l.includes('verdict [')));
     const wrong = fault.wrongCause && verdicts.find((v) => fault.wrongCause!.test(v));

@@ -347,12 +347,29 @@ async function nodeEvidence(
       }
     });
     await attempt('conntrack', async () => {
-      const list = () =>
-        runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], { allowFailure: true });
+      // The ClusterIP's entries, and a UDP NodePort's (their destination is a node's address, not the ClusterIP).
+      const nodePort = port.protocol === 'UDP' ? port.nodePort : undefined;
+      const list = async () => {
+        const vip = await runOnNode(cluster, node, ['conntrack', '-L', '-d', svc!.spec!.clusterIP!], {
+          allowFailure: true,
+        });
+        if (!nodePort) return vip;
+        const np = await runOnNode(
+          cluster,
+          node,
+          ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', String(nodePort)],
+          {
+            allowFailure: true,
+          },
+        );
+        return { stdout: `${vip.stdout}\n${np.stdout}`.trim(), stderr: vip.stderr };
+      };
+      const frontends = [
+        { address: svc!.spec!.clusterIP!, port: port.port },
+        ...(nodePort ? [{ address: node.internalIP, port: nodePort }] : []),
+      ];
       const stale = (text: string) =>
-        (port.protocol ?? 'TCP') === 'UDP'
-          ? staleUdpFlows(parseConntrack(text), svc!.spec!.clusterIP!, port.port, ev.slices)
-          : [];
+        (port.protocol ?? 'TCP') === 'UDP' ? staleUdpFlows(parseConntrack(text), frontends, ev.slices) : [];
       let r = await list();
       // An entry kube-proxy is about to clear counts only if it is still there after its sync window.
       if (stale(r.stdout).length && out.kubeProxy?.running) {

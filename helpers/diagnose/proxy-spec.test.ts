@@ -128,10 +128,35 @@ describe("staleUdpFlows (recorded: conntrack -L on the client's node after its b
 
   it('finds the UDP flows to the ClusterIP still answered by the deleted pod, not those of the live one', () => {
     const [clusterIP, dead, live] = readFixtureFacts();
-    const stale = staleUdpFlows(entries, clusterIP, 80, [endpoint(live, 'selftest-node-1')]);
+    const stale = staleUdpFlows(entries, [{ address: clusterIP, port: 80 }], [endpoint(live, 'selftest-node-1')]);
     expect(stale.length).toBeGreaterThan(0);
     expect(new Set(stale.map((e) => e.reply.src))).toEqual(new Set([dead]));
-    expect(staleUdpFlows(entries, clusterIP, 80, [endpoint(dead, 'x'), endpoint(live, 'y')])).toEqual([]);
+    expect(
+      staleUdpFlows(entries, [{ address: clusterIP, port: 80 }], [endpoint(dead, 'x'), endpoint(live, 'y')]),
+    ).toEqual([]);
+  });
+});
+
+describe('staleUdpFlows (recorded: conntrack -L -p udp on both nodes while a NodePort flow stayed on the REJECT of a moment without endpoints, UDP cleanup mutant)', () => {
+  const onNode = (i: number) => {
+    const text = fixture(`conntrack-L.udp-nodeport-stale.node-${i}.txt`);
+    const [, nodePort, node, live] = /nodePort=(\d+) node=(\S+) live=(\S+)/.exec(text)!;
+    return { entries: parseConntrack(text), frontend: { address: node, port: Number(nodePort) }, live };
+  };
+
+  it("finds the flow on the node whose NodePort it entered, still answered by that node's own address", () => {
+    const { entries, frontend, live } = onNode(2);
+    const stale = staleUdpFlows(entries, [frontend], [endpoint(live, 'selftest-node-2')]);
+    expect(stale.map((e) => `${e.original.dst}:${e.original.dport} ${e.reply.src}:${e.reply.sport}`)).toEqual([
+      '10.250.0.12:31224 10.250.0.12:31224',
+    ]);
+  });
+
+  it('does not count the same flow on the node it only passes through, nor before any endpoint is ready', () => {
+    const client = onNode(1);
+    expect(staleUdpFlows(client.entries, [client.frontend], [endpoint(client.live, 'selftest-node-2')])).toEqual([]);
+    const server = onNode(2);
+    expect(staleUdpFlows(server.entries, [server.frontend], [])).toEqual([]);
   });
 });
 

@@ -194,23 +194,31 @@ export function ruleProblems(
 }
 
 /**
+ * Where a UDP flow enters a Service on a node: its ClusterIP and port, or the node's own address
+ * at its NodePort (a flow to another node's NodePort only passes through, un-NATed).
+ */
+export interface UdpFrontend {
+  address: string;
+  port: number;
+}
+
+/**
  * UDP flows to the Service that conntrack still sends to an address that is no ready endpoint:
  * kube-proxy deletes those entries when an endpoint goes, and otherwise a client keeping its
  * source port keeps talking to the dead pod.
  */
 export function staleUdpFlows(
   entries: ConntrackEntry[],
-  clusterIP: string,
-  port: number,
+  frontends: UdpFrontend[],
   slices: EndpointAddress[],
 ): ConntrackEntry[] {
   const ready = new Set(slices.filter((e) => e.ready).map((e) => `${e.ip}:${e.port}`));
+  // An entry made while the Service had no endpoint is answered by its own destination (no DNAT):
+  // kube-proxy clears those once an endpoint is ready; before that they are what it leaves.
+  if (!ready.size) return [];
+  const toService = (e: ConntrackEntry) =>
+    frontends.some((f) => e.original.dport === f.port && e.original.dst === f.address);
   return entries.filter(
-    (e) =>
-      e.protocol === 'udp' &&
-      e.original.dst === clusterIP &&
-      e.original.dport === port &&
-      e.reply.src !== '' &&
-      !ready.has(`${e.reply.src}:${e.reply.sport}`),
+    (e) => e.protocol === 'udp' && toService(e) && e.reply.src !== '' && !ready.has(`${e.reply.src}:${e.reply.sport}`),
   );
 }
