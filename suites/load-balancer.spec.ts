@@ -45,7 +45,7 @@ import {
   waitForNoIngress,
   writeIngressStatus,
 } from '../helpers/workloads/load-balancer.js';
-import { rollOutUnderLoad } from '../helpers/workloads/rollout.js';
+import { ROLLOUT_FAILED_SHARE, rollOutUnderLoad } from '../helpers/workloads/rollout.js';
 import { createUdpService } from '../helpers/workloads/udp-servers.js';
 
 const TRIES = 6;
@@ -531,12 +531,15 @@ describe(lb.title, () => {
   }
 
   for (const policy of ['Cluster', 'Local'] as const) {
-    it(`no request fails during a rolling update, externalTrafficPolicy ${policy}`, async ({ skip }) => {
+    // Upstream's test passes at 95% answered and names 99% its goal: we ask the goal. A backend
+    // dropped late, or a connection cut at its SIGTERM, fails far more than 1% of the requests.
+    it(`99% of requests answer during a rolling update, externalTrafficPolicy ${policy}`, async ({ skip }) => {
       needAddress(skip);
       if (noOutside) skip(noOutside);
       const result = await rollOutUnderLoad(cluster, ns, `lb-roll-${policy.toLowerCase()}`, policy);
-      expect(result.failed, because(lb, result.story)).toBe(0);
       expect(result.answered, because(lb, result.story)).toBeGreaterThan(0);
+      const failedShare = result.failed / (result.answered + result.failed);
+      expect(failedShare, because(lb, result.story)).toBeLessThanOrEqual(ROLLOUT_FAILED_SHARE);
     });
   }
 });

@@ -16,6 +16,11 @@ const DRAIN_SECONDS = 5;
 const BURST = 10;
 /** The rollout is repeated, as upstream's is: each time every backend is replaced. */
 const ROUNDS = 2;
+/**
+ * The share of requests that may fail: upstream's test allows 5% and aims at 1%. On a loaded
+ * 2-core machine a few in thousands time out with nothing wrong (seen: 2 of 2,980).
+ */
+export const ROLLOUT_FAILED_SHARE = 0.01;
 
 export interface RolloutResult {
   answered: number;
@@ -82,7 +87,7 @@ export async function rollOutUnderLoad(
   return {
     answered,
     failed,
-    story: `${url} from outside during ${ROUNDS} rolling updates of ${namespace}/${name} (externalTrafficPolicy ${policy}; ${rounds.join(', ')}): ${answered} answered, ${failed} failed${errors.length ? `: ${errors.join('; ')}` : ''}`,
+    story: `${url} from outside during ${ROUNDS} rolling updates of ${namespace}/${name} (externalTrafficPolicy ${policy}; ${rounds.join(', ')}): ${answered} answered, ${failed} failed (${((100 * failed) / Math.max(1, answered + failed)).toFixed(2)}%, at most ${100 * ROLLOUT_FAILED_SHARE}% may)${errors.length ? `: ${errors.join('; ')}` : ''}`,
   };
 }
 
