@@ -53,12 +53,16 @@ export async function createNetwork(layout: ClusterLayout, { podRoutes = true } 
   // LoadBalancer addresses are on the nodes' segment for the outside client: it asks for them by
   // ARP/NDP on br0, and the MetalLB speaker of the announcing node answers (L2 mode).
   for (const net of nets) await ip('-n', fab, 'route', 'add', net.loadBalancerIPRange, 'dev', 'br0');
+  // The reject answers every stray packet: the kernel's ICMP rate limit (per destination, a burst of 6 then 1 a
+  // second) would drop the unreachables of a node whose pods are masqueraded to its address (flannel), and their
+  // senders would wait out a timeout instead of failing at once.
   await inNetns(
     fab,
     'sysctl',
     '-qw',
     'net.ipv4.ip_forward=1',
-    ...(v6 ? ['net.ipv6.conf.all.forwarding=1'] : []),
+    'net.ipv4.icmp_ratelimit=0',
+    ...(v6 ? ['net.ipv6.conf.all.forwarding=1', 'net.ipv6.icmp.ratelimit=0'] : []),
     'net.bridge.bridge-nf-call-iptables=0',
     'net.bridge.bridge-nf-call-ip6tables=0',
   );
