@@ -3,7 +3,8 @@
 // headless name, answering on the ClusterIP) and a terminating one that is no longer ready, which a Service without
 // it refuses; with no ready endpoint, kube-proxy falls back to a terminating one that still serves, under both
 // internal and external traffic policies (Local only on the endpoint's node); a Service whose only pod was evicted
-// is left with no endpoint and refuses.
+// is left with no endpoint and refuses; blue/green pods behind one Service switch by their readiness gates with no
+// failed request.
 // A failure usually means: kube-proxy ignores the serving/terminating conditions (no fallback, or traffic to pods
 // that stopped serving), or the EndpointSlice controller ignores publishNotReadyAddresses or keeps evicted pods.
 import type * as k8s from '@kubernetes/client-node';
@@ -21,9 +22,16 @@ import {
   waitForNoEndpoints,
 } from '../helpers/workloads/endpoint-conditions.js';
 import { evictPod, terminatePod } from '../helpers/workloads/pod-lifecycle.js';
-import { startServerPod, waitForServerPod, type ServerPodOptions } from '../helpers/workloads/server-pods.js';
+import {
+  serverPodObject,
+  startServerPod,
+  waitForServerPod,
+  type ServerPodOptions,
+} from '../helpers/workloads/server-pods.js';
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
 import { deploySyncMarker, waitForProxiesPast } from '../helpers/workloads/sync-marker.js';
+import { READY_GATE, setReadyGate } from '../helpers/workloads/udp-servers.js';
+import { probeUntil } from '../helpers/kube/probe-until.js';
 import { hostPort } from '../helpers/address.js';
 
 /** Each pod's labels select it alone: the Services in front of one pod see only its state. */
@@ -31,7 +39,13 @@ const TERMINATING = 'terminating'; // kept terminating, still ready (serving): t
 const UNREADY_TERMINATING = 'unready-terminating'; // kept terminating, unready from SIGTERM on
 const NEVER_READY = 'never-ready';
 const EVICTED = 'evicted';
+/** Blue and green behind one Service, each held unready by its readiness gate until the check turns it. */
+const BLUE_GREEN = 'blue-green';
+const BLUE = 'blue';
+const GREEN = 'green';
 const TRIES = 3;
+/** Requests that must all reach green once the switch is programmed (upstream asks 6 in a row, then 5). */
+const ONLY_GREEN = 10;
 
 const readiness = section('Beyond the guide: endpoints that are not ready or are terminating', {
   next: "compare the EndpointSlices' ready/serving/terminating conditions with the rules kube-proxy wrote on the client's node (iptables-save | grep <svc>; nft list table ip kube-proxy): with no ready endpoint it must use the serving terminating ones, and with publishNotReadyAddresses every listed one",
@@ -58,7 +72,7 @@ describe(readiness.title, () => {
   const ns = useNamespace('readiness');
   // The fallback Service last: where it falls back as it should, the guide's tree reads its rules to a not-ready
   // endpoint as stale, so a cause found in the others comes first.
-  useDiagnosis(ns, 'publish-not-ready', NEVER_READY, EVICTED, 'fallback');
+  useDiagnosis(ns, 'publish-not-ready', NEVER_READY, EVICTED, BLUE_GREEN, 'fallback');
   const [endpointNode, ...others] = cluster.nodes;
   const needsTwo = others.length ? undefined : 'needs 2 nodes (one with the endpoint, one without); this cluster has 1';
   /** A client on every node; the first shares the endpoints' node. */
@@ -83,6 +97,17 @@ describe(readiness.title, () => {
     const svc = async (name: string, app: string, tweak: (s: k8s.V1Service) => void) =>
       void services.set(name, await applyServiceOver(cluster, ns, name, { app }, tweak));
     const set = (s: k8s.V1Service, spec: Partial<k8s.V1ServiceSpec>) => void Object.assign(s.spec!, spec);
+    // Blue on the endpoints' node, green on the other one where there is one: the switch crosses nodes.
+    const gated = (name: string, on: string) => {
+      const object = serverPodObject(cluster, ns, {
+        name,
+        node: on,
+        labels: { app: BLUE_GREEN },
+        readiness: 'listening',
+      });
+      object.spec!.readinessGates = [{ conditionType: READY_GATE }];
+      return cluster.kube.apply(object);
+    };
     const [, ...clientPods] = await Promise.all([
       Promise.all([
         pod(TERMINATING, { keepServingSeconds: 600 }),
@@ -104,6 +129,9 @@ describe(readiness.title, () => {
           set(s, { clusterIP: 'None', publishNotReadyAddresses: true }),
         ),
         svc(EVICTED, EVICTED, (s) => set(s, { publishNotReadyAddresses: true })),
+        gated(BLUE, node),
+        gated(GREEN, (others[0] ?? endpointNode).name),
+        svc(BLUE_GREEN, BLUE_GREEN, () => {}),
       ]),
       ...cluster.nodes.map((n, i) => startClientPod(cluster, ns, { name: `client-${i + 1}`, node: n.name })),
     ]);
@@ -114,6 +142,7 @@ describe(readiness.title, () => {
         pods.set(name, await waitForServerPod(cluster, ns, name)),
       ),
       waitForServerPod(cluster, ns, NEVER_READY, false).then((p) => pods.set(NEVER_READY, p)),
+      ...[BLUE, GREEN].map(async (name) => pods.set(name, await waitForServerPod(cluster, ns, name, false))),
     ]);
     // Both pods served before they were deleted: what follows is the Service after the change.
     await Promise.all([
@@ -270,5 +299,52 @@ describe(readiness.title, () => {
     expect(dial.outcome, because(readiness, `${address} after the eviction: ${dial.outcome} ${dial.error ?? ''}`)).toBe(
       'refused',
     );
+  });
+
+  // Upstream's blue/green deployment (pod_lifecycle.go): readiness gates decide which pod serves, and the
+  // switch loses no request. Fails when kube-proxy sends to an endpoint that is not ready (blue still answers),
+  // or drops the Service's rules while it writes the new ones (requests fail during the switch).
+  it('blue/green with readiness gates: the ClusterIP moves from blue to green as their gates turn, and no request fails meanwhile', async () => {
+    const client = clients.at(-1)!;
+    const url = clusterIPOf(BLUE_GREEN);
+    const seen = (t: Tally) => `${url} from pod ${client.name} on ${client.node}: ${describeTally(t)}`;
+    await setReadyGate(cluster, ns, BLUE_GREEN, BLUE, true);
+    const blue = await probeUntil(
+      `${url} answered by ${BLUE} only`,
+      cluster.settings.timeouts.serviceSync,
+      () => client.http(url, { count: TRIES }),
+      (t) => t.answers[BLUE] === TRIES,
+      describeTally,
+    );
+    expect(blue.answers, because(readiness, `blue's gate true, green's not: ${seen(blue)}`)).toEqual({ [BLUE]: TRIES });
+
+    // The switch, under load from the client: green's gate true, then blue's false.
+    let switching = true;
+    const during: Tally[] = [];
+    const load = (async () => {
+      while (switching) during.push(await client.http(url, { count: 10 }));
+    })();
+    try {
+      await setReadyGate(cluster, ns, BLUE_GREEN, GREEN, true);
+      await setReadyGate(cluster, ns, BLUE_GREEN, BLUE, false);
+    } finally {
+      switching = false;
+      await load;
+    }
+    const green = await probeUntil(
+      `${url} answered by ${GREEN} only`,
+      cluster.settings.timeouts.serviceSync,
+      () => client.http(url, { count: ONLY_GREEN }),
+      (t) => t.answers[GREEN] === ONLY_GREEN,
+      describeTally,
+    );
+    expect(green.answers, because(readiness, `green's gate true, blue's false: ${seen(green)}`)).toEqual({
+      [GREEN]: ONLY_GREEN,
+    });
+    const failed = during.filter((t) => t.ok < t.count);
+    expect(
+      failed.map(seen),
+      because(readiness, `requests that failed while the gates turned (${during.length} bursts of 10)`),
+    ).toEqual([]);
   });
 });

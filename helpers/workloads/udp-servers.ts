@@ -82,14 +82,25 @@ export async function startUdpServer(
 }
 
 /** Sets the pod's readiness gate and waits until the Service lists it ready. */
-export async function markReady(cluster: Cluster, namespace: string, service: string, name: string): Promise<void> {
-  const body = { status: { conditions: [{ type: READY_GATE, status: 'True' }] } };
+export function markReady(cluster: Cluster, namespace: string, service: string, name: string): Promise<void> {
+  return setReadyGate(cluster, namespace, service, name, true);
+}
+
+/** Turns the pod's readiness gate (READY_GATE) to `ready` and waits until the Service lists it so. */
+export async function setReadyGate(
+  cluster: Cluster,
+  namespace: string,
+  service: string,
+  name: string,
+  ready: boolean,
+): Promise<void> {
+  const body = { status: { conditions: [{ type: READY_GATE, status: ready ? 'True' : 'False' }] } };
   await cluster.kube.core.patchNamespacedPodStatus(
     { namespace, name, body },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
-  await waitForEndpoint(cluster, namespace, service, `${name} listed ready`, (e) =>
-    e.some((a) => a.podName === name && a.ready),
+  await waitForEndpoint(cluster, namespace, service, `${name} listed ${ready ? 'ready' : 'not ready'}`, (e) =>
+    e.some((a) => a.podName === name && a.ready === ready),
   );
 }
 
