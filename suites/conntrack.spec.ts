@@ -55,7 +55,10 @@ describe('Beyond the guide: conntrack', () => {
       const problems = await cycleUnderFlow(cluster, ns, svc, flow, { node: serverNode.name });
       expect(
         problems,
-        because('conntrack', `pod on ${clientNode.name} → ClusterIP, servers on ${serverNode.name}`),
+        because(
+          'conntrack',
+          `pod on ${clientNode.name} → ClusterIP, servers on ${serverNode.name}: ${problems.join('; ')}`,
+        ),
       ).toEqual([]);
     },
   );
@@ -66,7 +69,10 @@ describe('Beyond the guide: conntrack', () => {
       const svc = await createUdpService(cluster, ns, 'to-nodeport', (s) => void (s.spec!.type = 'NodePort'));
       const flow = new UdpFlow(cluster, client, hostPort(serverNode.internalIP, svc.nodePort!));
       const problems = await cycleUnderFlow(cluster, ns, svc, flow, { node: serverNode.name });
-      expect(problems, because('conntrack', `pod on ${clientNode.name} → ${serverNode.name}'s NodePort`)).toEqual([]);
+      expect(
+        problems,
+        because('conntrack', `pod on ${clientNode.name} → ${serverNode.name}'s NodePort: ${problems.join('; ')}`),
+      ).toEqual([]);
     },
   );
 
@@ -83,7 +89,10 @@ describe('Beyond the guide: conntrack', () => {
       // Another node's server too, as upstream's DaemonSet has one on every node: the flow must stay local.
       const alsoOn = serverNode === clientNode ? undefined : serverNode.name;
       const problems = await cycleUnderFlow(cluster, ns, svc, flow, { node: clientNode.name, alsoOn });
-      expect(problems, because('conntrack', `pod on ${clientNode.name} → ClusterIP, iTP Local`)).toEqual([]);
+      expect(
+        problems,
+        because('conntrack', `pod on ${clientNode.name} → ClusterIP, iTP Local: ${problems.join('; ')}`),
+      ).toEqual([]);
     },
   );
 
@@ -96,7 +105,10 @@ describe('Beyond the guide: conntrack', () => {
       const problems = await cycleUnderFlow(cluster, ns, svc, flow, { node: serverNode.name });
       expect(
         problems,
-        because('conntrack', `node ${clientNode.name} → ClusterIP, servers on ${serverNode.name}`),
+        because(
+          'conntrack',
+          `node ${clientNode.name} → ClusterIP, servers on ${serverNode.name}: ${problems.join('; ')}`,
+        ),
       ).toEqual([]);
     },
   );
@@ -109,7 +121,10 @@ describe('Beyond the guide: conntrack', () => {
       const problems = await readyUnderFlow(cluster, ns, svc, flow, serverNode.name);
       expect(
         problems,
-        because('conntrack', `pod on ${clientNode.name} → ClusterIP, server on ${serverNode.name}`),
+        because(
+          'conntrack',
+          `pod on ${clientNode.name} → ClusterIP, server on ${serverNode.name}: ${problems.join('; ')}`,
+        ),
       ).toEqual([]);
     },
   );
@@ -128,7 +143,10 @@ describe('Beyond the guide: conntrack', () => {
         from: FROM_PORT,
         to: TO_PORT,
       });
-      expect(problems, because('conntrack', `pod on ${clientNode.name} → ${serverNode.name}'s NodePort`)).toEqual([]);
+      expect(
+        problems,
+        because('conntrack', `pod on ${clientNode.name} → ${serverNode.name}'s NodePort: ${problems.join('; ')}`),
+      ).toEqual([]);
     },
   );
 

@@ -93,7 +93,7 @@ describe('Is kube-proxy writing iptables rules?', () => {
         { protocol: 'TCP', clusterIP: app.clusterIP, port: app.port },
         await destinations(),
       );
-      expect(problems, because('rules', `ipvsadm -Ln on ${node.name}`)).toEqual([]);
+      expect(problems, because('rules', `ipvsadm -Ln on ${node.name}: ${problems.join('; ')}`)).toEqual([]);
     });
   }
 });
