@@ -1,7 +1,8 @@
 // suites/service-proxy-name.spec.ts — beyond the guide: kube-proxy's opt-out labels
 // Proves: kube-proxy leaves alone a Service labelled service.kubernetes.io/service-proxy-name (another proxy's) or
 // service.kubernetes.io/headless: no rule on any node names its ClusterIP and it does not answer; putting either label
-// on a working Service takes it out of kube-proxy, and taking the label off brings every backend back.
+// on a working Service takes it out of kube-proxy, and taking the label off brings every backend back. Each is asked
+// from a pod and from a hostNetwork pod (the node's own traffic, which kube-proxy's output rules handle).
 // A failure usually means: kube-proxy does not filter Services by these labels (a proxy built without it, or another
 // proxy that programs them), or it missed the label's change (its Service watch is stale).
 import type * as k8s from '@kubernetes/client-node';
@@ -15,6 +16,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { answered } from '../helpers/workloads/answered.js';
 import { waitForReadyBackends, type BackendPod } from '../helpers/workloads/backends.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { hostNetworkNamespace, startHostNetworkClient } from '../helpers/workloads/host-network.js';
 import { waitUntilSilent } from '../helpers/workloads/client-waits.js';
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { describeDistribution, roundRobin } from '../helpers/workloads/round-robin.js';
@@ -87,7 +89,9 @@ describe(optOut.title, () => {
   const cluster = useCluster();
   const ns = useNamespace('proxy-name');
   useDiagnosis(ns, 'hostnames', TOGGLED);
-  let app: Hostnames, client: ClientPod, toggled: Addressed, pods: BackendPod[];
+  let app: Hostnames, toggled: Addressed, pods: BackendPod[];
+  /** A pod, and a hostNetwork pod on the same node: every look is made from both. */
+  let clients: ClientPod[];
   const labelled: Record<string, Addressed> = {};
   const over = async (name: string, labels: Record<string, string> = {}) =>
     addressed(
@@ -98,10 +102,16 @@ describe(optOut.title, () => {
   const urlOf = (s: { clusterIP: string; port: number }) => `http://${hostPort(s.clusterIP, s.port)}/`;
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([
+    const node = cluster.nodes[0].name;
+    let client: ClientPod, hostClient: ClientPod;
+    [app, client, hostClient] = await Promise.all([
       deployHostnames(cluster, ns, { replicas: 2 }),
-      startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+      startClientPod(cluster, ns, { node }),
+      hostNetworkNamespace(cluster, 'proxy-name-host').then((hostNs) =>
+        startHostNetworkClient(cluster, hostNs, 'host-client', node),
+      ),
     ]);
+    clients = [client, hostClient];
     for (const [key, name] of Object.entries(LABELLED)) {
       labelled[key] = await over(name, { [key]: key === PROXY_NAME ? 'foo-bar' : '' });
       await waitForReadyBackends(cluster, ns, app.service.spec!.selector!, 2, name);
@@ -118,16 +128,16 @@ describe(optOut.title, () => {
   ]) {
     it(`a Service labelled ${key}${value ? `: ${value}` : ''} gets no rule on any node and its ClusterIP does not answer`, async () => {
       const svc = labelled[key];
-      const tally = await client.http(urlOf(svc), { count: TRIES, concurrency: TRIES });
+      const tallies = await Promise.all(clients.map((c) => c.http(urlOf(svc), { count: TRIES, concurrency: TRIES })));
       const rules = await rulesPerNode(cluster, svc.clusterIP);
       const readOrNot = rulesSkipReason(cluster) ?? 'rules read on every node';
       expect(
-        { answered: tally.ok, rules },
+        { answered: tallies.map((t) => t.ok), rules },
         because(
           optOut,
-          `${ns}/${svc.name} (${key}=${value}) at ${urlOf(svc)}: ${tally.ok}/${TRIES} answered ${JSON.stringify(tally.answers)}; ${readOrNot}`,
+          `${ns}/${svc.name} (${key}=${value}) at ${urlOf(svc)}: ${tallies.map((t, i) => `${t.ok}/${TRIES} answered ${JSON.stringify(t.answers)} from ${clients[i].name}`).join(', ')}; ${readOrNot}`,
         ),
-      ).toEqual({ answered: 0, rules: {} });
+      ).toEqual({ answered: clients.map(() => 0), rules: {} });
     });
   }
 
@@ -142,31 +152,46 @@ describe(optOut.title, () => {
       expect(step.got, because(optOut, step.what)).toEqual(step.want);
   });
 
-  /** What was seen at each step: every backend answers; labelled, nothing answers and no rule names it; unlabelled again, every backend answers. */
+  /**
+   * What was seen at each step, from each client: every backend answers; labelled, nothing answers and no rule
+   * names it; unlabelled again, every backend answers, while the Service that keeps the label stays silent.
+   */
   async function toggle(svc: Addressed, key: string, value: string): Promise<Step[]> {
     const url = urlOf(svc);
     const want = pods.map((p) => p.name).sort();
-    const before = await roundRobin(client, url, want);
+    const everyClient = <T>(look: (c: ClientPod) => Promise<T>) => Promise.all(clients.map(look));
+    const before = await everyClient((c) => roundRobin(c, url, want));
     await setServiceLabels(cluster.kube, ns, svc.name, { [key]: value });
-    const silent = await waitUntilSilent(cluster, client, url);
+    const silent = await everyClient((c) => waitUntilSilent(cluster, c, url));
     const rules = await rulesPerNode(cluster, svc.clusterIP);
     await setServiceLabels(cluster.kube, ns, svc.name, { [key]: null });
     const back = await scaleBackends(cluster, app, pods.length, [svc.service]);
-    const after = await roundRobin(client, url, want);
+    const after = await everyClient((c) => roundRobin(c, url, want));
+    const still = labelled[key];
+    const stillSilent = await everyClient((c) => c.http(urlOf(still), { count: TRIES, concurrency: TRIES }));
     const read = rulesSkipReason(cluster) ?? 'rules read on every node';
-    return [
-      { what: `${url} before labelling: ${describeDistribution(before)}`, got: answered(before), want },
+    return clients.flatMap((client, i) => [
       {
-        what: `${ns}/${svc.name} labelled ${key}=${value}: ${url} answered ${silent.ok}/${silent.count} ${JSON.stringify(silent.answers)} after ${cluster.settings.timeouts.serviceSync} ms; ${read}`,
-        got: { answered: silent.ok, rules },
+        what: `${url} from ${client.name} before labelling: ${describeDistribution(before[i])}`,
+        got: answered(before[i]),
+        want,
+      },
+      {
+        what: `${ns}/${svc.name} labelled ${key}=${value}: ${url} answered ${client.name} ${silent[i].ok}/${silent[i].count} ${JSON.stringify(silent[i].answers)} after ${cluster.settings.timeouts.serviceSync} ms; ${read}`,
+        got: { answered: silent[i].ok, rules },
         want: { answered: 0, rules: {} },
       },
       {
-        what: `${url} after the label ${key} was removed: ${describeDistribution(after)}${back.unprogrammed ? `; kube-proxy lagged: ${back.unprogrammed}` : ''}`,
-        got: [...answered(after), ...(back.unprogrammed ? ['(kube-proxy lagged)'] : [])],
+        what: `${url} from ${client.name} after the label ${key} was removed: ${describeDistribution(after[i])}${back.unprogrammed ? `; kube-proxy lagged: ${back.unprogrammed}` : ''}`,
+        got: [...answered(after[i]), ...(back.unprogrammed ? ['(kube-proxy lagged)'] : [])],
         want,
       },
-    ];
+      {
+        what: `${ns}/${still.name}, labelled ${key} all along, asked from ${client.name} after ${svc.name}'s label came off: ${stillSilent[i].ok}/${TRIES} answered ${JSON.stringify(stillSilent[i].answers)}`,
+        got: stillSilent[i].ok,
+        want: 0,
+      },
+    ]);
   }
 });
 
