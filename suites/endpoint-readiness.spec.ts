@@ -31,6 +31,8 @@ import {
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
 import { deploySyncMarker, waitForProxiesPast } from '../helpers/workloads/sync-marker.js';
 import { READY_GATE, setReadyGate } from '../helpers/workloads/udp-servers.js';
+import { waitUntilAnswered, waitUntilSilent } from '../helpers/workloads/client-waits.js';
+import { patchServiceSpec } from '../helpers/kube/services.js';
 import { probeUntil } from '../helpers/kube/probe-until.js';
 import { hostPort } from '../helpers/address.js';
 
@@ -41,6 +43,8 @@ const NEVER_READY = 'never-ready';
 const EVICTED = 'evicted';
 /** Blue and green behind one Service, each held unready by its readiness gate until the check turns it. */
 const BLUE_GREEN = 'blue-green';
+/** A Service over the terminating, unready pod whose publishNotReadyAddresses the check switches in place. */
+const TOGGLED = 'toggled-not-ready';
 const BLUE = 'blue';
 const GREEN = 'green';
 const TRIES = 3;
@@ -124,6 +128,7 @@ describe(readiness.title, () => {
           set(s, { type: 'NodePort', publishNotReadyAddresses: true }),
         ),
         svc('hide-not-ready', UNREADY_TERMINATING, (s) => set(s, { type: 'NodePort' })),
+        svc(TOGGLED, UNREADY_TERMINATING, (s) => set(s, { publishNotReadyAddresses: true })),
         svc(NEVER_READY, NEVER_READY, (s) => set(s, { publishNotReadyAddresses: true })),
         svc(`${NEVER_READY}-headless`, NEVER_READY, (s) =>
           set(s, { clusterIP: 'None', publishNotReadyAddresses: true }),
@@ -207,6 +212,30 @@ describe(readiness.title, () => {
       const { tally, seen } = await ask(client, url);
       expect(tally.answers, because(readiness, seen)).toEqual({ [UNREADY_TERMINATING]: TRIES });
     }
+  });
+
+  // Upstream's "should create endpoints for unready pods": one Service switched in place, reached by its DNS name.
+  it('publishNotReadyAddresses switched in place, true → false → true: the terminating pod that is no longer ready answers by the Service name, stops, and answers again', async () => {
+    const client = clients.at(-1)!;
+    const url = `http://${TOGGLED}.${ns}.svc.${cluster.domain}/hostname`;
+    const answersOnly = async (when: string) => {
+      await waitUntilAnswered(cluster, client, url);
+      const { tally, seen } = await ask(client, url);
+      expect(tally.answers, because(readiness, `${when}: ${seen}`)).toEqual({ [UNREADY_TERMINATING]: TRIES });
+    };
+    const ref = { namespace: ns, name: TOGGLED };
+    await answersOnly('publishNotReadyAddresses true');
+    await patchServiceSpec(cluster.kube, ref, { publishNotReadyAddresses: false });
+    const silent = await waitUntilSilent(cluster, client, url);
+    expect(
+      silent.ok,
+      because(
+        readiness,
+        `publishNotReadyAddresses switched to false: ${url} from pod ${client.name}: ${describeTally(silent)}`,
+      ),
+    ).toBe(0);
+    await patchServiceSpec(cluster.kube, ref, { publishNotReadyAddresses: true });
+    await answersOnly('publishNotReadyAddresses switched back to true');
   });
 
   it('without publishNotReadyAddresses: a terminating pod that is no longer ready gets no traffic, the ClusterIP and every NodePort refuse', async () => {
