@@ -109,6 +109,9 @@ export interface Settings {
     /** externalIPs checks take addresses from here on kind and k3s: switched to one node on the Docker network, routed nowhere (setup/kind/network.sh). */
     externalIPRange: string;
     externalIPRange6: string;
+    /** MetalLB's pool on kind: in the Docker network's subnet, off the range Docker assigns containers (setup/kind/network.sh). */
+    loadBalancerIPRange: string;
+    loadBalancerIPRange6: string;
   };
   k3s: { image?: string };
   /** Keep a kind or k3s cluster that failed to come up, for its logs. */
@@ -205,6 +208,8 @@ export function readSettings(env: Env = process.env): Settings {
       network: get('SVC_KIND_NETWORK', 'svc-kind'),
       externalIPRange: get('SVC_KIND_EXTERNAL_IP_RANGE', '10.221.0.0/24'),
       externalIPRange6: get('SVC_KIND_EXTERNAL_IP_RANGE6', 'fd20:221::/112'),
+      loadBalancerIPRange: get('SVC_KIND_LB_IP_RANGE', '172.29.1.0/24'),
+      loadBalancerIPRange6: get('SVC_KIND_LB_IP_RANGE6', 'fd53:7663:6b69:6e64:1::/112'),
       binary: env.SVC_KIND || undefined,
       nodeImage: env.SVC_KIND_NODE_IMAGE || undefined,
     },

@@ -5,16 +5,18 @@
 // its fabric's reject counter and its uplink table. kind and k3s: the host table
 // svc_conformance_kind around the Docker network svc-kind (setup/kind/network.sh).
 // With --cni flannel: pod traffic between nodes crosses the nodes' segment as VXLAN (UDP 8472) and none is routed off it.
+// Each family's LoadBalancer pool: an address no Service holds is answered by nobody and stays on this machine.
 // A failure means: the cluster's network could send traffic off the machine — stop and fix the guard.
 import { isIPv4 } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostOf, hostPort } from '../helpers/address.js';
-import { run } from '../helpers/host/run.js';
 import {
   guardSkipReason,
   guardTargets,
+  loadBalancerPool,
   localServiceRange,
   readGuard,
+  unheldLoadBalancerAddressStayed,
   unownedServiceIP,
   type GuardCounters,
 } from '../helpers/cluster/guard.js';
@@ -106,33 +108,30 @@ describe('Network guard (nothing leaves the machine)', () => {
     expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
   });
 
-  // The LoadBalancer pool (MetalLB's, announced on the nodes' segment): an address of it that no Service holds is
-  // answered by nobody, and a packet for it dies on this machine, whoever sends it.
-  it('refuses a LoadBalancer address no Service holds from the external client, a pod and a node, and nothing leaves', async ({
-    skip,
-  }) => {
-    const pool = cluster.external?.loadBalancerIPRange;
-    if (!pool) skip(`the ${cluster.provider} provider has no LoadBalancer pool of ours`);
-    const address = hostPort(unownedServiceIP(pool!), 80);
-    const before = (await readGuard(cluster))!;
-    const fromOutside = await externalDial(cluster, address);
-    const fromPod = await client.dial(address);
-    const fromNode = nodeAccessSkipReason(cluster) ? undefined : await nodeDial(cluster, node, address);
-    const after = (await readGuard(cluster))!;
-    const seen = (from: string, r: DialResult | undefined) =>
-      `${address} from ${from}: ${r?.outcome} (${r?.error}) after ${r?.durationMs}ms`;
-    expect(fromOutside.outcome, seen('the external client', fromOutside)).not.toBe('ok');
-    expect(FAILED_ON_MACHINE[local ? 'local' : 'kind'], seen('a pod', fromPod)).toContain(fromPod.outcome);
-    expect(fromNode?.outcome, seen('a node', fromNode)).not.toBe('ok');
-    expect(after.fabricRejected, `${seen('a pod', fromPod)}; the guard counted the refused packet`).toBeGreaterThan(
-      before.fabricRejected,
-    );
-    expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
-    const { stdout, exitCode } = await run('ip', ['route', 'get', hostOf(address)], { allowFailure: true });
-    expect(exitCode !== 0 || /unreachable/.test(stdout), `ip route get ${hostOf(address)} on the host: ${stdout}`).toBe(
-      true,
-    );
-  });
+  // Each family's LoadBalancer pool (MetalLB's, announced on the nodes' segment): an address of it that no Service holds
+  // is answered by nobody, whoever asks, and stops on this machine (where, the guard's kind tells: see the helper).
+  for (const family of families) {
+    it(`refuses an ${family} LoadBalancer address no Service holds from the external client, a pod and a node, and nothing leaves`, async ({
+      skip,
+    }) => {
+      const pool = loadBalancerPool(cluster, family);
+      if (!pool) skip(`the ${cluster.provider} provider has no ${family} LoadBalancer pool of ours`);
+      const address = hostPort(unownedServiceIP(pool!), 80);
+      const before = (await readGuard(cluster))!;
+      const fromOutside = await externalDial(cluster, address);
+      const fromPod = await client.dial(address);
+      const fromNode = nodeAccessSkipReason(cluster) ? undefined : await nodeDial(cluster, node, address);
+      const after = (await readGuard(cluster))!;
+      const seen = (from: string, r: DialResult | undefined) =>
+        `${address} from ${from}: ${r?.outcome} (${r?.error}) after ${r?.durationMs}ms`;
+      expect(fromOutside.outcome, seen('the external client', fromOutside)).not.toBe('ok');
+      expect(FAILED_ON_MACHINE[local ? 'local' : 'kind'], seen('a pod', fromPod)).toContain(fromPod.outcome);
+      expect(fromNode?.outcome, seen('a node', fromNode)).not.toBe('ok');
+      expect(leaked(before, after), 'packets of the cluster that left through another interface').toBe(0);
+      const stop = await unheldLoadBalancerAddressStayed(cluster, node, hostOf(address), before, after);
+      expect(stop.stayed, `${seen('a pod', fromPod)}; ${stop.seen}`).toBe(true);
+    });
+  }
 
   for (const family of local ? families : families.slice(0, 1)) {
     it(`does not answer an ${family} Service IP that no Service owns, and sends nothing out for it`, async ({

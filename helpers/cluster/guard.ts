@@ -5,9 +5,12 @@
 import { run } from '../host/run.js';
 import type { Cluster } from './cluster.js';
 import { formatAddress, parseAddressRange } from '../parse/cidr.js';
+import { parseNeighbours } from '../parse/neighbours.js';
+import { parseRoutes } from '../parse/routes.js';
 import { clusterLayout, GUARD_TARGETS, GUARD_TARGETS_6, type IpFamily } from './local/layout.js';
 import { readGuardCounters } from './local/network.js';
-import type { ClusterHandle } from './provider.js';
+import { nodeShell } from './node-shell.js';
+import type { ClusterHandle, NodeInfo } from './provider.js';
 
 export { GUARD_TARGETS, GUARD_TARGETS_6 };
 
@@ -79,4 +82,66 @@ export function unownedServiceIP(serviceCIDR: string): string {
   const range = parseAddressRange(serviceCIDR);
   if (!range) throw new Error(`not an address range: ${serviceCIDR}`);
   return formatAddress(range.family, range.last - 1n);
+}
+
+/** The pool of one family of the LoadBalancer implementation our provider installed; undefined when none. */
+export function loadBalancerPool(cluster: ClusterHandle, family: IpFamily): string | undefined {
+  const external = cluster.external;
+  const pools = external?.loadBalancerIPRanges ?? (external?.loadBalancerIPRange ? [external.loadBalancerIPRange] : []);
+  return pools.find((pool) => pool.includes(':') === (family === 'IPv6'));
+}
+
+/**
+ * Whether dials to `address`, a LoadBalancer address no Service holds, provably stopped on this machine, with what
+ * showed it. The local fabric rejects (and counts) what it would route, and the host routes the pool nowhere. On the
+ * kind network the pool is on the nodes' segment: the host routes it onto the link its nodes are on, and `node` has
+ * it on-link (no gateway) and asked the segment for it, which nobody answered.
+ */
+export async function unheldLoadBalancerAddressStayed(
+  cluster: Cluster,
+  node: NodeInfo,
+  address: string,
+  before: GuardCounters,
+  after: GuardCounters,
+): Promise<{ stayed: boolean; seen: string }> {
+  const hostRoute = await routeTo(address);
+  if (cluster.guard?.kind === 'local-fabric') {
+    const counted = after.fabricRejected > before.fabricRejected;
+    const unrouted = hostRoute.failed || /unreachable/.test(hostRoute.line);
+    return {
+      stayed: counted && unrouted,
+      seen: `the fabric rejected ${before.fabricRejected} → ${after.fabricRejected} packets; the host: ${hostRoute.line}`,
+    };
+  }
+  const nodeRoute = await routeTo(node.internalIP);
+  const onNodesLink = !hostRoute.failed && !hostRoute.via && hostRoute.dev === nodeRoute.dev;
+  let seen = `the host: ${hostRoute.line} (its nodes' link: ${nodeRoute.dev ?? nodeRoute.line})`;
+  if (!node.shell) return { stayed: onNodesLink, seen };
+  const shell = nodeShell(cluster, node);
+  const fromNode = parseRoute(await shell.run(['ip', 'route', 'get', address], { allowFailure: true }));
+  const shown = await shell.run(['ip', 'neigh', 'show', 'to', address], { allowFailure: true });
+  const states = parseNeighbours(shown.stdout).flatMap((n) => n.state);
+  const asked = !fromNode.failed && !fromNode.via && states.some((s) => s === 'FAILED' || s === 'INCOMPLETE');
+  const unanswered = !states.some((s) => ['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT'].includes(s));
+  seen += `; ${node.name}: ${fromNode.line}, neighbour entry ${states.join(',') || 'none'}`;
+  return { stayed: onNodesLink && asked && unanswered, seen };
+}
+
+interface Route {
+  line: string;
+  failed: boolean;
+  dev?: string;
+  via?: string;
+}
+
+/** The route this machine would take to `address` (`ip route get`). */
+async function routeTo(address: string): Promise<Route> {
+  return parseRoute(await run('ip', ['route', 'get', address], { allowFailure: true }));
+}
+
+/** `ip route get`'s first line (the route; a second says `cache`), or its error. */
+function parseRoute(result: { exitCode: number; stdout: string; stderr: string }): Route {
+  const line = (result.exitCode === 0 ? result.stdout : result.stderr).trim().split('\n')[0].trim();
+  const route = result.exitCode === 0 ? parseRoutes(line)[0] : undefined;
+  return { line, failed: !route, dev: route?.dev, via: route?.via };
 }

@@ -3,7 +3,8 @@
 // (setup/kind/network.sh: never masqueraded, nothing routes off it). The node image is the locally
 // built one where setup made it, else upstream kindest/node for the pinned version.
 // up() = kind create → kubeconfig to the node's address → pod network (local image) →
-// CoreDNS without forwarding → nodes Ready and DNS answering. Node commands: docker exec.
+// CoreDNS without forwarding → nodes Ready → DNS answering and MetalLB (L2, its pool on the
+// kind network: kind/metallb.ts). Node commands: docker exec.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -26,6 +27,7 @@ import {
   withoutForwarding,
 } from './container-nodes.js';
 import { CNI_NAME, installPodNetwork } from './kind/cni.js';
+import { checkPoolOnNetwork, kindLoadBalancerRanges, metallbImagesOnNodes } from './kind/metallb.js';
 import {
   forLocalImage,
   ipFamiliesOf,
@@ -37,6 +39,7 @@ import {
   type KindCluster,
 } from './kind/config.js';
 import type { Settings } from '../settings.js';
+import { installMetallb, metallbBuilt } from './metallb.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
 import { keepHandle, reusableHandle } from './reuse.js';
 
@@ -82,6 +85,8 @@ export class KindProvider implements ClusterProvider {
     const kept = await reusableHandle(STATE_ROOT, name, fingerprint);
     if (kept) return kept;
     await requireNetwork('kind', '--kind', this.settings);
+    if (metallbBuilt(this.settings))
+      await checkPoolOnNetwork(this.settings, kindLoadBalancerRanges(this.settings, ipFamiliesOf(config)));
     await this.down(name);
 
     const dir = join(STATE_ROOT, name);
@@ -114,7 +119,7 @@ export class KindProvider implements ClusterProvider {
           where: `(kind create cluster ${name}; node logs: ${kind} export logs --name ${name})`,
         },
       );
-      const handle = await this.finish(name, kubeconfig, config);
+      const handle = await this.finish(kind, name, kubeconfig, config);
       keepHandle(STATE_ROOT, name, handle, fingerprint);
       return handle;
     } catch (error) {
@@ -135,9 +140,10 @@ export class KindProvider implements ClusterProvider {
   }
 
   /** After `kind create`: API by the node's address, pod network, CoreDNS, readiness. */
-  private async finish(name: string, kubeconfig: string, config: KindCluster): Promise<ClusterHandle> {
+  private async finish(kind: string, name: string, kubeconfig: string, config: KindCluster): Promise<ClusterHandle> {
     const controlPlane = `${name}-control-plane`;
-    const address = await containerAddress(controlPlane, ipFamiliesOf(config)[0], this.settings.kind.network);
+    const families = ipFamiliesOf(config);
+    const address = await containerAddress(controlPlane, families[0], this.settings.kind.network);
     pointKubeconfigAt(kubeconfig, address.includes(':') ? `https://[${address}]:6443` : `https://${address}:6443`);
     const kube = new Kube(kubeconfig);
     const nodeCount = config.nodes?.length ?? 1;
@@ -159,14 +165,20 @@ export class KindProvider implements ClusterProvider {
     await withoutForwarding(kube, 'kind', this.settings);
     const nodes = await waitForReadyNodes(kube, nodeCount, `all ${nodeCount} kind nodes Ready`, budget);
     // kind names each node container after its node.
-    await copyProbeInto(
-      nodes.map((n) => n.metadata!.name!),
-      this.settings,
-    );
+    const containers = nodes.map((n) => n.metadata!.name!);
+    await copyProbeInto(containers, this.settings);
     const dns = await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
     const dnsIP = dns.spec!.clusterIP!;
-    await waitForDns(controlPlane, dnsIP, this.settings);
-    const external = await startOutsideClient(outsideClientName(name), ipFamiliesOf(config)[0], this.settings);
+    // MetalLB (when setup built it) while CoreDNS comes up, as on local clusters: L2, each family's kind pool.
+    const pools = kindLoadBalancerRanges(this.settings, families);
+    const withMetallb =
+      metallbBuilt(this.settings) && (await metallbImagesOnNodes(kind, name, containers, this.settings));
+    await Promise.all([
+      waitForDns(controlPlane, dnsIP, this.settings),
+      withMetallb && installMetallb(kubeconfig, this.settings, pools, nodeCount),
+    ]);
+    const outside = await startOutsideClient(outsideClientName(name), families[0], this.settings);
+    const external = withMetallb ? { ...outside, loadBalancerIPRange: pools[0], loadBalancerIPRanges: pools } : outside;
     return {
       provider: 'kind',
       name,
@@ -176,7 +188,7 @@ export class KindProvider implements ClusterProvider {
         kubernetesVersion: versions.kubernetes,
         proxyMode: proxyModeOf(config),
         cni: config.networking?.disableDefaultCNI ? CNI_NAME : 'kindnet',
-        ipFamilies: ipFamiliesOf(config),
+        ipFamilies: families,
         nodeCount,
         clusterDomain: this.settings.network.clusterDomain,
         dnsIP,

@@ -291,7 +291,12 @@ export class LocalProvider implements ClusterProvider {
         shell: { via: 'netns', netns: layout.fabricNetns },
         address: primaryNet(layout).fabricIP,
         externalIPRange: primaryNet(layout).externalIPRange,
-        ...(withMetallb ? { loadBalancerIPRange: primaryNet(layout).loadBalancerIPRange } : {}),
+        ...(withMetallb
+          ? {
+              loadBalancerIPRange: primaryNet(layout).loadBalancerIPRange,
+              loadBalancerIPRanges: familyNets(layout).map((net) => net.loadBalancerIPRange),
+            }
+          : {}),
       },
       guard: { kind: 'local-fabric' },
     };

@@ -46,6 +46,8 @@ export interface ExternalClient {
   externalIPRange: string;
   /** The pool of the provider's LoadBalancer implementation, reached over the nodes' segment; absent: none of ours. */
   loadBalancerIPRange?: string;
+  /** Each family's pool, in the cluster's family order (the first is loadBalancerIPRange). */
+  loadBalancerIPRanges?: string[];
 }
 
 export type GuardSpec =

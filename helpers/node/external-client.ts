@@ -6,6 +6,7 @@ import { ipv6Net } from '../cluster/local/layout.js';
 import { hostInRange } from '../kube/nodes.js';
 import { shellFor, type NodeShell } from '../cluster/node-shell.js';
 import type { ClusterHandle } from '../cluster/provider.js';
+import { parseNeighbours } from '../parse/neighbours.js';
 import type { DialResult, FlowResult, Tally } from '../parse/svcprobe.js';
 import { runProbe } from './node-probe.js';
 
@@ -101,7 +102,8 @@ export async function externalNeighbour(cluster: Cluster, address: string, port:
   const shell = externalShell(cluster);
   await shell.run(['ip', 'neigh', 'flush', 'to', address], { allowFailure: true });
   await externalDial(cluster, `${address.includes(':') ? `[${address}]` : address}:${port}`);
-  const shown = await shell.run(['ip', '-j', 'neigh', 'show', 'to', address], { allowFailure: true });
-  const entries = JSON.parse(shown.stdout || '[]') as { lladdr?: string; state?: string[] }[];
-  return { lladdr: entries[0]?.lladdr, state: entries[0]?.state ?? [] };
+  // Text, not -j: the kind and k3s outside client's `ip` is busybox's.
+  const shown = await shell.run(['ip', 'neigh', 'show', 'to', address], { allowFailure: true });
+  const entry = parseNeighbours(shown.stdout)[0];
+  return { lladdr: entry?.lladdr, state: entry?.state ?? [] };
 }

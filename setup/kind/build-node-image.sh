@@ -81,6 +81,10 @@ fi
 
 # 5 the node image.
 archives=("$imgs"/{kube-apiserver,kube-controller-manager,kube-scheduler,kube-proxy,etcd}.tar "$SVC_CACHE"/images/{pause,coredns,agnhost,client}.tar)
+# MetalLB's, when setup built it: the LoadBalancer implementation the provider installs (helpers/cluster/kind/metallb.ts).
+for m in metallb-controller metallb-speaker; do
+  if [ -f "$SVC_CACHE/images/$m.tar" ]; then archives+=("$SVC_CACHE/images/$m.tar"); fi
+done
 key=$(cat "$0" "$here/kube-proxy-entry" "$here/node-containerd.patch.sh" "$SVC_CACHE/rootfs/kind-base-bookworm/.packages" \
   "$k8sbin"/{kubeadm,kubelet,kubectl} "${archives[@]}" | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{index .Config.Labels "svc-conformance.key"}}' "$NODE_IMAGE" 2>/dev/null)" = "$key" ]; then
