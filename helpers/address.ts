@@ -8,3 +8,8 @@ export function hostPort(ip: string, port: number | string): string {
 export function hostOf(address: string): string {
   return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
 }
+
+/** An address's family as Kubernetes names it ("fd00::3", "fd00::/64" → IPv6): the family of its ClusterIP, slice, rules. */
+export function familyOf(address: string): 'IPv4' | 'IPv6' {
+  return address.includes(':') ? 'IPv6' : 'IPv4';
+}

@@ -27,12 +27,8 @@ import { flowEntry, parseConntrack } from '../helpers/parse/conntrack.js';
 import { readyBackendsNow } from '../helpers/workloads/backends.js';
 import { nodeUdp } from '../helpers/node/node-udp.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
-import { dialFrom } from '../helpers/workloads/netexec-dial.js';
+import { dialFrom, echoLengths, LARGE_DATAGRAM, LARGE_REQUEST } from '../helpers/workloads/netexec-dial.js';
 import { startServerPod, waitForServerPod } from '../helpers/workloads/server-pods.js';
-
-/** upstream's large messages: 2,000 bytes each (netexec's UDP server reads up to 2,048 and lowercases). */
-const LARGE_DATAGRAM = `n${'o'.repeat(1999)}`;
-const LARGE_REQUEST = '42'.repeat(1000);
 
 describe('Beyond the guide: UDP', () => {
   const cluster = useCluster();
@@ -142,12 +138,11 @@ describe('Beyond the guide: UDP', () => {
       { protocol: 'udp', host: app.clusterIP, port: app.port, request: `echo ${LARGE_DATAGRAM}` },
       tries,
     );
-    const echoes = Object.entries(tally.answers).map(([text, n]) => `${n} × ${text.length} bytes`);
     expect(
       tally.answers,
       because(
         'udp',
-        `${tries} datagrams of ${LARGE_DATAGRAM.length + 5} bytes to ${address()} from pod dialer: ${echoes.join(', ') || 'no echo'} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+        `${tries} datagrams of ${LARGE_DATAGRAM.length + 5} bytes to ${address()} from pod dialer: ${echoLengths(tally)} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
       ),
     ).toEqual({ [LARGE_DATAGRAM]: tries });
   });
@@ -156,12 +151,11 @@ describe('Beyond the guide: UDP', () => {
     const tries = 3;
     const url = `http://${hostPort(app.clusterIP, app.port)}/echo?msg=${LARGE_REQUEST}`;
     const tally = await client.http(url, { count: tries });
-    const echoes = Object.entries(tally.answers).map(([text, n]) => `${n} × ${text.length} bytes`);
     expect(
       tally.answers,
       because(
         'udp',
-        `${tries} GET /echo?msg=<${LARGE_REQUEST.length} bytes> to ${hostPort(app.clusterIP, app.port)} from ${client.name}: ${echoes.join(', ') || 'no echo'} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+        `${tries} GET /echo?msg=<${LARGE_REQUEST.length} bytes> to ${hostPort(app.clusterIP, app.port)} from ${client.name}: ${echoLengths(tally)} (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
       ),
     ).toEqual({ [LARGE_REQUEST]: tries });
   });

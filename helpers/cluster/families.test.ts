@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
-import { ipFamiliesOfNodes, ipv6SkipReason } from './families.js';
+import { dualStackSkipReason, familiesSkipReason, ipFamiliesOfNodes, ipv6SkipReason } from './families.js';
 import { IP_FAMILY_CHOICES } from '../settings.js';
 import type { Capabilities } from './provider.js';
 
@@ -27,6 +27,29 @@ describe('ipv6SkipReason', () => {
   it('has no reason where the cluster serves IPv6, alone or beside IPv4', () => {
     expect(ipv6SkipReason({ provider: 'local', capabilities: capabilities(['IPv4', 'IPv6']) })).toBeUndefined();
     expect(ipv6SkipReason({ provider: 'local', capabilities: capabilities(['IPv6']) })).toBeUndefined();
+  });
+});
+
+describe('dualStackSkipReason and familiesSkipReason', () => {
+  it('on a single-stack local cluster, names the one choice that serves both families', () => {
+    for (const families of [['IPv4'], ['IPv6']] as const)
+      expect(dualStackSkipReason({ provider: 'local', capabilities: capabilities([...families]) })).toBe(
+        `this cluster serves ${families[0]} only (--ip-family dual makes a local cluster that serves both families)`,
+      );
+    expect(dualStackSkipReason({ provider: 'kind', capabilities: capabilities(['IPv6']) })).toBe(
+      'this cluster serves IPv6 only',
+    );
+  });
+
+  it('has no reason on a dual-stack cluster, whichever family is primary', () => {
+    expect(dualStackSkipReason({ provider: 'local', capabilities: capabilities(['IPv4', 'IPv6']) })).toBeUndefined();
+    expect(dualStackSkipReason({ provider: 'kind', capabilities: capabilities(['IPv6', 'IPv4']) })).toBeUndefined();
+  });
+
+  it('names the choices that serve IPv4 where an IPv6-only cluster lacks it', () => {
+    expect(familiesSkipReason({ provider: 'local', capabilities: capabilities(['IPv6']) }, ['IPv4'])).toBe(
+      'this cluster serves IPv6 only (--ip-family ipv4 or --ip-family dual makes a local cluster that serves IPv4)',
+    );
   });
 });
 

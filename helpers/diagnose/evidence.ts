@@ -6,6 +6,7 @@
 // recorded as such and the rest goes on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
+import { familyOf } from '../address.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { ZONE_LABEL, type NodeInfo } from '../cluster/provider.js';
 import { Kube } from '../kube/client.js';
@@ -282,7 +283,11 @@ async function nodeRanges(
 /** Ready endpoints a node's rules do not send to, and rule targets that are no ready endpoint (only its own with internalTrafficPolicy Local). */
 export function rulesMismatch(ev: Evidence, node: NodeEvidence): { missing: string[]; stale: string[] } {
   if (!node.programmed) return { missing: [], stale: [] };
-  const ready = expectedEndpoints(ev.serviceSpec, node.node, ev.slices, ev.nodeZones?.[node.node]);
+  // The rules read are those of the ClusterIP's family: a dual-stack Service's other family has its own.
+  const clusterIP = ev.serviceSpec?.clusterIP;
+  const family = clusterIP && clusterIP !== 'None' ? familyOf(clusterIP) : undefined;
+  const slices = ev.slices.filter((e) => !family || familyOf(e.ip) === family);
+  const ready = expectedEndpoints(ev.serviceSpec, node.node, slices, ev.nodeZones?.[node.node]);
   return {
     missing: ready.filter((a) => !node.programmed!.includes(a)),
     stale: node.programmed.filter((a) => !ready.includes(a)),

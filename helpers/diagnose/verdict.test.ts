@@ -171,6 +171,16 @@ describe('verdict', () => {
     expect(judge((e) => (e.nodes[0].programmed = [])).cause).toContain('no rule for 10.244.1.3:9376, 10.244.2.3:9376');
   });
 
+  it("compares a dual-stack Service's rules with the endpoints of its ClusterIP's family only", () => {
+    const ipv6 = BACKENDS.map((_, i) => `fd00:10:244::${i + 3}`);
+    const dual = (e: Evidence) =>
+      e.slices.push(...ipv6.map((ip) => ({ address: `[${ip}]:9376`, ip, port: 9376, ready: true })));
+    expect(judge(dual).section).toBe('ip');
+    expect(judge((e) => (dual(e), (e.nodes[0].programmed = []))).cause).toContain(
+      'no rule for 10.244.1.3:9376, 10.244.2.3:9376',
+    );
+  });
+
   it('names CoreDNS with no ready pods, then a wrong kubelet clusterDNS', () => {
     expect(judge((e) => ((e.coredns.readyPods = 0), (e.coredns.pods = []))).cause).toContain(
       'CoreDNS has no ready pods',

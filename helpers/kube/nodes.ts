@@ -2,6 +2,7 @@
 // and the addresses it may use as the source of traffic it forwards (its InternalIP, and the
 // first address of its pod range: the bridge address a CNI gives the node, which masquerade
 // picks when the backend sits on that node).
+import { familyOf } from '../address.js';
 import { addressInRange } from '../parse/cidr.js';
 import type { V1Node } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
@@ -15,6 +16,19 @@ export function isNodeReady(node: V1Node): boolean {
 /** Every InternalIP of the node: one per IP family on a dual-stack cluster. */
 export function internalIPs(node: V1Node): string[] {
   return (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+}
+
+/** Per node name, its InternalIP of one family (a dual-stack node has one of each); nodes without one are left out. */
+export async function internalIPsOfFamily(kube: Kube, family: 'IPv4' | 'IPv6'): Promise<Map<string, string>> {
+  const nodes = (await kube.core.listNode()).items;
+  return new Map(
+    nodes.flatMap((node) =>
+      internalIPs(node)
+        .filter((ip) => familyOf(ip) === family)
+        .slice(0, 1)
+        .map((ip) => [node.metadata!.name!, ip]),
+    ),
+  );
 }
 
 /** The address other nodes and the API server reach the node by (its first InternalIP). */

@@ -19,26 +19,33 @@ import {
   type NftServiceRules,
 } from '../parse/nft.js';
 import { waitFor } from '../kube/wait.js';
+import { familyOf } from '../address.js';
+import type { IpFamily } from '../cluster/families.js';
 import { runOnNode } from './run-on-node.js';
 
+/** `family`: read only that family's rules (ip6tables for IPv6); else the cluster's families, primary first. */
 export async function iptablesRulesOnNode(
   cluster: Cluster,
   node: NodeInfo,
   service: ServicePortRef,
+  family?: IpFamily,
 ): Promise<IptablesServiceRules | undefined> {
-  for (const save of iptablesSavers(cluster)) {
+  for (const save of family ? [IPTABLES_SAVE[family]] : iptablesSavers(cluster)) {
     const rules = kubeProxyIptablesRules(parseIptablesSave((await runOnNode(cluster, node, [save])).stdout), service);
     if (rules) return rules;
   }
   return undefined;
 }
 
+const IPTABLES_SAVE: Record<IpFamily, string> = { IPv4: 'iptables-save', IPv6: 'ip6tables-save' };
+
 /** iptables-save, and ip6tables-save where the cluster serves IPv6 (first when IPv6 is its primary family). */
 function iptablesSavers(cluster: Cluster): string[] {
-  const families = cluster.capabilities.ipFamilies;
-  if (!families.includes('IPv6')) return ['iptables-save'];
-  return families[0] === 'IPv6' ? ['ip6tables-save', 'iptables-save'] : ['iptables-save', 'ip6tables-save'];
+  return cluster.capabilities.ipFamilies.map((family) => IPTABLES_SAVE[family]);
 }
+
+/** The nftables family of kube-proxy's table for an address family. */
+const NFT_FAMILY: Record<IpFamily, 'ip' | 'ip6'> = { IPv4: 'ip', IPv6: 'ip6' };
 
 export async function nftRulesOnNode(
   cluster: Cluster,
@@ -66,7 +73,8 @@ export async function ipvsVirtualServerOnNode(
 
 /**
  * The DNAT targets kube-proxy programmed for a Service port on a node, in its mode (the cluster's,
- * or as kube-proxy reported it); undefined when the mode is unknown.
+ * or as kube-proxy reported it); undefined when the mode is unknown. Read in the family of
+ * `clusterIP`: a dual-stack Service has rules in each family's table, one ClusterIP each.
  */
 export async function programmedDestinations(
   cluster: Cluster,
@@ -76,9 +84,12 @@ export async function programmedDestinations(
 ): Promise<string[] | undefined> {
   switch (mode) {
     case 'iptables':
-      return sendsTo((await iptablesRulesOnNode(cluster, node, service))?.endpoints);
+      return sendsTo((await iptablesRulesOnNode(cluster, node, service, familyOf(service.clusterIP)))?.endpoints);
     case 'nftables':
-      return sendsTo((await nftRulesOnNode(cluster, node, service))?.endpoints);
+      return sendsTo(
+        (await nftRulesOnNode(cluster, node, { ...service, family: NFT_FAMILY[familyOf(service.clusterIP)] }))
+          ?.endpoints,
+      );
     case 'ipvs':
       return ipvsDestinations(await ipvsVirtualServerOnNode(cluster, node, service.clusterIP, service.port));
     default:

@@ -195,3 +195,19 @@ describe('kubeProxyNftFrontends on LoadBalancer Services', () => {
     }
   });
 });
+
+describe('kubeProxyNftRules on a dual-stack Service (a chain in table ip and in table ip6)', () => {
+  const ruleset = JSON.parse(fixture('nft-ruleset.dual-stack.json')) as unknown;
+  const service = { namespace: 'kube-system', name: 'dual-fixture', portName: 'dns-tcp', protocol: 'tcp' };
+
+  it("reads the family asked for: each family's ClusterIP and endpoint", () => {
+    expect(kubeProxyNftRules(ruleset, { ...service, family: 'ip' })).toMatchObject({
+      clusterIP: '10.114.171.85',
+      endpoints: [{ destination: '10.226.1.2:53' }],
+    });
+    expect(kubeProxyNftRules(ruleset, { ...service, family: 'ip6' })).toMatchObject({
+      clusterIP: 'fd00:10:114::1da1',
+      endpoints: [{ destination: '[fd00:10:226:1::2]:53' }],
+    });
+  });
+});

@@ -20,6 +20,7 @@ export interface NftServicePortRef {
   name: string;
   portName?: string; // absent: the Service's only (or first) port; '' : the unnamed port
   protocol?: string; // tcp, udp or sctp, any case; absent: any
+  family?: 'ip' | 'ip6'; // the table's family (a dual-stack Service has a chain in each); absent: the first found
 }
 
 type Json = Record<string, unknown>;
@@ -37,7 +38,10 @@ export function nftTables(ruleset: unknown): { family: string; name: string }[] 
 // Why: says whether kube-proxy (nftables mode) programmed a Service port: map entry, chain, endpoints.
 export function kubeProxyNftRules(ruleset: unknown, service: NftServicePortRef): NftServiceRules | undefined {
   const chain = objectsOfKind(ruleset, 'chain').find(
-    (chain) => chain.table === KUBE_PROXY_TABLE && matchesServiceChain(String(chain.name), service),
+    (chain) =>
+      chain.table === KUBE_PROXY_TABLE &&
+      (!service.family || chain.family === service.family) &&
+      matchesServiceChain(String(chain.name), service),
   );
   if (!chain) return undefined;
   const family = String(chain.family);

@@ -100,34 +100,66 @@ export async function deployHostNetworkBackend(
   node: string,
   tweak: (s: k8s.V1Service) => void = () => {},
 ): Promise<HostNetworkBackend> {
+  const { pods, ...rest } = await deployHostNetworkBackends(cluster, namespace, name, { nodes: [node], tweak });
+  return { pod: pods[0], ...rest };
+}
+
+export interface HostNetworkBackendsOptions {
+  /** A backend on each of these nodes, pods `name`-1, `name`-2, … */
+  nodes: string[];
+  /** The port netexec holds on each node (HOST_BACKEND_PORT by default): specs that may run at once need their own. */
+  port?: number;
+  /** netexec answers UDP on its port too, and the Service gets a second port, 80/UDP named `udp`. */
+  udp?: boolean;
+  tweak?: (s: k8s.V1Service) => void;
+}
+
+export interface HostNetworkBackends {
+  /** Sorted by name; each answers /hostname with its node's name. */
+  pods: BackendPod[];
+  service: k8s.V1Service;
+  clusterIP: string;
+  port: number;
+}
+
+/** deployHostNetworkBackend with a backend on each of several nodes, and UDP where asked. */
+export async function deployHostNetworkBackends(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  options: HostNetworkBackendsOptions,
+): Promise<HostNetworkBackends> {
   const labels = { app: name };
+  const port = options.port ?? HOST_BACKEND_PORT;
   const service: k8s.V1Service = {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace, labels: runLabels(cluster.runId, labels) },
     spec: {
       selector: labels,
-      ports: [{ name: 'default', port: 80, targetPort: HOST_BACKEND_PORT, protocol: 'TCP' }],
+      ports: [
+        { name: 'default', port: 80, targetPort: port, protocol: 'TCP' },
+        ...(options.udp ? [{ name: 'udp', port: 80, targetPort: port, protocol: 'UDP' }] : []),
+      ],
     },
   };
-  tweak(service);
+  options.tweak?.(service);
   const patches = workloadPatches(cluster.settings.run.workloadPatchFile);
   const [applied] = (await cluster.kube.apply(patched(service, patches))) as [k8s.V1Service];
-  const pod = hostNetworkPod(
-    cluster,
-    namespace,
-    name,
-    node,
-    {
-      name: 'netexec',
-      image: cluster.settings.images.agnhost,
-      args: ['netexec', `--http-port=${HOST_BACKEND_PORT}`, '--udp-port=-1'],
-      ports: [{ name: 'serve', containerPort: HOST_BACKEND_PORT, protocol: 'TCP' }],
-      readinessProbe: { tcpSocket: { port: HOST_BACKEND_PORT }, periodSeconds: 1, failureThreshold: 2 },
-    },
-    labels,
-  );
-  await cluster.kube.apply(patched(pod, patches));
-  const [ready] = await waitForReadyBackends(cluster, namespace, labels, 1, name);
-  return { pod: ready, service: applied, clusterIP: applied.spec!.clusterIP!, port: applied.spec!.ports![0].port };
+  const container: k8s.V1Container = {
+    name: 'netexec',
+    image: cluster.settings.images.agnhost,
+    args: ['netexec', `--http-port=${port}`, `--udp-port=${options.udp ? port : -1}`],
+    ports: [
+      { name: 'serve', containerPort: port, protocol: 'TCP' },
+      ...(options.udp ? [{ name: 'serve-udp', containerPort: port, protocol: 'UDP' }] : []),
+    ],
+    readinessProbe: { tcpSocket: { port }, periodSeconds: 1, failureThreshold: 2 },
+  };
+  for (const [i, node] of options.nodes.entries())
+    await cluster.kube.apply(
+      patched(hostNetworkPod(cluster, namespace, `${name}-${i + 1}`, node, container, labels), patches),
+    );
+  const pods = await waitForReadyBackends(cluster, namespace, labels, options.nodes.length, name);
+  return { pods, service: applied, clusterIP: applied.spec!.clusterIP!, port: applied.spec!.ports![0].port };
 }

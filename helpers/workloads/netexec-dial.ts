@@ -6,6 +6,19 @@ import type { Tally } from '../parse/svcprobe.js';
 import type { ClientPod } from './client-pod.js';
 import { HOSTNAMES_PORT } from './hostnames.js';
 
+/** upstream's large messages: 2,000 bytes each (netexec's UDP server reads up to 2,048 and lowercases). */
+export const LARGE_DATAGRAM = `n${'o'.repeat(1999)}`;
+export const LARGE_REQUEST = '42'.repeat(1000);
+
+/** What came back of echoed messages, by length: "3 × 2000 bytes", or "no echo". */
+export function echoLengths(tally: Tally): string {
+  return (
+    Object.entries(tally.answers)
+      .map(([text, n]) => `${n} × ${text.length} bytes`)
+      .join(', ') || 'no echo'
+  );
+}
+
 export interface DialTarget {
   protocol: 'udp' | 'http';
   host: string;
@@ -15,10 +28,17 @@ export interface DialTarget {
 }
 
 /**
- * `count` dials from the netexec pod at `from` (asked by `client` over HTTP, `concurrency` at once),
- * tallied as svcprobe tallies its own: each answer, and each failure as netexec reported it.
+ * `count` dials from the netexec pod at `from` (asked by `client` over HTTP, `concurrency` at once, on
+ * `fromPort`: a hostNetwork netexec's own port), tallied as svcprobe tallies its own: each answer, and
+ * each failure as netexec reported it.
  */
-export async function dialFrom(client: ClientPod, from: string, target: DialTarget, count: number): Promise<Tally> {
+export async function dialFrom(
+  client: ClientPod,
+  from: string,
+  target: DialTarget,
+  count: number,
+  fromPort = HOSTNAMES_PORT,
+): Promise<Tally> {
   const query = new URLSearchParams({
     request: target.request,
     protocol: target.protocol,
@@ -26,7 +46,7 @@ export async function dialFrom(client: ClientPod, from: string, target: DialTarg
     port: String(target.port),
     tries: '1',
   });
-  const url = `http://${hostPort(from, HOSTNAMES_PORT)}/dial?${query.toString()}`;
+  const url = `http://${hostPort(from, fromPort)}/dial?${query.toString()}`;
   const asked = await client.http(url, { count, concurrency: Math.min(count, 16) });
   const tally: Tally = {
     target: `${hostPort(target.host, target.port)} from ${from}`,

@@ -10,15 +10,15 @@ import { waitForReadyBackends, type BackendPod } from './backends.js';
 import { waitForServiceAnswering } from './service-answering.js';
 import { timePhase } from '../host/phases.js';
 
-/** The first port of an applied Service, as kube-proxy's rules and the answering wait name it. */
-function firstPortRef(service: k8s.V1Service) {
+/** The first port of an applied Service at one of its ClusterIPs, as kube-proxy's rules and the answering wait name it. */
+function firstPortRef(service: k8s.V1Service, clusterIP: string) {
   const port = service.spec!.ports![0];
   return {
     namespace: service.metadata!.namespace!,
     name: service.metadata!.name!,
     portName: port.name,
     protocol: port.protocol,
-    clusterIP: service.spec!.clusterIP!,
+    clusterIP,
     port: port.port,
     sticky: service.spec?.sessionAffinity === 'ClientIP',
   };
@@ -27,7 +27,8 @@ function firstPortRef(service: k8s.V1Service) {
 /**
  * Waits until the Service's first port may be used: kube-proxy on every node sends it to exactly
  * `destinations` ("10.244.1.3:9376"), or without node access every backend answers on the ClusterIP.
- * `container`: the backends' container that runs the no-node-access requests.
+ * `container`: the backends' container that runs the no-node-access requests. `clusterIP`: the one of a
+ * dual-stack Service's ClusterIPs to wait for (each family's rules are synced apart); the primary by default.
  */
 export async function waitForProgrammed(
   cluster: Cluster,
@@ -35,8 +36,9 @@ export async function waitForProgrammed(
   backends: BackendPod[],
   destinations: string[],
   container: string,
+  clusterIP: string = service.spec!.clusterIP!,
 ): Promise<void> {
-  const ref = firstPortRef(service);
+  const ref = firstPortRef(service, clusterIP);
   const budget = cluster.settings.timeouts.serviceSync;
   await timePhase('rule waits', `${ref.namespace}/${ref.name}`, () =>
     nodeAccessSkipReason(cluster)

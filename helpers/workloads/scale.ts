@@ -3,7 +3,7 @@
 // Ready, each Service's EndpointSlices listing exactly those pods as ready (a pod scaled away or
 // deleted gone from them), and kube-proxy sending each Service to exactly them on every node.
 import type * as k8s from '@kubernetes/client-node';
-import { hostPort } from '../address.js';
+import { familyOf, hostPort } from '../address.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { endpointSliceAddresses } from '../kube/services.js';
 import { waitFor, WaitTimeoutError } from '../kube/wait.js';
@@ -70,15 +70,21 @@ async function settledBackends(
   return { pods, unprogrammed: unprogrammed.join('; ') || undefined };
 }
 
-/** Waits until the Service's EndpointSlices list exactly these pods as ready: none more (a pod gone), none fewer. */
+/**
+ * Waits until the Service's EndpointSlices list exactly these pods as ready: none more (a pod gone), none fewer.
+ * On a dual-stack Service, the slices of the pods' own family (their primary addresses).
+ */
 async function waitForExactEndpoints(cluster: Cluster, service: k8s.V1Service, pods: BackendPod[]): Promise<void> {
   const { namespace, name } = service.metadata as { namespace: string; name: string };
   const want = pods.map((p) => p.ip).sort();
+  const family = pods.length ? familyOf(pods[0].ip) : undefined;
   await waitFor(
     `EndpointSlices of ${namespace}/${name} listing exactly ${want.join(', ') || 'no ready endpoint'}`,
     cluster.settings.timeouts.podsReady,
     async () => {
-      const ready = (await endpointSliceAddresses(cluster.kube, namespace, name)).filter((e) => e.ready);
+      const ready = (await endpointSliceAddresses(cluster.kube, namespace, name)).filter(
+        (e) => e.ready && (!family || familyOf(e.ip) === family),
+      );
       const ips = [...new Set(ready.map((e) => e.ip))].sort();
       return { done: ips.join() === want.join(), seen: `ready endpoints: ${ips.join(', ') || 'none'}` };
     },
