@@ -52,6 +52,14 @@ export const FLANNEL: TestClusterEnv = {
   serviceCIDR: '10.119.0.0/16',
   dnsIP: '10.119.0.10',
 };
+/** Four nodes in two zones: the traffic distribution checks with several nodes per zone. */
+export const ZONES: TestClusterEnv = {
+  name: 'cliz',
+  nodeSubnet: '10.247.0.0/24',
+  podCIDR: '10.231.0.0/16',
+  serviceCIDR: '10.117.0.0/16',
+  dnsIP: '10.117.0.10',
+};
 /** A name no cluster has: commands refused for bad input must not make it. */
 export const NONE: TestClusterEnv = {
   name: 'clix',
