@@ -1,7 +1,8 @@
 // suites/backends-change.spec.ts — beyond the guide: backends that change
 // Proves: a Service answers from exactly its ready backends while they change: scaled 0 → 1 → 2 → 1 → 0 (connections
 // refused at 0); one pod deleted, over TCP and over UDP (its replacement answers, the deleted pod never does); and
-// of two Services on one selector, deleting one leaves the other answering from every backend while its ClusterIP goes silent.
+// of two NodePort Services on one selector, both reach every backend from one of them by ClusterIP and every node's
+// NodePort, and deleting one leaves the other doing so while the deleted one's ClusterIP goes silent.
 // A failure usually means: kube-proxy does not follow EndpointSlice changes (a rule left for a pod that is gone, none
 // for a new one), or removing one Service's rules took another's with them.
 // The sequence and the deletion run at once, on two Deployments: each waits mostly on pod starts and kube-proxy syncs.
@@ -26,6 +27,8 @@ import { describeDistribution, roundRobin, roundRobinWith } from '../helpers/wor
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
 import { deleteBackend, scaleBackends } from '../helpers/workloads/scale.js';
 import { hostPort } from '../helpers/address.js';
+import { everyBackendProblems, type Destination } from '../helpers/workloads/every-backend.js';
+import { endpointVantage } from '../helpers/workloads/vantage.js';
 
 const changing = section('Beyond the guide: backends that change', {
   next: "compare kube-proxy's rules for the Service on each node with its EndpointSlices now (a pod added, scaled away or deleted must enter or leave them within a sync) and read kube-proxy's log for failed syncs",
@@ -56,6 +59,7 @@ const lagging = (unprogrammed: string | undefined) => (unprogrammed ? `; kube-pr
 /** A node whose rules did not follow the change fails the check even where the client's node did: one more entry. */
 const lagMark = (unprogrammed: string | undefined) => (unprogrammed ? ['(kube-proxy lagged)'] : []);
 const urlOf = (s: Addressed) => `http://${hostPort(s.clusterIP, s.port)}/hostname`;
+const asNodePort = (s: k8s.V1Service) => void (s.spec!.type = 'NodePort');
 
 /** A Service with the address its checks send to. */
 interface Addressed {
@@ -77,6 +81,17 @@ describe(changing.title, () => {
   let app: Hostnames, churn: Hostnames, churnUdp: Addressed, client: ClientPod;
   const churnServices = () => [churn.service, churnUdp.service];
   const overTcp = (service: Addressed, pods: BackendPod[]) => roundRobin(client, urlOf(service), names(pods));
+  /** A Service's ClusterIP and every node's NodePort, as a failure names them. */
+  const destinationsOf = (service: k8s.V1Service, name: string): Destination[] => {
+    const { port, nodePort } = service.spec!.ports![0];
+    return [
+      { what: `the ClusterIP of ${name}`, address: hostPort(service.spec!.clusterIP!, port) },
+      ...cluster.nodes.map((n) => ({
+        what: `the NodePort of ${name} on ${n.name}`,
+        address: hostPort(n.internalIP, nodePort!),
+      })),
+    ];
+  };
   const overUdp = (pods: BackendPod[]) => {
     const address = hostPort(churnUdp.clusterIP, churnUdp.port);
     return roundRobinWith(address, names(pods), (count) => client.udp(address, { count }));
@@ -91,9 +106,7 @@ describe(changing.title, () => {
         name: CHURN,
         replicas: CHURN_REPLICAS,
         args: netexecTcpAndUdpArgs(),
-        tweak: {
-          deployment: declareUdpPort,
-        },
+        tweak: { deployment: declareUdpPort, service: asNodePort },
       }),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
     ]);
@@ -155,14 +168,21 @@ describe(changing.title, () => {
     },
   );
 
-  it("deleting one of two Services on one selector leaves the other answering from every backend, and the deleted one's ClusterIP silent", async () => {
-    const twin = addressed(await applyServiceOver(cluster, ns, TWIN, churn.service.spec!.selector!));
+  it("of two NodePort Services on one selector, both reach every backend from one of them by ClusterIP and every node's NodePort; deleting one leaves the other doing so, and the deleted one's ClusterIP silent", async () => {
+    const twin = addressed(await applyServiceOver(cluster, ns, TWIN, churn.service.spec!.selector!, asNodePort));
     const { pods, unprogrammed } = await scaleBackends(cluster, churn, CHURN_REPLICAS, [churn.service, twin.service]);
-    const both = await overTcp(twin, pods);
+    // Dialled from one of the backends, as upstream does: its own NodePort and ClusterIP lead back to it too.
+    const fromEndpoint = [endpointVantage(client, pods[0])];
+    const both = await everyBackendProblems(
+      fromEndpoint,
+      'TCP',
+      [...destinationsOf(churn.service, CHURN), ...destinationsOf(twin.service, TWIN)],
+      pods,
+    );
     expect(
-      [...answered(both), ...lagMark(unprogrammed)],
-      because(changing, `${urlOf(twin)} before its deletion: ${describeDistribution(both)}${lagging(unprogrammed)}`),
-    ).toEqual(names(pods));
+      [...both, ...lagMark(unprogrammed)],
+      because(changing, `before ${TWIN} was deleted: ${both.join('\n')}${lagging(unprogrammed)}`),
+    ).toEqual([]);
     await cluster.kube.core.deleteNamespacedService({ namespace: ns, name: TWIN });
     const silent = await waitUntilSilent(cluster, client, urlOf(twin));
     expect(
@@ -172,10 +192,7 @@ describe(changing.title, () => {
         `${urlOf(twin)} (${ns}/${TWIN}, deleted) still answered ${silent.ok}/${silent.count} after ${cluster.settings.timeouts.serviceSync} ms: its rules outlived it`,
       ),
     ).toEqual({});
-    const rr = await overTcp(churn, pods);
-    expect(
-      answered(rr),
-      because(changing, `${urlOf(churn)} (${ns}/${CHURN}) after ${TWIN} was deleted: ${describeDistribution(rr)}`),
-    ).toEqual(names(pods));
+    const remaining = await everyBackendProblems(fromEndpoint, 'TCP', destinationsOf(churn.service, CHURN), pods);
+    expect(remaining, because(changing, `after ${TWIN} was deleted: ${remaining.join('\n')}`)).toEqual([]);
   });
 });

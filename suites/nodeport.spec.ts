@@ -1,27 +1,46 @@
 // suites/nodeport.spec.ts — beyond the guide: NodePort
-// Proves: a NodePort Service answers on every node's address — from outside the cluster, from every node and
-// from a pod; kube-proxy holds the port on every node (KUBE-NODEPORTS, or nft's service-nodeports map); with
-// externalTrafficPolicy: Cluster the backend sees the receiving node's address as the source (SNAT), not the client's.
-// The API server refuses a NodePort another Service holds (until that one gives it up) and one outside its range.
+// Proves: a NodePort Service answers on every node's address — from outside the cluster; from every node, a pod and
+// one of its own backends, every backend answering each; its ClusterIP and NodePorts reach hostNetwork backends from a
+// pod, a hostNetwork pod and every node over HTTP and UDP, carrying 2,000-byte messages; kube-proxy holds the port on
+// every node (KUBE-NODEPORTS, or nft's service-nodeports map); with externalTrafficPolicy: Cluster the backend sees the
+// receiving node's address as the source (SNAT), not the client's. The API server refuses a NodePort another Service
+// holds (until that one gives it up) and one outside its range.
 // A failure usually means: kube-proxy's NodePort rules are missing on a node (or --nodeport-addresses leaves
-// its address out), or the masquerade for external traffic is gone.
+// its address out) or lack an endpoint, or the masquerade for external traffic is gone.
 import type * as k8s from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiErrorLine } from '../helpers/cluster/attach.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { nodeAddresses } from '../helpers/kube/nodes.js';
 import { externalHttp, externalSkipReason } from '../helpers/node/external-client.js';
-import { nodeHttp } from '../helpers/node/node-probe.js';
 import { programmedFrontends } from '../helpers/node/proxy-rules.js';
-import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { nodeAccessSkipReason, skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
-import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { startClientPod, type ClientPod, type Tally } from '../helpers/workloads/client-pod.js';
 import { deployHostnames, netexecArgs, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { hostOf, hostPort } from '../helpers/address.js';
 import { runLabels } from '../helpers/workloads/labels.js';
+import type { NodeInfo } from '../helpers/cluster/provider.js';
+import { everyBackendProblems, type Destination } from '../helpers/workloads/every-backend.js';
+import {
+  deployHostNetworkBackends,
+  hostNetworkNamespace,
+  HOST_BACKEND_PORT,
+  startHostNetworkClient,
+  type HostNetworkBackends,
+} from '../helpers/workloads/host-network.js';
+import { dialFrom, echoLengths, LARGE_DATAGRAM, LARGE_REQUEST } from '../helpers/workloads/netexec-dial.js';
+import { endpointVantage, nodeVantage, podVantage, type Protocol, type Vantage } from '../helpers/workloads/vantage.js';
 
 const TRIES = 6;
+const ECHO_TRIES = 3;
+/** The hostNetwork backends' Service, and their port on every node: not one another spec's may hold there at once. */
+const HOST_SERVICE = 'host-backends';
+const HOST_PORT = HOST_BACKEND_PORT + 4;
+/** A failed try's error with the 2,000-byte message it quotes left out. */
+const shortError = (tally: Tally) =>
+  (tally.sampleError ?? 'no error').replaceAll(LARGE_REQUEST, '<message>').replaceAll(LARGE_DATAGRAM, '<message>');
 /** A port no NodePort range holds (the default is 30000-32767; a range that starts at 1 is unheard of). */
 const OUT_OF_RANGE = 1;
 
@@ -40,15 +59,43 @@ describe('Beyond the guide: NodePort', () => {
   const ns = useNamespace('nodeport');
   useDiagnosis(ns, 'hostnames');
   let app: Hostnames, client: ClientPod, nodePort: number;
+  /** hostNetwork backends on every node behind a NodePort Service of their own, and a client in the first node's network. */
+  let host: HostNetworkBackends, hostClient: ClientPod;
   const names = async () => (await app.backendsNow()).map((p) => p.name);
+  const nodePortOf = (node: NodeInfo, port = nodePort): Destination => ({
+    what: `the NodePort of ${node.name}`,
+    address: hostPort(node.internalIP, port),
+  });
+  /** The hostNetwork backends' Service over `protocol`: its ClusterIP and every node's NodePort. */
+  const hostDestinations = (protocol: Protocol): Destination[] => {
+    const port = host.service.spec!.ports!.find((p) => p.protocol === protocol)!;
+    const clusterIP = { what: 'the ClusterIP', address: hostPort(host.clusterIP, port.port) };
+    return [clusterIP, ...cluster.nodes.map((n) => nodePortOf(n, port.nodePort!))];
+  };
+  /** A hostNetwork netexec answers with its node's name. */
+  const hostBackends = () => host.pods.map((p) => ({ ...p, name: p.node }));
+  const hostVantage = (): Vantage => ({
+    ...podVantage(hostClient),
+    where: `hostNetwork pod ${hostClient.name} on ${hostClient.node}`,
+  });
 
   beforeAll(async () => {
-    [app, client] = await Promise.all([
-      deployHostnames(cluster, ns, {
-        args: netexecArgs(),
-        tweak: { service: (s) => void (s.spec!.type = 'NodePort') },
-      }),
+    const hostNs = await hostNetworkNamespace(cluster, 'nodeport-host');
+    const asNodePort = (s: k8s.V1Service) => void (s.spec!.type = 'NodePort');
+    [app, client, hostClient] = await Promise.all([
+      (async () => {
+        // The hostNetwork backends are listed before hostnames exists: a node whose rules send hostnames to its
+        // backends (awaited by deployHostnames) synced after that, so its rules for them are final too.
+        host = await deployHostNetworkBackends(cluster, hostNs, HOST_SERVICE, {
+          nodes: cluster.nodes.map((n) => n.name),
+          port: HOST_PORT,
+          udp: true,
+          tweak: asNodePort,
+        });
+        return deployHostnames(cluster, ns, { args: netexecArgs(), tweak: { service: asNodePort } });
+      })(),
       startClientPod(cluster, ns, { node: cluster.nodes[0].name }),
+      startHostNetworkClient(cluster, hostNs, 'host-client', cluster.nodes[0].name),
     ]);
     nodePort = app.service.spec!.ports![0].nodePort!;
   });
@@ -73,41 +120,21 @@ describe('Beyond the guide: NodePort', () => {
       ).toBe(true);
     });
 
-    it(`answers on ${node.name}'s address from every node`, async ({ skip }) => {
+    it(`answers on ${node.name}'s address from every node, from every backend pod`, async ({ skip }) => {
       skipWithoutNodeAccess(cluster, skip);
-      const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
-      const backends = await names();
-      for (const from of cluster.nodes) {
-        const tally = await nodeHttp(cluster, from, url, TRIES);
-        expect(
-          tally.ok,
-          because(
-            'nodePort',
-            `${url} from node ${from.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
-          ),
-        ).toBe(TRIES);
-        expect(
-          Object.keys(tally.answers).filter((a) => !backends.includes(a)),
-          because('nodePort', `answers from node ${from.name} by pods that are not backends`),
-        ).toEqual([]);
-      }
+      const from = cluster.nodes.map((n) => nodeVantage(cluster, n));
+      const problems = await everyBackendProblems(from, 'TCP', [nodePortOf(node)], await app.backendsNow());
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
     });
 
-    it(`answers on ${node.name}'s address from a pod`, async () => {
-      const url = `http://${hostPort(node.internalIP, nodePort)}/hostname`;
-      const tally = await client.http(url, { count: TRIES });
-      expect(
-        tally.ok,
-        because(
-          'nodePort',
-          `${url} from pod ${client.name} on ${client.node}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
-        ),
-      ).toBe(TRIES);
-      const backends = await names();
-      expect(
-        Object.keys(tally.answers).filter((a) => !backends.includes(a)),
-        because('nodePort', `answers from pod ${client.name} by pods that are not backends`),
-      ).toEqual([]);
+    it(`answers on ${node.name}'s address from a pod, from every backend pod`, async () => {
+      const problems = await everyBackendProblems(
+        [podVantage(client)],
+        'TCP',
+        [nodePortOf(node)],
+        await app.backendsNow(),
+      );
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
     });
 
     it(`kube-proxy holds the NodePort on ${node.name}`, async ({ skip }) => {
@@ -154,6 +181,73 @@ describe('Beyond the guide: NodePort', () => {
       ).toEqual([]);
     });
   }
+
+  it.concurrent(
+    "from one of its backends, its ClusterIP and every node's NodePort reach every backend pod (itself too)",
+    async () => {
+      const backends = await app.backendsNow();
+      const clusterIP = { what: 'its ClusterIP', address: hostPort(app.clusterIP, app.port) };
+      const problems = await everyBackendProblems(
+        [endpointVantage(client, backends[0])],
+        'TCP',
+        [clusterIP, ...cluster.nodes.map((n) => nodePortOf(n))],
+        backends,
+      );
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
+    },
+  );
+
+  // From an ordinary pod over HTTP only, as upstream: a hostNetwork UDP server bound to the wildcard answers a
+  // pod on its own node from the CNI bridge's address (the route's source there), and the pod drops that reply.
+  it.concurrent(
+    "hostNetwork backends answer on their ClusterIP and every node's NodePort from a pod over HTTP, each of them",
+    async () => {
+      const problems = await everyBackendProblems([podVantage(client)], 'TCP', hostDestinations('TCP'), hostBackends());
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
+    },
+  );
+
+  it.concurrent(
+    "hostNetwork backends answer on their ClusterIP and every node's NodePort from a hostNetwork pod and from every node over HTTP and UDP, each of them",
+    async () => {
+      // Without node access the hostNetwork pod stands for its node, as upstream's test container does.
+      const nodes = nodeAccessSkipReason(cluster) ? [] : cluster.nodes.map((n) => nodeVantage(cluster, n));
+      const from = [hostVantage(), ...nodes];
+      const problems = (
+        await Promise.all(
+          (['TCP', 'UDP'] as const).map((protocol) =>
+            everyBackendProblems(from, protocol, hostDestinations(protocol), hostBackends()),
+          ),
+        )
+      ).flat();
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
+    },
+  );
+
+  it.concurrent(
+    "hostNetwork backends echo a 2,000-byte HTTP request and a 2,000-byte datagram whole through their ClusterIP, sent from a node's network",
+    async () => {
+      const tcp = hostDestinations('TCP')[0].address;
+      const http = await hostClient.http(`http://${tcp}/echo?msg=${LARGE_REQUEST}`, { count: ECHO_TRIES });
+      // The datagrams leave from the last node's network, through its hostNetwork netexec's /dial.
+      const from = host.pods.at(-1)!;
+      const udp = hostDestinations('UDP')[0].address;
+      const datagram = {
+        protocol: 'udp',
+        host: host.clusterIP,
+        port: Number(udp.slice(udp.lastIndexOf(':') + 1)),
+        request: `echo ${LARGE_DATAGRAM}`,
+      } as const;
+      const echoed = await dialFrom(client, from.ip, datagram, ECHO_TRIES, HOST_PORT);
+      expect(
+        [http.answers, echoed.answers],
+        because(
+          'nodePort',
+          `to the ClusterIP of hostNetwork backends: GET /echo?msg=<${LARGE_REQUEST.length} bytes> ${tcp} from hostNetwork pod ${hostClient.name} on ${hostClient.node}: ${echoLengths(http)} (${shortError(http)}); ${LARGE_DATAGRAM.length + 5}-byte datagrams to ${udp}/UDP from node ${from.node}'s network: ${echoLengths(echoed)} (${shortError(echoed)})`,
+        ),
+      ).toEqual([{ [LARGE_REQUEST]: ECHO_TRIES }, { [LARGE_DATAGRAM]: ECHO_TRIES }]);
+    },
+  );
 
   /** A NodePort Service over the same pods, asking for `port` (or for any, when none is given). */
   const withNodePort = (name: string, port?: number): k8s.V1Service => ({
