@@ -20,8 +20,6 @@ import { because } from '../helpers/diagnose/guide.js';
 import { section } from '../helpers/diagnose/sections.js';
 import { internalIPsOfFamily } from '../helpers/kube/nodes.js';
 import { WaitTimeoutError } from '../helpers/kube/wait.js';
-import { nodeHttp } from '../helpers/node/node-probe.js';
-import { nodeUdp } from '../helpers/node/node-udp.js';
 import { nodeAccessSkipReason, skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
 import { parseAddressRange, rangeContains } from '../helpers/parse/cidr.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
@@ -29,7 +27,7 @@ import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
 import { describeLook, LOOK_REQUESTS, stickyBackend } from '../helpers/workloads/affinity.js';
 import { answered } from '../helpers/workloads/answered.js';
 import type { BackendPod } from '../helpers/workloads/backends.js';
-import { startClientPod, type ClientPod, type Tally } from '../helpers/workloads/client-pod.js';
+import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { clusterIPOfFamily, waitForFamilyProgrammed } from '../helpers/workloads/family-programmed.js';
 import {
   addService,
@@ -46,7 +44,8 @@ import {
   HOST_BACKEND_PORT,
   type HostNetworkBackends,
 } from '../helpers/workloads/host-network.js';
-import { groupByPath, pathVerdict } from '../helpers/workloads/node-paths.js';
+import { endpointVantage, nodeVantage, podVantage, type Protocol } from '../helpers/workloads/vantage.js';
+import { everyBackendProblems, type Destination } from '../helpers/workloads/every-backend.js';
 import { dialFrom, echoLengths, LARGE_DATAGRAM, LARGE_REQUEST } from '../helpers/workloads/netexec-dial.js';
 import { describeDistribution, roundRobin, roundRobinWith } from '../helpers/workloads/round-robin.js';
 import { deleteBackend } from '../helpers/workloads/scale.js';
@@ -59,23 +58,9 @@ const dualStack = section('Beyond the guide: IPv6 and dual-stack', {
 
 /** The Service with ClientIP affinity in front of the same backends. */
 const STICKY = 'hostnames-sticky';
-/** The hostNetwork backends' port: not the one the internalTrafficPolicy spec's may hold on the same node at once. */
+/** The hostNetwork backends' port: its own, as the internalTrafficPolicy and NodePort specs' may hold theirs on the same nodes at once. */
 const HOST_PORT = HOST_BACKEND_PORT + 2;
 const ECHO_TRIES = 3;
-
-type Protocol = 'TCP' | 'UDP';
-/** One address a check sends to, and what a failure calls it: "IPv6 NodePort of node-2". */
-interface Target {
-  what: string;
-  host: string;
-  port: number;
-}
-/** Where requests leave from: `send` makes `count` tries (a new connection or socket each) and tallies the answers. */
-interface Source {
-  where: string;
-  node: string;
-  send: (protocol: Protocol, target: Target, count: number) => Promise<Tally>;
-}
 
 /** PreferDualStack, a NodePort, and the hostnames port over UDP beside TCP: what the second family's checks send to. */
 function dualStackNodePort(s: k8s.V1Service): void {
@@ -100,25 +85,9 @@ describe(dualStack.title, () => {
   const unprogrammed: string[] = [];
   const lagging = () => (unprogrammed.length ? `; kube-proxy lagged: ${unprogrammed.join('; ')}` : '');
   const names = async () => (await app.backendsNow()).map((p) => p.name);
-  const podSource = (): Source => ({
-    where: `pod ${client.name} on ${client.node}`,
-    node: client.node,
-    send: (protocol, { host, port }, count) =>
-      protocol === 'TCP'
-        ? client.http(`http://${hostPort(host, port)}/hostname`, { count, concurrency: Math.min(count, 16) })
-        : client.udp(hostPort(host, port), { count }),
-  });
-  const nodeSources = (): Source[] =>
-    cluster.nodes.map((node) => ({
-      where: `node ${node.name}`,
-      node: node.name,
-      send: (protocol, { host, port }, count) =>
-        protocol === 'TCP'
-          ? nodeHttp(cluster, node, `http://${hostPort(host, port)}/hostname`, count)
-          : nodeUdp(cluster, node, hostPort(host, port), count),
-    }));
+  const fromNodes = () => cluster.nodes.map((node) => nodeVantage(cluster, node));
   /** The second family's ClusterIP of a Service's port over `protocol`, and each node's address of that family at its NodePort. */
-  const secondTargets = (clusterIP: string, service: k8s.V1Service, protocol: Protocol): Target[] => {
+  const secondTargets = (clusterIP: string, service: k8s.V1Service, protocol: Protocol): Destination[] => {
     const port = service.spec!.ports!.find((p) => p.protocol === protocol)!;
     const nodePorts = cluster.nodes.map((node) => {
       const ip = nodeIPs.get(node.name);
@@ -126,31 +95,12 @@ describe(dualStack.title, () => {
         ip,
         because(dualStack, `node ${node.name} has no ${second} InternalIP to send its NodePort to`),
       ).toBeDefined();
-      return { what: `${second} NodePort of ${node.name}`, host: ip!, port: port.nodePort! };
+      return { what: `the ${second} NodePort of ${node.name}`, address: hostPort(ip!, port.nodePort!) };
     });
-    return [{ what: `${second} ClusterIP`, host: clusterIP, port: port.port }, ...nodePorts];
+    return [{ what: `the ${second} ClusterIP`, address: hostPort(clusterIP, port.port) }, ...nodePorts];
   };
-
-  /** From each source to each target over `protocol`, every one of `backends` answers (its name) and nothing else does. */
-  async function expectEveryBackend(sources: Source[], targets: Target[], protocol: Protocol, backends: BackendPod[]) {
-    const expected = backends.map((p) => p.name);
-    const paths = sources.flatMap((source) => targets.map((target) => ({ source, target })));
-    const results = await Promise.all(
-      paths.map(({ source, target }) =>
-        roundRobinWith(hostPort(target.host, target.port), expected, (count) => source.send(protocol, target, count)),
-      ),
-    );
-    for (const [i, { source, target }] of paths.entries()) {
-      const rr = results[i];
-      expect(
-        [...rr.missing, ...rr.unexpected],
-        because(
-          dualStack,
-          `${target.what} ${rr.url}/${protocol} from ${source.where}: ${pathVerdict(groupByPath(backends, source.node), new Set(rr.missing))}; ${describeDistribution(rr)}${lagging()}`,
-        ),
-      ).toEqual([]);
-    }
-  }
+  /** Each path's problems (everyBackendProblems) in one message, with what kube-proxy had not written in time. */
+  const paths = (problems: string[]) => because(dualStack, `${problems.join('\n')}${lagging()}`);
 
   beforeAll(async () => {
     if (reason) return;
@@ -285,8 +235,8 @@ describe(dualStack.title, () => {
           s.spec!.ipFamilies = order;
         });
         const what = `Service ${ns}/${name} (RequireDualStack, ipFamilies ${order.join(', ')})`;
-        const problems = familyProblems(service, { policy: 'RequireDualStack', families: order });
-        expect(problems, because(dualStack, `${what}: ${problems.join('; ')}`)).toEqual([]);
+        const asked = familyProblems(service, { policy: 'RequireDualStack', families: order });
+        expect(asked, because(dualStack, `${what}: ${asked.join('; ')}`)).toEqual([]);
         const backends = await app.backendsNow();
         const slices = await waitForFamilySlices(cluster, { namespace: ns, name }, order, await names());
         expect(slices, because(dualStack, `${what}: EndpointSlices ${describeSlices(slices)}`)).toEqual(
@@ -297,8 +247,9 @@ describe(dualStack.title, () => {
           order.map((family) => waitForFamilyProgrammed(cluster, service, family, backends, container)),
         );
         const port = service.spec!.ports![0].port;
-        const targets = clusterIPs.map((ip, i) => ({ what: `${what}: its ${order[i]} ClusterIP`, host: ip, port }));
-        await expectEveryBackend([podSource()], targets, 'TCP', await app.backendsNow());
+        const to = clusterIPs.map((ip, i) => ({ what: `its ${order[i]} ClusterIP`, address: hostPort(ip, port) }));
+        const unreached = await everyBackendProblems([podVantage(client)], 'TCP', to, backends);
+        expect(unreached, because(dualStack, `${what}: ${unreached.join('\n')}`)).toEqual([]);
       },
     );
 
@@ -308,12 +259,9 @@ describe(dualStack.title, () => {
       `from a pod, the second family's ClusterIP and every node's NodePort of that family reach every backend over ${over}`,
       async ({ skip }) => {
         if (dualReason) skip(dualReason);
-        await expectEveryBackend(
-          [podSource()],
-          secondTargets(secondIP, app.service, protocol),
-          protocol,
-          await app.backendsNow(),
-        );
+        const to = secondTargets(secondIP, app.service, protocol);
+        const problems = await everyBackendProblems([podVantage(client)], protocol, to, await app.backendsNow());
+        expect(problems, paths(problems)).toEqual([]);
       },
     );
 
@@ -322,12 +270,9 @@ describe(dualStack.title, () => {
       async ({ skip }) => {
         if (dualReason) skip(dualReason);
         skipWithoutNodeAccess(cluster, skip);
-        await expectEveryBackend(
-          nodeSources(),
-          secondTargets(secondIP, app.service, protocol),
-          protocol,
-          await app.backendsNow(),
-        );
+        const to = secondTargets(secondIP, app.service, protocol);
+        const problems = await everyBackendProblems(fromNodes(), protocol, to, await app.backendsNow());
+        expect(problems, paths(problems)).toEqual([]);
       },
     );
 
@@ -336,20 +281,10 @@ describe(dualStack.title, () => {
       async ({ skip }) => {
         if (dualReason) skip(dualReason);
         const backends = await app.backendsNow();
-        const [endpoint] = backends;
         // netexec's /dial makes the backend send: asked over the primary family, it dials the second one.
-        const fromEndpoint: Source = {
-          where: `backend ${endpoint.name} on ${endpoint.node}`,
-          node: endpoint.node,
-          send: (p, { host, port }, count) =>
-            dialFrom(
-              client,
-              endpoint.ip,
-              { protocol: p === 'TCP' ? 'http' : 'udp', host, port, request: 'hostname' },
-              count,
-            ),
-        };
-        await expectEveryBackend([fromEndpoint], secondTargets(secondIP, app.service, protocol), protocol, backends);
+        const to = secondTargets(secondIP, app.service, protocol);
+        const problems = await everyBackendProblems([endpointVantage(client, backends[0])], protocol, to, backends);
+        expect(problems, paths(problems)).toEqual([]);
       },
     );
 
@@ -408,11 +343,17 @@ describe(dualStack.title, () => {
     async ({ skip }) => {
       if (dualReason) skip(dualReason);
       // A hostNetwork backend answers /hostname with its node's name.
-      const expected = host.pods.map((p) => ({ ...p, name: p.node }));
-      const fromNodes = nodeAccessSkipReason(cluster) ? [] : nodeSources();
-      await expectEveryBackend([podSource()], secondTargets(hostIP, host.service, 'TCP'), 'TCP', expected);
-      for (const protocol of ['TCP', 'UDP'] as const)
-        await expectEveryBackend(fromNodes, secondTargets(hostIP, host.service, protocol), protocol, expected);
+      const backends = host.pods.map((p) => ({ ...p, name: p.node }));
+      const nodes = nodeAccessSkipReason(cluster) ? [] : fromNodes();
+      const problems = (
+        await Promise.all([
+          everyBackendProblems([podVantage(client)], 'TCP', secondTargets(hostIP, host.service, 'TCP'), backends),
+          ...(['TCP', 'UDP'] as const).map((protocol) =>
+            everyBackendProblems(nodes, protocol, secondTargets(hostIP, host.service, protocol), backends),
+          ),
+        ])
+      ).flat();
+      expect(problems, paths(problems)).toEqual([]);
     },
   );
 
@@ -458,14 +399,13 @@ describe(dualStack.title, () => {
     const lags = [primaryLag, secondLag].filter(Boolean);
     const lag = lags.length ? `; kube-proxy lagged: ${lags.join('; ')}` : '';
     for (const protocol of ['TCP', 'UDP'] as const) {
-      const [clusterIP] = secondTargets(secondIP, app.service, protocol);
-      const address = hostPort(clusterIP.host, clusterIP.port);
-      const rr = await roundRobinWith(address, expected, (count) => podSource().send(protocol, clusterIP, count));
+      const [{ what, address }] = secondTargets(secondIP, app.service, protocol);
+      const rr = await roundRobinWith(address, expected, (count) => podVantage(client).ask(protocol, address, count));
       expect(
         answered(rr),
         because(
           dualStack,
-          `${clusterIP.what} ${address}/${protocol} from pod ${client.name} after ${gone.name} was deleted (ready now: ${expected.join(', ')}): ${describeDistribution(rr)}${lag}`,
+          `${protocol} to ${what} ${address} from pod ${client.name} after ${gone.name} was deleted (ready now: ${expected.join(', ')}): ${describeDistribution(rr)}${lag}`,
         ),
       ).toEqual(expected);
     }
