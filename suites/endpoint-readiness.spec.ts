@@ -3,8 +3,9 @@
 // headless name, answering on the ClusterIP) and a terminating one that is no longer ready, which a Service without
 // it refuses; with no ready endpoint, kube-proxy falls back to a terminating one that still serves, under both
 // internal and external traffic policies (Local only on the endpoint's node); a Service whose only pod was evicted
-// is left with no endpoint and refuses; blue/green pods behind one Service switch by their readiness gates with no
-// failed request.
+// is left with no endpoint and refuses, as is one whose only pod its kubelet evicted (left behind, terminal);
+// blue/green pods behind one Service switch by their readiness gates with no failed request; publishNotReadyAddresses
+// switched in place is followed.
 // A failure usually means: kube-proxy ignores the serving/terminating conditions (no fallback, or traffic to pods
 // that stopped serving), or the EndpointSlice controller ignores publishNotReadyAddresses or keeps evicted pods.
 import type * as k8s from '@kubernetes/client-node';
@@ -34,6 +35,8 @@ import { READY_GATE, setReadyGate } from '../helpers/workloads/udp-servers.js';
 import { waitUntilAnswered, waitUntilSilent } from '../helpers/workloads/client-waits.js';
 import { patchServiceSpec } from '../helpers/kube/services.js';
 import { probeUntil } from '../helpers/kube/probe-until.js';
+import { describePod } from '../helpers/kube/pods.js';
+import { waitFor } from '../helpers/kube/wait.js';
 import { hostPort } from '../helpers/address.js';
 
 /** Each pod's labels select it alone: the Services in front of one pod see only its state. */
@@ -41,6 +44,8 @@ const TERMINATING = 'terminating'; // kept terminating, still ready (serving): t
 const UNREADY_TERMINATING = 'unready-terminating'; // kept terminating, unready from SIGTERM on
 const NEVER_READY = 'never-ready';
 const EVICTED = 'evicted';
+/** A pod that writes twice its ephemeral-storage limit: its kubelet evicts it and leaves it behind, terminal. */
+const KUBELET_EVICTED = 'kubelet-evicted';
 /** Blue and green behind one Service, each held unready by its readiness gate until the check turns it. */
 const BLUE_GREEN = 'blue-green';
 /** A Service over the terminating, unready pod whose publishNotReadyAddresses the check switches in place. */
@@ -102,6 +107,24 @@ describe(readiness.title, () => {
       void services.set(name, await applyServiceOver(cluster, ns, name, { app }, tweak));
     const set = (s: k8s.V1Service, spec: Partial<k8s.V1ServiceSpec>) => void Object.assign(s.spec!, spec);
     // Blue on the endpoints' node, green on the other one where there is one: the switch crosses nodes.
+    // netexec serves at once; a moment later the container writes 10 MiB, twice its ephemeral-storage limit.
+    const overfilled = () => {
+      const object = serverPodObject(cluster, ns, {
+        name: KUBELET_EVICTED,
+        node,
+        labels: { app: KUBELET_EVICTED },
+        readiness: 'listening',
+      });
+      const [server] = object.spec!.containers;
+      server.resources = { limits: { 'ephemeral-storage': '5Mi' } };
+      server.command = [
+        'sh',
+        '-c',
+        `(sleep 2; busybox dd if=/dev/zero of=/tmp/fill bs=1M count=10) & exec /agnhost ${server.args!.join(' ')}`,
+      ];
+      server.args = [];
+      return cluster.kube.apply(object);
+    };
     const gated = (name: string, on: string) => {
       const object = serverPodObject(cluster, ns, {
         name,
@@ -134,6 +157,8 @@ describe(readiness.title, () => {
           set(s, { clusterIP: 'None', publishNotReadyAddresses: true }),
         ),
         svc(EVICTED, EVICTED, (s) => set(s, { publishNotReadyAddresses: true })),
+        svc(KUBELET_EVICTED, KUBELET_EVICTED, (s) => set(s, { publishNotReadyAddresses: true })),
+        overfilled(),
         gated(BLUE, node),
         gated(GREEN, (others[0] ?? endpointNode).name),
         svc(BLUE_GREEN, BLUE_GREEN, () => {}),
@@ -324,6 +349,43 @@ describe(readiness.title, () => {
     const left = await waitForNoEndpoints(cluster, ns, EVICTED);
     expect(left, because(readiness, `EndpointSlices of ${ns}/${EVICTED} after its only pod was evicted`)).toEqual([]);
     const address = hostPort(service(EVICTED).spec!.clusterIP!, 80);
+    const dial = await clients[0].dialUntil(address, 'refused');
+    expect(dial.outcome, because(readiness, `${address} after the eviction: ${dial.outcome} ${dial.error ?? ''}`)).toBe(
+      'refused',
+    );
+  });
+
+  // Upstream's "should be rejected for evicted pods": the kubelet's eviction leaves the pod object, Failed, behind;
+  // even with publishNotReadyAddresses it must not stay an endpoint.
+  it('a Service (publishNotReadyAddresses) whose only pod its kubelet evicted for ephemeral storage is left without endpoints and refuses', async () => {
+    const pod = await waitFor(
+      `pod ${ns}/${KUBELET_EVICTED} (10 MiB written, limit 5 MiB) evicted by the kubelet of ${endpointNode.name}`,
+      cluster.settings.timeouts.podsReady,
+      async () => {
+        const p = await cluster.kube.core.readNamespacedPod({ namespace: ns, name: KUBELET_EVICTED });
+        // Terminal either way: Failed, or Succeeded where netexec exits 0 on the eviction's SIGTERM (as upstream's wait allows).
+        return { done: ['Failed', 'Succeeded'].includes(p.status?.phase ?? ''), seen: describePod(p), value: p };
+      },
+    );
+    // The kubelet's own record of the eviction: the pod's status keeps reason Evicted only where its container
+    // died of the signal (netexec exits 0 on SIGTERM, and the kubelet of v1.34 then reports Succeeded, no reason).
+    const events = await cluster.kube.core.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `involvedObject.name=${KUBELET_EVICTED},reason=Evicted`,
+    });
+    expect(
+      events.items.map((e) => e.message),
+      because(readiness, `the kubelet's Evicted events for ${KUBELET_EVICTED}, which ended ${describePod(pod)}`),
+    ).not.toEqual([]);
+    const left = await waitForNoEndpoints(cluster, ns, KUBELET_EVICTED);
+    expect(
+      left,
+      because(
+        readiness,
+        `EndpointSlices of ${ns}/${KUBELET_EVICTED} (publishNotReadyAddresses) once its pod was evicted`,
+      ),
+    ).toEqual([]);
+    const address = hostPort(service(KUBELET_EVICTED).spec!.clusterIP!, 80);
     const dial = await clients[0].dialUntil(address, 'refused');
     expect(dial.outcome, because(readiness, `${address} after the eviction: ${dial.outcome} ${dial.error ?? ''}`)).toBe(
       'refused',
