@@ -68,11 +68,11 @@ describe(lb.title, () => {
   const noOutside = externalSkipReason(cluster);
   /** The pool of the implementation our provider installed (MetalLB); absent on your cluster. */
   const ourPool = cluster.external?.loadBalancerIPRange;
-  // k3s clusters (and kind ones where setup built no MetalLB) are ours too, but have no implementation: waiting out the
-  // budget would tell nothing.
+  // kind and k3s clusters where setup built no MetalLB are ours too, but have no implementation: waiting out the budget
+  // would tell nothing.
   const noImplementation =
     !ourPool && (cluster.provider === 'kind' || cluster.provider === 'k3s')
-      ? `the ${cluster.provider} provider installed no LoadBalancer implementation (MetalLB runs on local and kind clusters once \`npm run setup\` built it; k3s gets none)`
+      ? `the ${cluster.provider} provider installed no LoadBalancer implementation (MetalLB runs on the clusters we make once \`npm run setup\` built it)`
       : undefined;
   const [node1, node2] = cluster.nodes;
   const needsTwo = node2 ? undefined : `needs 2 nodes; this cluster has ${cluster.nodes.length}`;

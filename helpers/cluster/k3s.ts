@@ -3,7 +3,8 @@
 // masqueraded, nothing routes off it). Image: helpers/cluster/k3s/image.ts (SVC_K3S_IMAGE, the
 // one `npm run setup -- --k3s` builds, or upstream rancher/k3s); never pulled.
 // up() = container → kubeconfig to its address → (local image) bridge pod network → CoreDNS
-// without forwarding → node Ready and DNS answering. Node commands: docker exec. down() = the container's stop() (volumes too).
+// without forwarding → node Ready → DNS answering and MetalLB (L2, its pool on the kind network:
+// container-metallb.ts; k3s's own ServiceLB is off). Node commands: docker exec. down() = the container's stop() (volumes too).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // testcontainers is loaded when a k3s cluster is made, not with every command (~0.8 s).
@@ -24,11 +25,13 @@ import {
   waitForDns,
   withoutForwarding,
 } from './container-nodes.js';
+import { checkPoolOnNetwork, containerLoadBalancerRanges, metallbImagesOnNodes } from './container-metallb.js';
 import { BRIDGE_CNI_NAME, installBridgeNetwork, wantsBridgeNetwork } from './k3s/cni.js';
 import { CONTAINERD_CONFIG_TEMPLATE } from './k3s/containerd-template.js';
 import { requireK3sImage } from './k3s/image.js';
 import { CONTAINERD_TEMPLATE, RESOLV_CONF, resolvConf, serverArgs } from './k3s/server-args.js';
 import { prepareTestcontainers, type Settings } from '../settings.js';
+import { installMetallb, metallbBuilt } from './metallb.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
 import { keepHandle, reusableHandle } from './reuse.js';
 
@@ -81,6 +84,8 @@ export class K3sProvider implements ClusterProvider {
     const kept = await reusableHandle(STATE_ROOT, name, fingerprint);
     if (kept) return kept;
     await requireNetwork('k3s', '--k3s', this.settings);
+    if (metallbBuilt(this.settings))
+      await checkPoolOnNetwork(this.settings, containerLoadBalancerRanges(this.settings, ['IPv4']));
     await this.down(name);
 
     // testcontainers' reaper (Ryuk) is an image no one can pull here (down() removes the container), and
@@ -158,8 +163,15 @@ async function finish(
   await copyProbeInto([containerName(name)], settings);
   const dnsIP = (await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!
     .clusterIP!;
-  await waitForDns(containerName(name), dnsIP, settings);
-  const external = await startOutsideClient(outsideClientName(containerName(name)), 'IPv4', settings);
+  // MetalLB (when setup built it) while CoreDNS comes up, as on kind: L2, the kind network's pool.
+  const pools = containerLoadBalancerRanges(settings, ['IPv4']);
+  const withMetallb = metallbBuilt(settings) && (await metallbImagesOnNodes([containerName(name)], settings));
+  await Promise.all([
+    waitForDns(containerName(name), dnsIP, settings),
+    withMetallb && installMetallb(kubeconfig, settings, pools, 1),
+  ]);
+  const outside = await startOutsideClient(outsideClientName(containerName(name)), 'IPv4', settings);
+  const external = withMetallb ? { ...outside, loadBalancerIPRange: pools[0], loadBalancerIPRanges: pools } : outside;
   return {
     provider: 'k3s',
     name,

@@ -4,7 +4,7 @@
 // built one where setup made it, else upstream kindest/node for the pinned version.
 // up() = kind create → kubeconfig to the node's address → pod network (local image) →
 // CoreDNS without forwarding → nodes Ready → DNS answering and MetalLB (L2, its pool on the
-// kind network: kind/metallb.ts). Node commands: docker exec.
+// kind network: container-metallb.ts). Node commands: docker exec.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -27,7 +27,6 @@ import {
   withoutForwarding,
 } from './container-nodes.js';
 import { CNI_NAME, installPodNetwork } from './kind/cni.js';
-import { checkPoolOnNetwork, kindLoadBalancerRanges, metallbImagesOnNodes } from './kind/metallb.js';
 import {
   forLocalImage,
   ipFamiliesOf,
@@ -39,6 +38,7 @@ import {
   type KindCluster,
 } from './kind/config.js';
 import type { Settings } from '../settings.js';
+import { checkPoolOnNetwork, containerLoadBalancerRanges, metallbImagesOnNodes } from './container-metallb.js';
 import { installMetallb, metallbBuilt } from './metallb.js';
 import type { ClusterHandle, ClusterOptions, ClusterProvider } from './provider.js';
 import { keepHandle, reusableHandle } from './reuse.js';
@@ -86,7 +86,7 @@ export class KindProvider implements ClusterProvider {
     if (kept) return kept;
     await requireNetwork('kind', '--kind', this.settings);
     if (metallbBuilt(this.settings))
-      await checkPoolOnNetwork(this.settings, kindLoadBalancerRanges(this.settings, ipFamiliesOf(config)));
+      await checkPoolOnNetwork(this.settings, containerLoadBalancerRanges(this.settings, ipFamiliesOf(config)));
     await this.down(name);
 
     const dir = join(STATE_ROOT, name);
@@ -119,7 +119,7 @@ export class KindProvider implements ClusterProvider {
           where: `(kind create cluster ${name}; node logs: ${kind} export logs --name ${name})`,
         },
       );
-      const handle = await this.finish(kind, name, kubeconfig, config);
+      const handle = await this.finish(name, kubeconfig, config);
       keepHandle(STATE_ROOT, name, handle, fingerprint);
       return handle;
     } catch (error) {
@@ -140,7 +140,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   /** After `kind create`: API by the node's address, pod network, CoreDNS, readiness. */
-  private async finish(kind: string, name: string, kubeconfig: string, config: KindCluster): Promise<ClusterHandle> {
+  private async finish(name: string, kubeconfig: string, config: KindCluster): Promise<ClusterHandle> {
     const controlPlane = `${name}-control-plane`;
     const families = ipFamiliesOf(config);
     const address = await containerAddress(controlPlane, families[0], this.settings.kind.network);
@@ -170,9 +170,8 @@ export class KindProvider implements ClusterProvider {
     const dns = await kube.core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' });
     const dnsIP = dns.spec!.clusterIP!;
     // MetalLB (when setup built it) while CoreDNS comes up, as on local clusters: L2, each family's kind pool.
-    const pools = kindLoadBalancerRanges(this.settings, families);
-    const withMetallb =
-      metallbBuilt(this.settings) && (await metallbImagesOnNodes(kind, name, containers, this.settings));
+    const pools = containerLoadBalancerRanges(this.settings, families);
+    const withMetallb = metallbBuilt(this.settings) && (await metallbImagesOnNodes(containers, this.settings));
     await Promise.all([
       waitForDns(controlPlane, dnsIP, this.settings),
       withMetallb && installMetallb(kubeconfig, this.settings, pools, nodeCount),

@@ -81,7 +81,7 @@ fi
 
 # 5 the node image.
 archives=("$imgs"/{kube-apiserver,kube-controller-manager,kube-scheduler,kube-proxy,etcd}.tar "$SVC_CACHE"/images/{pause,coredns,agnhost,client}.tar)
-# MetalLB's, when setup built it: the LoadBalancer implementation the provider installs (helpers/cluster/kind/metallb.ts).
+# MetalLB's, when setup built it: the LoadBalancer implementation the provider installs (helpers/cluster/container-metallb.ts).
 for m in metallb-controller metallb-speaker; do
   if [ -f "$SVC_CACHE/images/$m.tar" ]; then archives+=("$SVC_CACHE/images/$m.tar"); fi
 done

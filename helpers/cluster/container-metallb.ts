@@ -1,20 +1,20 @@
-// MetalLB on a kind cluster (../metallb.ts installs it, as on local clusters): its images on every
-// node, and its pool, each family's LoadBalancer range of the kind network. A pool must lie in the
-// Docker network's subnet, so the nodes and the outside client ask the segment for its addresses
-// (ARP/NDP, which the speakers answer), and off the range Docker assigns containers
-// (setup/kind/network.sh makes the network so).
+// MetalLB on the clusters whose nodes are containers on the Docker network svc-kind (kind, k3s;
+// ./metallb.ts installs it, as on local clusters): its images in every node's containerd, and
+// its pool, each family's LoadBalancer range of that network. A pool must lie in the network's
+// subnet, so the nodes and the outside client ask the segment for its addresses (ARP/NDP, which
+// the speakers answer), and off the range Docker assigns containers (setup/kind/network.sh).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../errors.js';
-import { run } from '../../host/run.js';
-import { parseAddressRange, rangeContains, rangesOverlap } from '../../parse/cidr.js';
-import type { Settings } from '../../settings.js';
-import { METALLB_IMAGE_ARCHIVES } from '../metallb.js';
+import { UsageError } from '../errors.js';
+import { run } from '../host/run.js';
+import { parseAddressRange, rangeContains, rangesOverlap } from '../parse/cidr.js';
+import type { Settings } from '../settings.js';
+import { METALLB_IMAGE_ARCHIVES } from './metallb.js';
 
 type Family = 'IPv4' | 'IPv6';
 
 /** Each family's pool (SVC_KIND_LB_IP_RANGE, SVC_KIND_LB_IP_RANGE6), in the cluster's family order. */
-export function kindLoadBalancerRanges(settings: Settings, families: Family[]): string[] {
+export function containerLoadBalancerRanges(settings: Settings, families: Family[]): string[] {
   return families.map((f) => (f === 'IPv6' ? settings.kind.loadBalancerIPRange6 : settings.kind.loadBalancerIPRange));
 }
 
@@ -33,30 +33,25 @@ export async function checkPoolOnNetwork(settings: Settings, pools: string[]): P
     'set SVC_KIND_LB_IP_RANGE / SVC_KIND_LB_IP_RANGE6 inside a subnet and off its assigned range, or run `npm run setup -- --kind` (setup/kind/network.sh makes the network with the default ranges)';
   for (const pool of pools) {
     const range = parseAddressRange(pool);
-    if (!range) throw new UsageError(`the kind LoadBalancer range "${pool}" is not an address range; ${fix}`);
+    if (!range) throw new UsageError(`the LoadBalancer range "${pool}" is not an address range; ${fix}`);
     const home = subnets.find((s) => rangeContains(parseAddressRange(s.subnet)!, range));
     const assigned = home?.assigned ? parseAddressRange(home.assigned) : undefined;
     if (!home || !assigned || rangesOverlap(assigned, range))
       throw new UsageError(
-        `the kind LoadBalancer range ${pool} must lie in a subnet of the Docker network ${network} and off the addresses Docker gives containers; it has ${seen}; ${fix}`,
+        `the LoadBalancer range ${pool} must lie in a subnet of the Docker network ${network} and off the addresses Docker gives containers; it has ${seen}; ${fix}`,
       );
   }
 }
 
 /**
- * MetalLB's images on every node (container = node name): the local node image has them preloaded;
- * any other gets setup's archives (`kind load image-archive`). False when setup built none.
+ * MetalLB's images in every node container's containerd: the local kind node image has them preloaded;
+ * any other node gets setup's archives (`ctr images import`). False when setup built none.
  */
-export async function metallbImagesOnNodes(
-  kind: string,
-  cluster: string,
-  nodes: string[],
-  settings: Settings,
-): Promise<boolean> {
+export async function metallbImagesOnNodes(containers: string[], settings: Settings): Promise<boolean> {
   const wanted = [settings.images.metallbController, settings.images.metallbSpeaker].map(qualified);
   const lacking = async () => {
     const out: string[] = [];
-    for (const node of nodes) {
+    for (const node of containers) {
       const listed = (await run('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout;
       if (wanted.some((image) => !listed.split('\n').includes(image))) out.push(node);
     }
@@ -66,14 +61,18 @@ export async function metallbImagesOnNodes(
   if (missing.length === 0) return true;
   const archives = METALLB_IMAGE_ARCHIVES.map((i) => join(settings.cacheDir, 'images', `${i}.tar`));
   if (!archives.every((a) => existsSync(a))) return false;
-  for (const archive of archives)
-    await run(kind, ['load', 'image-archive', archive, '--name', cluster, '--nodes', missing.join(',')], {
-      timeoutMs: 5 * 60_000,
-    });
+  for (const node of missing) {
+    for (const archive of archives) {
+      const inNode = `/tmp/svc-conformance-${METALLB_IMAGE_ARCHIVES[archives.indexOf(archive)]}.tar`;
+      await run('docker', ['cp', archive, `${node}:${inNode}`]);
+      await run('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'images', 'import', inNode], { timeoutMs: 5 * 60_000 });
+      await run('docker', ['exec', node, 'rm', '-f', inNode]);
+    }
+  }
   const still = await lacking();
   if (still.length > 0)
     throw new Error(
-      `MetalLB's images ${wanted.join(', ')} are not on ${still.join(', ')} after loading ${archives.join(', ')}: SVC_IMAGE_METALLB_* names images those archives do not hold`,
+      `MetalLB's images ${wanted.join(', ')} are not on ${still.join(', ')} after importing ${archives.join(', ')}: SVC_IMAGE_METALLB_* names images those archives do not hold`,
     );
   return true;
 }
