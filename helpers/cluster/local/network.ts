@@ -11,12 +11,12 @@
 // leave through another interface (the "uplink" counter the guard test reads).
 // A cluster with IPv6 (--ip-family dual or ipv6) gets the same again in IPv6: addresses on
 // the same links (no duplicate-address wait), the fabric as the default route, rejecting.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { run } from '../../host/run.js';
 import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
 import { FLANNEL_VXLAN_PORT } from './flannel.js';
-import { GUARD_TARGETS, GUARD_TARGETS_6, type ClusterLayout, type FamilyNet } from './layout.js';
+import { GUARD_TARGETS, GUARD_TARGETS_6, RUN_ROOT, type ClusterLayout, type FamilyNet } from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
 const inNetns = (netns: string, ...cmd: string[]) =>
@@ -74,6 +74,7 @@ export async function createNetwork(layout: ClusterLayout, { podRoutes = true } 
   await ip('link', 'set', layout.hostLink, 'up');
   // replace: two local clusters (distinct ranges) may still share the external-IP test range.
   for (const cidr of unroutedOnHost(nets)) await ip('route', 'replace', 'unreachable', cidr);
+  await recordUnrouted(layout.name, unroutedOnHost(nets));
   await run('nft', ['-f', '-'], { input: hostGuardRules(layout, nets) });
 
   for (const node of layout.nodes) {
@@ -116,8 +117,38 @@ export async function destroyNetwork(layout: ClusterLayout): Promise<void> {
   for (const node of layout.nodes) await quiet(['netns', 'del', node.netns]);
   await quiet(['netns', 'del', layout.fabricNetns]);
   await quiet(['link', 'del', layout.hostLink]);
-  for (const cidr of unroutedOnHost(Object.values(layout.nets))) await quiet(['route', 'del', 'unreachable', cidr]);
+  for (const cidr of await unroutedToRemove(layout)) await quiet(['route', 'del', 'unreachable', cidr]);
   await run('nft', ['delete', 'table', 'inet', layout.guardTable], { allowFailure: true });
+}
+
+/**
+ * Each local cluster's unreachable ranges on the host, as it made them: two clusters may share the
+ * external-IP and LoadBalancer test ranges (the defaults), and a cluster taken down must not lift the
+ * guard another one still stands behind, nor those of the ranges its caller's settings happen to name.
+ */
+const UNROUTED_DIR = join(RUN_ROOT, 'unrouted');
+const unroutedFile = (name: string) => join(UNROUTED_DIR, `${name}.json`);
+
+async function recordUnrouted(name: string, cidrs: string[]): Promise<void> {
+  await mkdir(UNROUTED_DIR, { recursive: true });
+  await writeFile(unroutedFile(name), JSON.stringify(cidrs));
+}
+
+async function readUnrouted(file: string): Promise<string[] | undefined> {
+  return readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as string[],
+    () => undefined,
+  );
+}
+
+/** This cluster's recorded ranges (else its layout's), less those another cluster that is still up recorded. */
+async function unroutedToRemove(layout: ClusterLayout): Promise<string[]> {
+  const mine = (await readUnrouted(unroutedFile(layout.name))) ?? unroutedOnHost(Object.values(layout.nets));
+  await rm(unroutedFile(layout.name), { force: true });
+  const others = await readdir(UNROUTED_DIR).catch(() => [] as string[]);
+  const kept = new Set<string>();
+  for (const file of others) for (const cidr of (await readUnrouted(join(UNROUTED_DIR, file))) ?? []) kept.add(cidr);
+  return mine.filter((cidr) => !kept.has(cidr));
 }
 
 /** The cluster's own ranges that the host must never route anywhere (pods, Services, external IPs, LoadBalancer IPs). */
