@@ -48,6 +48,9 @@ export function metallbObjects(settings: Settings, ranges: string[]): { install:
         container.image = settings.images.metallbSpeaker;
       }
       container.imagePullPolicy = 'Never';
+      // Upstream waits 10 s, then looks every 10 s: ready (and the cluster up) a second after /metrics answers.
+      if (container.readinessProbe)
+        Object.assign(container.readinessProbe, { initialDelaySeconds: 0, periodSeconds: 1 });
     }
   }
   const meta = { name: METALLB_POOL, namespace: METALLB_NAMESPACE };
