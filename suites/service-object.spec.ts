@@ -138,6 +138,49 @@ describe(object.title, () => {
     pod = podVantage(client);
   });
 
+  // Upstream's "named targetPorts that resolve to different ports on different endpoints": the name, not a number,
+  // is the Service's contract; each pod gives it its own number. Fails where the EndpointSlice controller resolves
+  // the name once for all pods, or kube-proxy writes one target port for every endpoint.
+  it.concurrent(
+    "a named targetPort resolves to each pod's own port number: the EndpointSlices list each pod under its number, and the ClusterIP reaches both",
+    async () => {
+      const name = 'named-target';
+      const selector = { 'named-target': 'on' };
+      const node = cluster.nodes.at(-1)!.name;
+      const made = await applyServiceOver(cluster, ns, name, selector, (s) => {
+        s.spec!.ports = [tcp('http', 80, 'http')];
+      });
+      const servers = await Promise.all(
+        [HOSTNAMES_PORT, HOSTNAMES_PORT + 2].map((port, i) =>
+          startPod(
+            cluster,
+            namedPortServer(cluster, ns, {
+              name: `named-target-${i + 1}`,
+              node,
+              labels: selector,
+              portName: 'http',
+              port,
+            }),
+          ).then((server) => ({ server, port })),
+        ),
+      );
+      const want = servers.map(({ server, port }) => `http → ${server.name}:${port}`).sort();
+      const seen = await listsPerPort(name, want);
+      expect(seen, listing(`${name}, targetPort "http" (9376 on one pod, 9378 on the other)`, seen)).toEqual(want);
+      const at = hostPort(made.spec!.clusterIP!, 80);
+      const problems = [
+        await unanswered(
+          pod,
+          'TCP',
+          at,
+          servers.map(({ server }) => server.name),
+          budget,
+        ),
+      ].filter(Boolean);
+      expect(problems, saying(`${name}: the ClusterIP must reach each pod on its own port`, problems)).toEqual([]);
+    },
+  );
+
   it.concurrent(
     'a Service with two named ports lists each pod under the port it serves as the pods come and go, and each port answers from its own pod',
     async () => {
