@@ -15,6 +15,7 @@ import { repoRoot, versions } from '../helpers/config.js';
 import { run } from '../helpers/host/run.js';
 import { Kube } from '../helpers/kube/client.js';
 import { execInPod } from '../helpers/kube/exec.js';
+import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
 import { childEnv, readSettings, type CniChoice } from '../helpers/settings.js';
 import { clusterLayout } from '../helpers/cluster/local/layout.js';
@@ -224,30 +225,21 @@ async function swapKubeProxy(binary: string | undefined): Promise<void> {
   await restart('kube-proxy');
   // The next run starts once each node's kube-proxy has synced with the new binary (healthz 200 after its first sync).
   for (const i of [1, 2]) {
-    for (let waited = 0; ; waited += 500) {
-      const r = await run(
-        'ip',
-        [
-          'netns',
-          'exec',
-          `svc-${NAME}-n${i}`,
-          'curl',
-          '-s',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{http_code}',
-          '-m',
-          '2',
-          'http://127.0.0.1:10256/healthz',
-        ],
-        { allowFailure: true },
-      );
-      if (r.stdout.trim() === '200') break;
-      if (waited > 60_000)
-        throw new Error(`kube-proxy on ${NAME}-node-${i} did not answer its healthz within 60 s after the swap`);
-      await sleep(500);
-    }
+    const healthz = [
+      'curl',
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-m',
+      '2',
+      'http://127.0.0.1:10256/healthz',
+    ];
+    await waitFor(`kube-proxy on ${NAME}-node-${i} healthy after the swap`, 60_000, async () => {
+      const r = await run('ip', ['netns', 'exec', `svc-${NAME}-n${i}`, ...healthz], { allowFailure: true });
+      return { done: r.stdout.trim() === '200', seen: `HTTP ${r.stdout.trim() || r.stderr.trim()}` };
+    });
   }
 }
 const mutant = (name: string) => ({

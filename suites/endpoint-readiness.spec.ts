@@ -32,9 +32,9 @@ import {
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
 import { deploySyncMarker, waitForProxiesPast } from '../helpers/workloads/sync-marker.js';
 import { READY_GATE, setReadyGate } from '../helpers/workloads/udp-servers.js';
-import { waitUntilAnswered, waitUntilSilent } from '../helpers/workloads/client-waits.js';
+import { waitUntilSilent } from '../helpers/workloads/client-waits.js';
+import { answersSettlingOn } from '../helpers/workloads/zones.js';
 import { patchServiceSpec } from '../helpers/kube/services.js';
-import { probeUntil } from '../helpers/kube/probe-until.js';
 import { describePod } from '../helpers/kube/pods.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { hostPort } from '../helpers/address.js';
@@ -244,9 +244,11 @@ describe(readiness.title, () => {
     const client = clients.at(-1)!;
     const url = `http://${TOGGLED}.${ns}.svc.${cluster.domain}/hostname`;
     const answersOnly = async (when: string) => {
-      await waitUntilAnswered(cluster, client, url);
-      const { tally, seen } = await ask(client, url);
-      expect(tally.answers, because(readiness, `${when}: ${seen}`)).toEqual({ [UNREADY_TERMINATING]: TRIES });
+      const tally = await answersSettlingOn(cluster, client, url, [UNREADY_TERMINATING], TRIES);
+      expect(
+        tally.answers,
+        because(readiness, `${when}: ${url} from pod ${client.name} on ${client.node}: ${describeTally(tally)}`),
+      ).toEqual({ [UNREADY_TERMINATING]: TRIES });
     };
     const ref = { namespace: ns, name: TOGGLED };
     await answersOnly('publishNotReadyAddresses true');
@@ -400,13 +402,7 @@ describe(readiness.title, () => {
     const url = clusterIPOf(BLUE_GREEN);
     const seen = (t: Tally) => `${url} from pod ${client.name} on ${client.node}: ${describeTally(t)}`;
     await setReadyGate(cluster, ns, BLUE_GREEN, BLUE, true);
-    const blue = await probeUntil(
-      `${url} answered by ${BLUE} only`,
-      cluster.settings.timeouts.serviceSync,
-      () => client.http(url, { count: TRIES }),
-      (t) => t.answers[BLUE] === TRIES,
-      describeTally,
-    );
+    const blue = await answersSettlingOn(cluster, client, url, [BLUE], TRIES);
     expect(blue.answers, because(readiness, `blue's gate true, green's not: ${seen(blue)}`)).toEqual({ [BLUE]: TRIES });
 
     // The switch, under load from the client: green's gate true, then blue's false.
@@ -422,13 +418,7 @@ describe(readiness.title, () => {
       switching = false;
       await load;
     }
-    const green = await probeUntil(
-      `${url} answered by ${GREEN} only`,
-      cluster.settings.timeouts.serviceSync,
-      () => client.http(url, { count: ONLY_GREEN }),
-      (t) => t.answers[GREEN] === ONLY_GREEN,
-      describeTally,
-    );
+    const green = await answersSettlingOn(cluster, client, url, [GREEN], ONLY_GREEN);
     expect(green.answers, because(readiness, `green's gate true, blue's false: ${seen(green)}`)).toEqual({
       [GREEN]: ONLY_GREEN,
     });
