@@ -1,5 +1,6 @@
 // suites/dns.spec.ts — guide: "Does the Service work by DNS name?" and "Does any Service work by DNS name?"
-// Proves: pods resolve the Service by short, namespaced and FQDN names; resolv.conf is what kubelet should write.
+// Proves: pods resolve the Service by short, namespaced and FQDN names, its named port's SRV record and its
+// ClusterIP's PTR record, over UDP and TCP; resolv.conf is what kubelet should write.
 // A failure usually means: CoreDNS down, kubelet --cluster-dns wrong, or search/ndots changed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
@@ -10,6 +11,7 @@ import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.
 import { deployHostnames, type Hostnames } from '../helpers/workloads/hostnames.js';
 import { nodeLookup } from '../helpers/node/node-probe.js';
 import { skipWithoutNodeAccess } from '../helpers/node/run-on-node.js';
+import { answerLine, eachOverUdpAndTcp, overUdpAndTcp, ptrLine, srvLine } from '../helpers/workloads/dns-answers.js';
 
 /**
  * A client pod in a namespace of its own, which both sections only ask names of: the first
@@ -59,6 +61,25 @@ describe('Does the Service work by DNS name?', () => {
     expect(answers, because('dns', `each name over UDP and TCP from pod ${client.name}`)).toEqual(
       names.flatMap((name) => [`${name} udp ${app.clusterIP}`, `${name} tcp ${app.clusterIP}`]),
     );
+  });
+
+  it('answers the SRV record of its named port by the partial and the full name (_default._tcp.hostnames.<ns>.svc) over UDP and over TCP: the Service name and port', async () => {
+    const port = app.service.spec!.ports![0];
+    const srv = `_${port.name}._${port.protocol!.toLowerCase()}.hostnames.${ns}.svc`;
+    const names = [srv, `${srv}.${cluster.domain}`];
+    const want = `hostnames.${ns}.svc.${cluster.domain}.:${port.port}`;
+    expect(
+      await overUdpAndTcp(client, names, srvLine),
+      because('dns', `SRV of port "${port.name}" over UDP and TCP from pod ${client.name}`),
+    ).toEqual(eachOverUdpAndTcp(names, () => want));
+  });
+
+  it("answers the PTR record of its ClusterIP over UDP and over TCP: the Service's fully qualified name", async () => {
+    const want = `hostnames.${ns}.svc.${cluster.domain}.`;
+    expect(
+      await overUdpAndTcp(other, [app.clusterIP], ptrLine),
+      because('dns', `PTR of ${app.clusterIP} from pod ${other.name} in another namespace`),
+    ).toEqual(eachOverUdpAndTcp([app.clusterIP], () => want));
   });
 
   it("writes the pod's resolv.conf with the cluster DNS, the search path and ndots:5", async () => {
@@ -127,10 +148,3 @@ describe('Does any Service work by DNS name?', () => {
     expect(answer.outcome, because('anyDns', 'a name outside the cluster')).toBe('nxdomain');
   });
 });
-
-/** "NAME udp|tcp ADDRESSES" (or the outcome when nothing answered): one line per question, to compare at once. */
-async function answerLine(client: ClientPod, name: string, tcp: boolean): Promise<string> {
-  const answer = await client.resolve(name, { tcp });
-  const addrs = [...(answer.addrs ?? [])].sort().join(',');
-  return `${name} ${tcp ? 'tcp' : 'udp'} ${addrs || `${answer.outcome} ${answer.error ?? ''}`.trim()}`;
-}

@@ -1,7 +1,8 @@
 // suites/external-name.spec.ts — beyond the guide: ExternalName
 // Proves: an ExternalName Service `hostnames-alias` pointing at hostnames.<ns>.svc.<domain> (an in-cluster
 // name: never an outside host) answers a CNAME to it, resolves through it to the hostnames ClusterIP, and
-// an HTTP client that dials the alias reaches the backends. Services change type in place: ExternalName to
+// an HTTP client that dials the alias reaches the backends. Its name follows changes in place over UDP and TCP: a
+// new externalName answers the new CNAME, and a change to type ClusterIP answers an A record of the new ClusterIP. Services change type in place: ExternalName to
 // ClusterIP and to NodePort (the new ClusterIP and every node's NodePort answer from every backend), ClusterIP and
 // NodePort to ExternalName (the ClusterIP and NodePort are given up and stop answering; the name answers a CNAME).
 // A failure usually means: CoreDNS's kubernetes plugin does not serve ExternalName records, or kube-proxy does not
@@ -24,8 +25,11 @@ import {
 } from '../helpers/workloads/hostnames.js';
 import { waitUntilEveryBackendAnswers } from '../helpers/workloads/recovery.js';
 import { describeDistribution } from '../helpers/workloads/round-robin.js';
+import { answerLine, cnameLine, eachOverUdpAndTcp, overUdpAndTcp } from '../helpers/workloads/dns-answers.js';
 
 const ALIAS = 'hostnames-alias';
+/** How long CoreDNS may answer from its cache after a change: its records' TTL and cache limit (30 s, ours and kubeadm's). */
+const DNS_CACHE_MS = 30_000;
 
 describe('Beyond the guide: ExternalName', () => {
   const cluster = useCluster();
@@ -101,6 +105,43 @@ describe('Beyond the guide: ExternalName', () => {
   const cnameOf = async (name: string) => (await client.resolve(name, { cname: true })).cname;
   const makeService = async (name: string, type: 'ClusterIP' | 'NodePort') =>
     (await createService(cluster, app, name, (s) => void (s.spec!.type = type))).service;
+
+  it('answers the new CNAME when its externalName changes in place, and an A record of its ClusterIP once changed to type ClusterIP, over UDP and over TCP', async () => {
+    // Two Services changed at once, neither asked of CoreDNS before its change: an answer asked before would
+    // stay in CoreDNS's cache for its TTL (DNS_CACHE_MS), and the check would wait that out.
+    const renamed = 'ext-renamed';
+    const toClusterIP = 'ext-to-a-record';
+    const second = `kubernetes.default.svc.${cluster.domain}`;
+    const made = await Promise.all([renamed, toClusterIP].map((name) => createExternalName(cluster, ns, name, target)));
+    const changed = await Promise.all([
+      changeServiceType(cluster, ns, renamed, 'ExternalName', (spec) => void (spec.externalName = second)),
+      changeServiceType(cluster, ns, toClusterIP, 'ClusterIP', toHostnames),
+    ]);
+    const want = [
+      ...eachOverUdpAndTcp([renamed], () => `${second}.`),
+      ...eachOverUdpAndTcp([toClusterIP], () => changed[1].spec!.clusterIP!),
+    ];
+    // CoreDNS follows the change within the sync budget; an answer it gave in between may be cached for its TTL.
+    let after: string[] = [];
+    await waitFor(
+      `CoreDNS answering ${renamed} → ${second} and ${toClusterIP}'s ClusterIP`,
+      cluster.settings.timeouts.serviceSync + DNS_CACHE_MS,
+      async () => {
+        after = [
+          ...(await overUdpAndTcp(client, [renamed], cnameLine)),
+          ...(await overUdpAndTcp(client, [toClusterIP], answerLine)),
+        ];
+        return { done: after.join() === want.join(), seen: after.join('; ') };
+      },
+    ).catch(() => undefined); // the expectation names what was answered last
+    expect(
+      { sameObjects: changed.map((s, i) => s.metadata!.uid === made[i].metadata!.uid), answers: after },
+      because(
+        'externalName',
+        `${renamed} after its externalName changed from ${target} to ${second}, and ${toClusterIP} after ExternalName → ClusterIP, within ${cluster.settings.timeouts.serviceSync + DNS_CACHE_MS} ms`,
+      ),
+    ).toEqual({ sameObjects: [true, true], answers: want });
+  });
 
   it('changed in place from ExternalName to ClusterIP, gets a ClusterIP that answers from every backend', async () => {
     await createExternalName(cluster, ns, 'ext-to-cluster-ip', target);

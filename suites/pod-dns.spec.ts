@@ -3,7 +3,8 @@
 // and the pod resolves through them: through the cluster DNS with a search path of its own, and through a DNS
 // server pod of the spec's own (a CoreDNS serving one zone); dnsConfig merges into a ClusterFirst pod's
 // resolv.conf with more than 6 search paths, over 256 characters, one with an underscore and one a single dot,
-// and cluster names still resolve.
+// and cluster names still resolve; a hostNetwork pod with dnsPolicy ClusterFirstWithHostNet gets the cluster DNS
+// and resolves partial Service names (A, SRV) and a ClusterIP's PTR through it over UDP and TCP.
 // A failure usually means: kubelet drops or truncates dnsConfig (an old search-path limit), or rejects a search
 // path the API accepts; or a resolver in the pod gives up on a long search list.
 import type * as k8s from '@kubernetes/client-node';
@@ -18,6 +19,9 @@ import type { BackendPod } from '../helpers/workloads/backends.js';
 import { runLabels } from '../helpers/workloads/labels.js';
 import { waitForServerPod } from '../helpers/workloads/server-pods.js';
 import { RESTRICTED_CONTAINER, RESTRICTED_POD } from '../helpers/workloads/security.js';
+import { waitForReadyBackends } from '../helpers/workloads/backends.js';
+import { answerLine, eachOverUdpAndTcp, overUdpAndTcp, ptrLine, srvLine } from '../helpers/workloads/dns-answers.js';
+import { hostNetworkNamespace } from '../helpers/workloads/host-network.js';
 
 const podDns = section('Beyond the guide: pod DNS settings', {
   next: "compare the pod's /etc/resolv.conf with its spec.dnsPolicy and spec.dnsConfig (kubectl get pod -o yaml), read kubelet's log for a DNSConfigForming event, and ask the nameserver it lists directly",
@@ -33,6 +37,13 @@ const LONG_SEARCHES = [1, 2, 3, 4, 5, 6].map((n) => `${String(n).padStart(38, '0
 const ODD_SEARCHES = ['_sip._tcp.abc_d.example.com', '.'];
 /** A Service that exists only to be resolved (no selector, no pods). */
 const TARGET = 'dns-target';
+/**
+ * Upstream's Services for the hostNetwork pod, in its own namespace (Pod Security there admits hostNetwork):
+ * a headless and a ClusterIP Service, each with a port named http, both selecting that pod itself.
+ */
+const HOST_HEADLESS = 'dns-test-service';
+const HOST_REGULAR = 'test-service-2';
+const HOST_SELECTOR = { 'dns-test': 'true' };
 
 describe(podDns.title, () => {
   const cluster = useCluster();
@@ -41,7 +52,8 @@ describe(podDns.title, () => {
   const domain = cluster.domain;
   let target: k8s.V1Service;
   let server: BackendPod;
-  let none: ClientPod, own: ClientPod, merged: ClientPod;
+  let none: ClientPod, own: ClientPod, merged: ClientPod, host: ClientPod;
+  let hostNs: string, regular: k8s.V1Service;
 
   beforeAll(async () => {
     const [made] = await cluster.kube.apply<k8s.V1Service>({
@@ -52,7 +64,7 @@ describe(podDns.title, () => {
     });
     target = made;
     const dnsIP = cluster.capabilities.dnsIP;
-    [none, merged, server] = await Promise.all([
+    [none, merged, server, host] = await Promise.all([
       startClientPod(cluster, ns, {
         name: 'policy-none',
         tweak: (pod) => {
@@ -75,6 +87,7 @@ describe(podDns.title, () => {
         },
       }),
       startOwnDnsServer(),
+      startHostNetworkPod(),
     ]);
     own = await startClientPod(cluster, ns, {
       name: 'own-server',
@@ -88,6 +101,37 @@ describe(podDns.title, () => {
       },
     });
   });
+
+  /**
+   * A hostNetwork client with dnsPolicy ClusterFirstWithHostNet, and upstream's two Services selecting it, waited
+   * for until their EndpointSlices list it (the DNS records of the headless Service come from them).
+   */
+  async function startHostNetworkPod(): Promise<ClientPod> {
+    hostNs = await hostNetworkNamespace(cluster, 'pod-dns-host');
+    const service = (name: string, headless: boolean): k8s.V1Service => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: hostNs, labels: runLabels(cluster.runId) },
+      spec: {
+        ...(headless ? { clusterIP: 'None' } : {}),
+        selector: HOST_SELECTOR,
+        ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+      },
+    });
+    [, regular] = await cluster.kube.apply<k8s.V1Service>(service(HOST_HEADLESS, true), service(HOST_REGULAR, false));
+    const pod = await startClientPod(cluster, hostNs, {
+      name: 'host-network',
+      labels: HOST_SELECTOR,
+      tweak: (p) => {
+        p.spec!.hostNetwork = true;
+        p.spec!.dnsPolicy = 'ClusterFirstWithHostNet';
+      },
+    });
+    await Promise.all(
+      [HOST_HEADLESS, HOST_REGULAR].map((name) => waitForReadyBackends(cluster, hostNs, HOST_SELECTOR, 1, name)),
+    );
+    return pod;
+  }
 
   /** A CoreDNS of the spec's own on port 53 (unprivileged ports start at 53 in its pod), answering OWN_ZONE only. */
   async function startOwnDnsServer(): Promise<BackendPod> {
@@ -182,6 +226,36 @@ describe(podDns.title, () => {
       `kubernetes.default ${api.spec!.clusterIP}`,
       `kubernetes.default.svc ${api.spec!.clusterIP}`,
       `${TARGET} ${target.spec!.clusterIP}`,
+    ]);
+  });
+
+  it("gives a hostNetwork pod with dnsPolicy ClusterFirstWithHostNet the cluster DNS, through which it resolves partial names of a headless and a ClusterIP Service (A, SRV of the named port) and the ClusterIP's PTR over UDP and over TCP", async () => {
+    const conf = await resolvConf(host);
+    expect(
+      { nameservers: conf.nameservers, search: conf.search.slice(0, 3) },
+      because(podDns, `resolv.conf of hostNetwork pod ${host.name} on ${host.node} (ClusterFirstWithHostNet)`),
+    ).toEqual({
+      nameservers: [cluster.capabilities.dnsIP],
+      search: [`${hostNs}.svc.${domain}`, `svc.${domain}`, domain],
+    });
+    const names = [HOST_HEADLESS, `${HOST_HEADLESS}.${hostNs}`, `${HOST_HEADLESS}.${hostNs}.svc`];
+    const srvNames = [HOST_HEADLESS, HOST_REGULAR].map((svc) => `_http._tcp.${svc}.${hostNs}.svc`);
+    const clusterIP = regular.spec!.clusterIP!;
+    const answers = [
+      ...(await overUdpAndTcp(host, names, answerLine)),
+      ...(await overUdpAndTcp(host, srvNames, srvLine)),
+      ...(await overUdpAndTcp(host, [clusterIP], ptrLine)),
+    ];
+    // The headless Service's one endpoint is the pod itself, at its node's address (named dashed, having no hostname).
+    const dashed = `${host.ip.replaceAll('.', '-').replaceAll(':', '-')}.${HOST_HEADLESS}.${hostNs}.svc.${domain}.:80`;
+    expect(
+      answers,
+      because(podDns, `names asked from hostNetwork pod ${host.name} (${host.ip}) on ${host.node}`),
+    ).toEqual([
+      ...eachOverUdpAndTcp(names, () => host.ip),
+      ...eachOverUdpAndTcp(srvNames.slice(0, 1), () => dashed),
+      ...eachOverUdpAndTcp(srvNames.slice(1), () => `${HOST_REGULAR}.${hostNs}.svc.${domain}.:80`),
+      ...eachOverUdpAndTcp([clusterIP], () => `${HOST_REGULAR}.${hostNs}.svc.${domain}.`),
     ]);
   });
 });

@@ -7,7 +7,18 @@ export interface LookupResult {
   outcome: 'ok' | 'nxdomain' | 'dns-timeout' | 'dns-error';
   addrs?: string[];
   cname?: string;
+  /** `lookup --srv`: the name's SRV records; each target is absolute (ends in a dot). */
+  srv?: SrvRecord[];
+  /** `lookup --ptr ADDRESS`: the names its reverse record points at (absolute when they came from DNS). */
+  ptr?: string[];
   error?: string;
+}
+
+export interface SrvRecord {
+  target: string;
+  port: number;
+  priority: number;
+  weight: number;
 }
 
 export interface Tally {

@@ -53,11 +53,17 @@ export class ClientPod {
 
   /** The full result of a lookup, for checks that expect a failure. */
   /** `tcp`: ask over TCP only (else UDP, as applications do), to test the two protocols apart. */
-  resolve(name: string, options: { cname?: boolean; server?: string; tcp?: boolean } = {}): Promise<LookupResult> {
+  /** `srv`: the SRV records of `name`; `ptr`: the reverse (PTR) names of the address `name`. */
+  resolve(
+    name: string,
+    options: { cname?: boolean; srv?: boolean; ptr?: boolean; server?: string; tcp?: boolean } = {},
+  ): Promise<LookupResult> {
     const args = [
       'lookup',
       name,
       ...(options.cname ? ['--cname'] : []),
+      ...(options.srv ? ['--srv'] : []),
+      ...(options.ptr ? ['--ptr'] : []),
       ...(options.tcp ? ['--tcp'] : []),
       ...(options.server ? ['--server', options.server] : []),
     ];

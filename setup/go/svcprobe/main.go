@@ -5,7 +5,9 @@
 // helpers decide what a result means.
 //
 //	svcprobe idle                                     PID 1 of a client pod; exits on SIGTERM
-//	svcprobe lookup NAME [--server IP:53] [--cname] [--tcp]   A/AAAA (or CNAME) records of NAME
+//	svcprobe lookup NAME [--server IP:53] [--cname|--srv|--ptr] [--tcp]
+//	                                                  A/AAAA records of NAME (or its CNAME, its SRV
+//	                                                  records, or the PTR names of the address NAME)
 //	svcprobe http URL [--count N] [--concurrency C] [--lines-matching RE]
 //	                                                  GET N times, counts each body (or its lines matching RE)
 //	svcprobe udp HOST:PORT [--count N]                one datagram per try, counts each reply
@@ -39,12 +41,14 @@ func main() {
 		idle()
 		return
 	case "lookup":
-		fs, server, cname, tcp := newFlags("lookup"), "", false, false
+		fs, server, cname, srv, ptr, tcp := newFlags("lookup"), "", false, false, false, false
 		fs.StringVar(&server, "server", "", "DNS server IP:port to ask instead of resolv.conf")
 		fs.BoolVar(&cname, "cname", false, "look up the CNAME instead of addresses")
+		fs.BoolVar(&srv, "srv", false, "look up the SRV records of NAME (_port._proto.service...) instead of addresses")
+		fs.BoolVar(&ptr, "ptr", false, "look up the PTR names of the address NAME (its reverse record) instead of addresses")
 		fs.BoolVar(&tcp, "tcp", false, "ask over TCP only (default: UDP, TCP when an answer is truncated)")
 		name := parse(fs, args, 1)[0]
-		result = lookup(name, server, cname, tcp, *timeoutFlag)
+		result = lookup(name, server, lookupKind(cname, srv, ptr), tcp, *timeoutFlag)
 	case "http":
 		fs, count, conc, lines := newFlags("http"), 1, 1, ""
 		fs.IntVar(&count, "count", 1, "requests to send (bounded to 10000)")
@@ -114,7 +118,7 @@ func parse(fs *flag.FlagSet, args []string, want int) []string {
 func bound(n int) int { return max(1, min(n, 10000)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname] [--tcp] | http URL [--count N] [--concurrency C] [--lines-matching RE] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT | first-answer [--interval D] [--deadline D] < \"ID URL\" lines   (all take --timeout)")
+	fmt.Fprintln(os.Stderr, "usage: svcprobe idle | lookup NAME [--server IP:53] [--cname|--srv|--ptr] [--tcp] | http URL [--count N] [--concurrency C] [--lines-matching RE] | udp HOST:PORT [--count N] | udp-flow HOST:PORT [--count N] [--interval D] [--local-port P] | dial HOST:PORT | first-answer [--interval D] [--deadline D] < \"ID URL\" lines   (all take --timeout)")
 	os.Exit(2)
 }
 

@@ -31,7 +31,41 @@ type Lookup struct {
 	Outcome string   `json:"outcome"`
 	Addrs   []string `json:"addrs,omitempty"`
 	CNAME   string   `json:"cname,omitempty"`
+	SRV     []SRV    `json:"srv,omitempty"`
+	PTR     []string `json:"ptr,omitempty"`
 	Error   string   `json:"error,omitempty"`
+}
+
+// SRV is one SRV record as the resolver returned it (the target is absolute: it ends in a dot).
+type SRV struct {
+	Target   string `json:"target"`
+	Port     uint16 `json:"port"`
+	Priority uint16 `json:"priority"`
+	Weight   uint16 `json:"weight"`
+}
+
+// What a lookup asks for: addresses (A and AAAA), the CNAME, the SRV records of the name, or
+// the PTR names of an address.
+const (
+	askAddrs = iota
+	askCNAME
+	askSRV
+	askPTR
+)
+
+func lookupKind(cname, srv, ptr bool) int {
+	switch {
+	case cname && !srv && !ptr:
+		return askCNAME
+	case srv && !cname && !ptr:
+		return askSRV
+	case ptr && !cname && !srv:
+		return askPTR
+	case !cname && !srv && !ptr:
+		return askAddrs
+	}
+	usage()
+	return askAddrs
 }
 
 // Dial is one TCP connection attempt.
@@ -44,7 +78,9 @@ type Dial struct {
 
 // lookup resolves name; with tcp, every query goes over TCP (Go's resolver speaks DNS over a
 // stream when the connection it dials is not a packet one), so UDP and TCP are tested apart.
-func lookup(name, server string, cname, tcp bool, timeout time.Duration) Lookup {
+// SRV names go through the search list like any other (a partial _http._tcp.svc.ns.svc
+// resolves); a PTR lookup takes an address and asks its in-addr.arpa or ip6.arpa name.
+func lookup(name, server string, kind int, tcp bool, timeout time.Duration) Lookup {
 	r := net.DefaultResolver
 	if server != "" || tcp {
 		if server != "" {
@@ -66,9 +102,18 @@ func lookup(name, server string, cname, tcp bool, timeout time.Duration) Lookup 
 	defer cancel()
 	res := Lookup{Name: name}
 	var err error
-	if cname {
+	switch kind {
+	case askCNAME:
 		res.CNAME, err = r.LookupCNAME(ctx, name)
-	} else {
+	case askSRV:
+		var records []*net.SRV
+		_, records, err = r.LookupSRV(ctx, "", "", name)
+		for _, s := range records {
+			res.SRV = append(res.SRV, SRV{Target: s.Target, Port: s.Port, Priority: s.Priority, Weight: s.Weight})
+		}
+	case askPTR:
+		res.PTR, err = r.LookupAddr(ctx, name)
+	default:
 		res.Addrs, err = r.LookupHost(ctx, name)
 	}
 	res.Outcome = outcome(err)
