@@ -22,6 +22,8 @@ import { clusterLayout } from '../helpers/cluster/local/layout.js';
 import { METALLB_NAMESPACE, METALLB_POOL } from '../helpers/cluster/metallb.js';
 import { addressInRange } from '../helpers/parse/cidr.js';
 import type { WorkloadPatch } from '../helpers/workloads/patches.js';
+import { hostProbe } from '../helpers/node/node-probe.js';
+import { parseProbeOutput, type LookupResult } from '../helpers/parse/svcprobe.js';
 
 const settings = readSettings();
 const resultsDir = settings.resultsDir;
@@ -765,6 +767,52 @@ const FAULTS: Fault[] = [
   },
 ];
 
+/**
+ * Waits until CoreDNS answers for a Service made now, so that no run inherits the last fault's damage.
+ * A fault that leaves a node without kube-proxy's rules (the canary mutant) cuts CoreDNS off the API
+ * server behind the kubernetes Service; once the rules are back it lists again after its backoff, and
+ * until then it answers NXDOMAIN for every Service made since.
+ */
+async function dnsFollowsTheApi(): Promise<void> {
+  const name = `selftest-dns-${Date.now().toString(36)}`;
+  const service = await kube().core.createNamespacedService({
+    namespace: 'default',
+    body: { metadata: { name }, spec: { ports: [{ port: 80 }] } },
+  });
+  const address = service.spec!.clusterIP!;
+  const fqdn = `${name}.default.svc.${settings.network.clusterDomain}`;
+  const started = Date.now();
+  try {
+    await waitFor(
+      `CoreDNS answering ${fqdn} with ${address} (its watch of the API is live again)`,
+      180_000,
+      async () => {
+        const r = await run(
+          'ip',
+          [
+            'netns',
+            'exec',
+            `svc-${NAME}-n1`,
+            hostProbe(settings),
+            'lookup',
+            fqdn,
+            '--server',
+            settings.network.dnsIP,
+            '--timeout=2000ms',
+          ],
+          { allowFailure: true },
+        );
+        const answer = parseProbeOutput<LookupResult>(r.stdout, 'lookup', 'on node 1', r.stderr);
+        return { done: answer.addrs?.includes(address) ?? false, seen: answer.outcome };
+      },
+    );
+    const waited = (Date.now() - started) / 1000;
+    if (waited > 5) console.log(`  CoreDNS answered for a new Service after ${waited.toFixed(1)} s`);
+  } finally {
+    await kube().core.deleteNamespacedService({ namespace: 'default', name });
+  }
+}
+
 interface Outcome {
   fault: string;
   detected: boolean;
@@ -849,6 +897,7 @@ try {
     const cni = fault.cni ?? 'bridge';
     if (cni !== upWith) await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2, cni });
     upWith = cni;
+    await dnsFollowsTheApi().catch((e: Error) => console.log(`  before the fault: ${e.message.slice(0, 300)}`));
     await fault.inject?.();
     let broken;
     try {
@@ -860,6 +909,8 @@ try {
     const slow = fault.maxSeconds !== undefined && seconds > fault.maxSeconds;
     if (slow)
       console.log(`  ${fault.spec} took ${seconds.toFixed(1)} s to fail, more than the ${fault.maxSeconds} s it may`);
+    // The undo is over once DNS follows the API again; if it does not, the green run says what is left.
+    await dnsFollowsTheApi().catch((e: Error) => console.log(`  after the undo: ${e.message.slice(0, 300)}`));
     const green = await runSpecs(fault.focus, `${i + 1}-undone`, undefined, cni);
     // Not green after the undo: the suite failed a healthy cluster, so say which checks and why.
     if (green.exitCode !== 0)
