@@ -1,7 +1,8 @@
 // suites/conntrack.spec.ts — beyond the guide: conntrack under a changing Service
 // Proves: a UDP flow that keeps its source port follows its Service when the server pod is replaced (ClusterIP,
 // NodePort, internalTrafficPolicy Local, from a node as a hostNetwork pod sends), when its only endpoint turns
-// ready, and when a NodePort's targetPort changes; out-of-window TCP packets cannot reset a Service connection;
+// ready, and when a NodePort's targetPort changes; out-of-window TCP packets cannot reset a Service connection (a
+// backend sends them, as upstream's regression-issue-74839 does, and the connection must outlive them);
 // a connection in CLOSE_WAIT keeps kube-proxy's timeout (an hour by default).
 // A failure usually means: kube-proxy no longer deletes the conntrack entries of removed UDP endpoints, or its
 // conntrack settings (INVALID drop rule, nf_conntrack_tcp_be_liberal, tcpCloseWaitTimeout) are not applied.
@@ -26,10 +27,14 @@ import {
   retargetUnderFlow,
   UdpFlow,
 } from '../helpers/workloads/conntrack-flows.js';
+import { hostNetworkNamespace } from '../helpers/workloads/host-network.js';
+import { deployOutOfWindowServer, outOfWindowTries } from '../helpers/workloads/out-of-window.js';
 import { createUdpService } from '../helpers/workloads/udp-servers.js';
 
 /** Each check's own Service: it cycles that Service's servers. */
 const SERVICES = ['to-clusterip', 'to-nodeport', 'to-local', 'from-node', 'to-unready', 'to-retarget'];
+/** Connections that must each outlive the out-of-window segment their backend sends. */
+const OUT_OF_WINDOW_TRIES = 5;
 /** The UDP target ports the retargeted NodePort moves between (upstream's). */
 const FROM_PORT = 8080;
 const TO_PORT = 9090;
@@ -163,6 +168,28 @@ describe('Beyond the guide: conntrack', () => {
           `nodes with no rule dropping ct state INVALID (kube-proxy ${cluster.capabilities.proxyMode}) and nf_conntrack_tcp_be_liberal 0: an out-of-window packet from a backend reaches the client un-NATed and the client resets the connection (kubernetes#74839)`,
         ),
       ).toEqual([]);
+    },
+  );
+
+  it.concurrent(
+    'a Service connection outlives an out-of-window TCP segment its backend sends: the client does not reset it (kubernetes#74839)',
+    async ({ expect }) => {
+      // The backend needs a raw socket (root, NET_RAW): a namespace of the run that admits it.
+      const rawNs = await hostNetworkNamespace(cluster, 'conntrack-raw');
+      const server = await deployOutOfWindowServer(cluster, rawNs, 'out-of-window', serverNode.name);
+      const reached = await client.dialUntil(server.address, 'ok');
+      expect(
+        reached.outcome,
+        because('conntrack', `${server.address} from pod ${client.name} before the test: ${reached.error ?? ''}`),
+      ).toBe('ok');
+      const tally = await outOfWindowTries(cluster, client, server.address, OUT_OF_WINDOW_TRIES);
+      expect(
+        tally.answers,
+        because(
+          'conntrack',
+          `pod on ${clientNode.name} → ClusterIP ${server.address} → backend ${server.pod.ip} on ${serverNode.name}, which sent each connection two segments out of window (upstream's, 100,000 bytes behind; one 2^30 bytes ahead, INVALID on every kernel): ${tally.answers.survived ?? 0}/${OUT_OF_WINDOW_TRIES} survived (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''}); "reset": the segment reached the client un-NATed and it reset the connection: the node neither drops conntrack-INVALID packets nor tracks TCP liberally`,
+        ),
+      ).toEqual({ survived: OUT_OF_WINDOW_TRIES });
     },
   );
 

@@ -72,6 +72,8 @@ func main() {
 		fs.IntVar(&local, "local-port", 0, "source port (0: any); the same port again continues the same conntrack entry")
 		addr := parse(fs, args, 1)[0]
 		result = udpFlow(addr, local, bound(count), interval, *timeoutFlag)
+	case "out-of-window-server", "out-of-window":
+		result = outOfWindow(cmd, args)
 	case "dial":
 		fs := newFlags("dial")
 		addr := parse(fs, args, 1)[0]
