@@ -31,6 +31,9 @@ import {
   type HostNetworkBackends,
 } from '../helpers/workloads/host-network.js';
 import { dialFrom, echoLengths, LARGE_DATAGRAM, LARGE_REQUEST } from '../helpers/workloads/netexec-dial.js';
+import { kubeProxyEndpoints } from '../helpers/node/kube-proxy.js';
+import { probeUntil } from '../helpers/kube/probe-until.js';
+import { kubeProxyCounter } from '../helpers/workloads/kube-proxy-metric.js';
 import { endpointVantage, nodeVantage, podVantage, type Protocol, type Vantage } from '../helpers/workloads/vantage.js';
 
 const TRIES = 6;
@@ -41,6 +44,8 @@ const HOST_PORT = HOST_BACKEND_PORT + 4;
 /** A failed try's error with the 2,000-byte message it quotes left out. */
 const shortError = (tally: Tally) =>
   (tally.sampleError ?? 'no error').replaceAll(LARGE_REQUEST, '<message>').replaceAll(LARGE_DATAGRAM, '<message>');
+/** kube-proxy's iptables mode counts, in nfacct, the packets it accepts for NodePorts on 127.0.0.0/8. */
+const LOCALHOST_NODEPORTS_METRIC = 'kubeproxy_iptables_localhost_nodeports_accepted_packets_total';
 /** A port no NodePort range holds (the default is 30000-32767; a range that starts at 1 is unheard of). */
 const OUT_OF_RANGE = 1;
 
@@ -197,13 +202,44 @@ describe('Beyond the guide: NodePort', () => {
     },
   );
 
-  // From an ordinary pod over HTTP only, as upstream: a hostNetwork UDP server bound to the wildcard answers a
-  // pod on its own node from the CNI bridge's address (the route's source there), and the pod drops that reply.
   it.concurrent(
     "hostNetwork backends answer on their ClusterIP and every node's NodePort from a pod over HTTP, each of them",
     async () => {
       const problems = await everyBackendProblems([podVantage(client)], 'TCP', hostDestinations('TCP'), hostBackends());
       expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
+    },
+  );
+
+  // The pod shares its node with one of the backends: that one's reply must leave from the node address the
+  // Service's DNAT chose (its UDP server listens there, as upstream's does), or conntrack cannot undo the DNAT.
+  it.concurrent(
+    "hostNetwork backends answer on their ClusterIP and every node's NodePort from a pod over UDP, each of them",
+    async () => {
+      const problems = await everyBackendProblems([podVantage(client)], 'UDP', hostDestinations('UDP'), hostBackends());
+      expect(problems, because('nodePort', problems.join('\n'))).toEqual([]);
+    },
+  );
+
+  it.concurrent(
+    'hostNetwork backends echo a 2,000-byte datagram sent from a pod whole through their ClusterIP',
+    async () => {
+      // The datagrams leave from a hostnames pod (a netexec in the pod network), through its /dial.
+      const [from] = await app.backendsNow();
+      const udp = hostDestinations('UDP')[0].address;
+      const datagram = {
+        protocol: 'udp',
+        host: host.clusterIP,
+        port: Number(udp.slice(udp.lastIndexOf(':') + 1)),
+        request: `echo ${LARGE_DATAGRAM}`,
+      } as const;
+      const echoed = await dialFrom(client, from.ip, datagram, ECHO_TRIES);
+      expect(
+        echoed.answers,
+        because(
+          'nodePort',
+          `${LARGE_DATAGRAM.length + 5}-byte datagrams to the ClusterIP of hostNetwork backends ${udp}/UDP from pod ${from.name} on ${from.node}: ${echoLengths(echoed)} (${shortError(echoed)})`,
+        ),
+      ).toEqual({ [LARGE_DATAGRAM]: ECHO_TRIES });
     },
   );
 
@@ -248,6 +284,54 @@ describe('Beyond the guide: NodePort', () => {
       ).toEqual([{ [LARGE_REQUEST]: ECHO_TRIES }, { [LARGE_DATAGRAM]: ECHO_TRIES }]);
     },
   );
+
+  it("answers on 127.0.0.1 from a hostNetwork pod, and kube-proxy's nfacct counter of accepted localhost NodePort packets grows", async ({
+    skip,
+  }) => {
+    const mode = cluster.capabilities.proxyMode;
+    if (mode !== 'iptables' && mode !== 'unknown')
+      skip(
+        `kube-proxy's ${mode} mode serves no NodePort on localhost (only iptables mode does, with route_localnet), so it keeps no such counter`,
+      );
+    const routeLocalnet = (await hostClient.readFile('/proc/sys/net/ipv4/conf/all/route_localnet')).trim();
+    if (routeLocalnet !== '1')
+      skip(
+        `route_localnet is ${routeLocalnet} on ${hostClient.node}: kube-proxy serves no NodePort on localhost there`,
+      );
+    const node = cluster.nodes.find((n) => n.name === hostClient.node)!;
+    const metrics = kubeProxyEndpoints(node).metrics;
+    const before = await kubeProxyCounter(cluster, hostClient, metrics, LOCALHOST_NODEPORTS_METRIC);
+    expect(
+      before.value,
+      because(
+        'nodePort',
+        `kube-proxy on ${node.name} before: ${before.detail} (no nfacct in the kernel, or kube-proxy found none)`,
+      ),
+    ).toBeDefined();
+    const url = `http://${hostPort('127.0.0.1', nodePort)}/hostname`;
+    const tally = await hostClient.http(url, { count: TRIES });
+    expect(
+      tally.ok,
+      because(
+        'nodePort',
+        `${url} from hostNetwork pod ${hostClient.name} on ${node.name}: ${tally.ok}/${TRIES} answered (${JSON.stringify(tally.errors)} ${tally.sampleError ?? ''})`,
+      ),
+    ).toBe(TRIES);
+    const after = await probeUntil(
+      `${LOCALHOST_NODEPORTS_METRIC} on ${node.name} above ${before.value}`,
+      cluster.settings.timeouts.serviceSync,
+      () => kubeProxyCounter(cluster, hostClient, metrics, LOCALHOST_NODEPORTS_METRIC),
+      (reading) => (reading.value ?? 0) > before.value!,
+      (reading) => reading.detail,
+    );
+    expect(
+      after.value,
+      because(
+        'nodePort',
+        `kube-proxy on ${node.name} after ${TRIES} connections to ${url}: ${after.detail}, was ${before.value}`,
+      ),
+    ).toBeGreaterThan(before.value!);
+  });
 
   /** A NodePort Service over the same pods, asking for `port` (or for any, when none is given). */
   const withNodePort = (name: string, port?: number): k8s.V1Service => ({

@@ -149,7 +149,20 @@ export async function deployHostNetworkBackends(
   const container: k8s.V1Container = {
     name: 'netexec',
     image: cluster.settings.images.agnhost,
-    args: ['netexec', `--http-port=${port}`, `--udp-port=${options.udp ? port : -1}`],
+    // The UDP server listens on the node's own addresses, as upstream's hostNetwork endpoints do: bound to the
+    // wildcard it answers from the address its route to the client picks (a pod on its node: the CNI bridge's),
+    // which is not the address the Service's DNAT sent the datagram to, so conntrack cannot undo the DNAT and the
+    // pod drops the reply. Bound, it answers from the address the datagram came to.
+    args: [
+      'netexec',
+      `--http-port=${port}`,
+      `--udp-port=${options.udp ? port : -1}`,
+      ...(options.udp ? ['--udp-listen-addresses=$(HOST_IP),$(POD_IPS)'] : []),
+    ],
+    env: [
+      { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+      { name: 'POD_IPS', valueFrom: { fieldRef: { fieldPath: 'status.podIPs' } } },
+    ],
     ports: [
       { name: 'serve', containerPort: port, protocol: 'TCP' },
       ...(options.udp ? [{ name: 'serve-udp', containerPort: port, protocol: 'UDP' }] : []),
