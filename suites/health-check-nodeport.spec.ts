@@ -2,7 +2,10 @@
 // Proves: for a Service with externalTrafficPolicy: Local (type LoadBalancer, which alone gets a healthCheckNodePort;
 // no load balancer is needed, kube-proxy serves the port), kube-proxy answers 200 on a node with a ready local
 // endpoint, 503 on a node without one and 503 once its only local endpoint is terminating (while the NodePort still
-// answers from it); switching the policy to Cluster releases the port and Local allocates one again.
+// answers from it); switching the policy to Cluster releases the port and Local allocates one again. One Service
+// taken Local → Cluster → Local in place (3 nodes): at each step its NodePort answers a hostNetwork pod as the policy
+// says (Local: the endpoint's node with the client's address kept, and the client's own node; not a third node;
+// Cluster: every node), the health check follows, and the old healthCheckNodePort can be asked for again.
 // A failure usually means: kube-proxy's service health server is not running or not updated from the EndpointSlices,
 // it counts terminating or remote endpoints as local, or it keeps or never opens the port when the policy changes.
 import type * as k8s from '@kubernetes/client-node';
@@ -11,13 +14,15 @@ import { because } from '../helpers/diagnose/guide.js';
 import { section } from '../helpers/diagnose/sections.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
-import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
+import { probeUntil } from '../helpers/kube/probe-until.js';
+import { startClientPod, type ClientPod, type Tally } from '../helpers/workloads/client-pod.js';
 import { waitForEndpointConditions } from '../helpers/workloads/endpoint-conditions.js';
 import { waitForHealthCheck, type HealthCheck } from '../helpers/workloads/health-check.js';
+import { hostNetworkNamespace, startHostNetworkClient } from '../helpers/workloads/host-network.js';
 import { terminatePod } from '../helpers/workloads/pod-lifecycle.js';
 import { startServerPod, waitForServerPod } from '../helpers/workloads/server-pods.js';
 import { applyServiceOver } from '../helpers/workloads/service-over.js';
-import { hostPort } from '../helpers/address.js';
+import { hostOf, hostPort } from '../helpers/address.js';
 
 const BACKEND = { app: 'hc-backend' };
 const TERMINATING = { app: 'hc-terminating' };
@@ -41,13 +46,18 @@ const loadBalancer = (policy: 'Local' | 'Cluster') => (s: k8s.V1Service) =>
 describe(healthCheck.title, () => {
   const cluster = useCluster();
   const ns = useNamespace('health-check');
-  useDiagnosis(ns, 'hc-local', 'hc-terminating');
+  useDiagnosis(ns, 'hc-local', 'hc-terminating', 'hc-through');
   const [withBackend, ...without] = cluster.nodes;
   const needsTwo = without.length
     ? undefined
     : 'needs 2 nodes (one with the local endpoint, one without); this cluster has 1';
-  let client: ClientPod;
+  const needsThree =
+    cluster.nodes.length >= 3
+      ? undefined
+      : `needs 3 nodes (the endpoint's, the hostNetwork client's and one with neither); this cluster has ${cluster.nodes.length}`;
+  let client: ClientPod, hostClient: ClientPod | undefined;
   let local: k8s.V1Service, terminating: k8s.V1Service, toCluster: k8s.V1Service, toLocal: k8s.V1Service;
+  let through: k8s.V1Service;
 
   /** The health check of `service` at `node`'s address, once it answers `answer` (or the sync budget is spent). */
   const healthAt = (node: { internalIP: string }, service: k8s.V1Service, answer: string) =>
@@ -57,12 +67,19 @@ describe(healthCheck.title, () => {
 
   beforeAll(async () => {
     const node = withBackend.name;
-    [client, local, terminating, toCluster, toLocal] = await Promise.all([
+    [client, local, terminating, toCluster, toLocal, through, hostClient] = await Promise.all([
       startClientPod(cluster, ns, { node }),
       applyServiceOver(cluster, ns, 'hc-local', BACKEND, loadBalancer('Local')),
       applyServiceOver(cluster, ns, 'hc-terminating', TERMINATING, loadBalancer('Local')),
       applyServiceOver(cluster, ns, 'hc-to-cluster', BACKEND, loadBalancer('Local')),
       applyServiceOver(cluster, ns, 'hc-to-local', BACKEND, loadBalancer('Cluster')),
+      applyServiceOver(cluster, ns, 'hc-through', BACKEND, loadBalancer('Local')),
+      // In a node's network on another node than the endpoint's, as upstream's hostexec pod.
+      needsThree
+        ? undefined
+        : hostNetworkNamespace(cluster, 'health-check-host').then((hostNs) =>
+            startHostNetworkClient(cluster, hostNs, 'host-client', without[0].name),
+          ),
       startServerPod(cluster, ns, { name: 'backend', node, labels: BACKEND, readiness: 'listening' }),
       startServerPod(cluster, ns, {
         name: 'terminating',
@@ -156,5 +173,77 @@ describe(healthCheck.title, () => {
       const other = await healthAt(node, changed, '503');
       expect(other.answer, because(healthCheck, `policy now Local: ${seen(changed, node, other)}`)).toBe('503');
     }
+  });
+  it('one Service switched Local → Cluster → Local in place: its NodePort and health check answer a hostNetwork pod as each policy says, and the old health-check NodePort can be asked for again', async ({
+    skip,
+  }) => {
+    if (needsThree) skip(needsThree);
+    const from = hostClient!;
+    const [endpointNode, clientNode, third] = [withBackend, without[0], without[1]];
+    const nodes = [endpointNode, clientNode, third];
+    const nodePort = through.spec!.ports![0].nodePort!;
+    /** GET /clientip on `node`'s NodePort from the hostNetwork pod until it answers (or stays silent), as `answers` says. */
+    const nodePortAt = (node: { internalIP: string }, answers: boolean) => {
+      const url = `http://${hostPort(node.internalIP, nodePort)}/clientip`;
+      return probeUntil(
+        `${url} ${answers ? 'answering' : 'silent'} to hostNetwork pod ${from.name}`,
+        cluster.settings.timeouts.serviceSync,
+        () => from.http(url),
+        (t) => (t.ok === 1) === answers,
+        (t) => JSON.stringify({ answers: t.answers, errors: t.errors }),
+      );
+    };
+    const heard = (step: string, node: { name: string }, t: Tally) =>
+      `${step}: NodePort ${nodePort} of ${node.name} from hostNetwork pod ${from.name} on ${clientNode.name}: ${t.ok ? `answered, the backend saw ${Object.keys(t.answers).join(', ')}` : `no answer (${JSON.stringify(t.errors)} ${t.sampleError ?? ''})`}`;
+    const healthIs = async (step: string, service: k8s.V1Service, node: (typeof nodes)[number], answer: string) => {
+      const reading = await waitForHealthCheck(
+        cluster,
+        from,
+        node.internalIP,
+        service.spec!.healthCheckNodePort!,
+        answer,
+      );
+      const where = `health check of ${ns}/hc-through on ${node.name} (port ${service.spec!.healthCheckNodePort}) from hostNetwork pod ${from.name}`;
+      expect(reading.answer, because(healthCheck, `${step}: ${where}: ${reading.detail}`)).toBe(answer);
+    };
+    /** Under Local: the endpoint's node and the client's own node answer, with the client's node address seen; the third does not. */
+    const asLocal = async (step: string, service: k8s.V1Service) => {
+      await healthIs(step, service, endpointNode, '200');
+      await healthIs(step, service, clientNode, '503');
+      await healthIs(step, service, third, '503');
+      for (const node of [endpointNode, clientNode]) {
+        const t = await nodePortAt(node, true);
+        expect(
+          Object.keys(t.answers).map(hostOf),
+          because(healthCheck, `${heard(step, node, t)}; wanted the client's address ${clientNode.internalIP}`),
+        ).toEqual([clientNode.internalIP]);
+      }
+      const silent = await nodePortAt(third, false);
+      expect(silent.ok, because(healthCheck, `${heard(step, third, silent)}: it has no local endpoint`)).toBe(0);
+    };
+
+    await asLocal('policy Local', through);
+    const oldPort = through.spec!.healthCheckNodePort!;
+
+    const asCluster = await applyServiceOver(cluster, ns, 'hc-through', BACKEND, loadBalancer('Cluster'));
+    expect(
+      asCluster.spec!.healthCheckNodePort,
+      because(healthCheck, `${ns}/hc-through after the switch to Cluster still holds healthCheckNodePort ${oldPort}`),
+    ).toBeUndefined();
+    for (const node of nodes) await healthIs('policy Cluster', through, node, 'refused');
+    for (const node of nodes) {
+      const t = await nodePortAt(node, true);
+      expect(t.ok, because(healthCheck, heard('policy Cluster', node, t))).toBe(1);
+    }
+
+    const back = await applyServiceOver(cluster, ns, 'hc-through', BACKEND, (s) => {
+      loadBalancer('Local')(s);
+      s.spec!.healthCheckNodePort = oldPort;
+    });
+    expect(
+      back.spec!.healthCheckNodePort,
+      because(healthCheck, `${ns}/hc-through back to Local, asking for its old healthCheckNodePort ${oldPort}`),
+    ).toBe(oldPort);
+    await asLocal('Local again', back);
   });
 });
