@@ -55,6 +55,10 @@ export function gateBreaches(r: ScaleResult, maxP99?: number, maxSync?: number):
     out.push(`p99 kube-proxy sync ${r.syncSeconds.p99 ?? 'unknown'} s is over --max-sync ${maxSync} s`);
   if (r.sampled.allBackendsAnswered < r.sampled.vips)
     out.push(`${r.sampled.vips - r.sampled.allBackendsAnswered} of ${r.sampled.vips} sampled VIPs missed a backend`);
+  if (r.dns.answered < r.dns.names)
+    out.push(
+      `${r.dns.names - r.dns.answered} of ${r.dns.names} sampled Service names not answered with their ClusterIP`,
+    );
   if (r.removal.missing) out.push(`${r.removal.missing} endpoint removal(s) never programmed`);
   if (r.quickWithServices?.failed)
     out.push(`${r.quickWithServices.failed} quick check(s) failed with the Services in place`);
@@ -117,7 +121,7 @@ export async function scaleCommand(
     );
     const p = result.programmed;
     console.log(
-      `scale: ${services} Services × ${endpoints} endpoints (${result.proxyMode}, ${result.nodes} node(s)): create → programmed p50 ${p.p50} s, p90 ${p.p90} s, p99 ${p.p99} s, max ${p.max} s; first answer p99 ${result.firstAnswer.p99} s; removal p99 ${result.removal.p99} s; sync p99 ${result.syncSeconds.p99 ?? '?'} s; ${result.sampled.allBackendsAnswered}/${result.sampled.vips} VIPs reached every backend`,
+      `scale: ${services} Services × ${endpoints} endpoints (${result.proxyMode}, ${result.nodes} node(s)): create → programmed p50 ${p.p50} s, p90 ${p.p90} s, p99 ${p.p99} s, max ${p.max} s; first answer p99 ${result.firstAnswer.p99} s; removal p99 ${result.removal.p99} s; sync p99 ${result.syncSeconds.p99 ?? '?'} s; ${result.sampled.allBackendsAnswered}/${result.sampled.vips} VIPs reached every backend; ${result.dns.answered}/${result.dns.names} sampled names answered their ClusterIP`,
     );
     console.log(`scale: ${join(dir, 'scale.json')}, ${report}`);
     for (const breach of gate) console.log(`scale: gate: ${breach}`);

@@ -66,6 +66,7 @@ describe('scale on a local cluster', () => {
       firstAnswer: { sampled: 60, missing: 0 },
       removal: { sampled: 60, missing: 0 },
       sampled: { vips: 60, allBackendsAnswered: 60 },
+      dns: { names: 3, answered: 3 },
       quickWithServices: { failed: 0 },
     });
     expect(scale.programmed.p50).toBeGreaterThan(0);

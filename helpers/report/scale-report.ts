@@ -14,6 +14,8 @@ export interface ScaleSummary {
   syncSeconds: { p50?: number; p99?: number; rounds: number };
   rules: { perNode: { node: string; rules: number; kubeProxyRssBytes?: number }[] };
   sampled: { vips: number; allBackendsAnswered: number };
+  /** Absent from runs before the DNS sample. */
+  dns?: { names: number; answered: number };
   quickWithServices?: { passed: number; failed: number; skipped: number };
   createSeconds: number;
   deleteSeconds: number;
@@ -107,6 +109,9 @@ export function scaleSection(s: ScaleSummary, plot: string, gate: string[]): str
     '',
     `- not programmed within the run's budget: ${q.missing}; first answers missing: ${s.firstAnswer.missing}${s.firstAnswer.skipped ? ` (${s.firstAnswer.skipped})` : ''}; removals not seen: ${s.removal.missing}`,
     `- sampled VIPs reaching every backend: ${s.sampled.allBackendsAnswered}/${s.sampled.vips}`,
+    ...(s.dns
+      ? [`- sampled Service names the cluster DNS answered with their ClusterIP: ${s.dns.answered}/${s.dns.names}`]
+      : []),
     s.quickWithServices
       ? `- quick preset with the Services in place: ${s.quickWithServices.passed} passed, ${s.quickWithServices.failed} failed, ${s.quickWithServices.skipped} skipped`
       : '- quick preset with the Services in place: not run',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendPod } from '../workloads/backends.js';
 import { backendsFor, portKey, scaleService, scaleSlice, serviceName } from './objects.js';
-import { quantiles, spread } from './run.js';
+import { dnsSample, quantiles, spread } from './run.js';
 
 describe('quantiles of seconds', () => {
   it('takes the nearest rank, so p99 of 100 values is the 99th', () => {
@@ -19,6 +19,9 @@ describe('samples spread over the creation order', () => {
     expect(spread(10, 5)).toEqual([0, 2, 4, 6, 8]);
     expect(spread(3, 100)).toEqual([0, 1, 2]);
     expect(new Set(spread(5000, 100)).size).toBe(100);
+  });
+  it("asks the cluster DNS upstream's one Service in 20: 500 of its 10,000, never none and never more", () => {
+    expect([1, 60, 1000, 10_000, 20_000].map(dnsSample)).toEqual([1, 3, 50, 500, 500]);
   });
 });
 

@@ -2,7 +2,8 @@
 // watchers read on every node. It measures, per Service, create → its rules present on every
 // node, create → first answer through its VIP (a sample, from a node), an endpoint removal →
 // gone from every node's rules, and, for the whole, deletion → every rule gone; it checks that
-// sampled VIPs reach every one of their backends; and it reads kube-proxy's own histograms,
+// sampled VIPs reach every one of their backends and that the cluster DNS answers a sample of the Services'
+// names with their ClusterIP (upstream's PerformanceDNS test); and it reads kube-proxy's own histograms,
 // rule counts and memory. Everything is bounded: the number of objects, each wait, the probes.
 import type * as k8s from '@kubernetes/client-node';
 import type { Cluster } from '../cluster/cluster.js';
@@ -67,6 +68,8 @@ export interface ScaleResult {
     }[];
   };
   sampled: { vips: number; allBackendsAnswered: number; failures: string[] };
+  /** Sampled Services whose fully qualified name the cluster DNS answered with exactly their ClusterIP, from a pod. */
+  dns: { names: number; answered: number; failures: string[] };
   /** The quick preset, run while the Services existed. */
   quickWithServices?: { passed: number; failed: number; skipped: number };
   createSeconds: number;
@@ -92,6 +95,11 @@ async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<v
       while (next < items.length) await work(items[next++]);
     }),
   );
+}
+
+/** Names asked of the cluster DNS: upstream's 5% (one Service in 20), at least 1, at most 500 (5% of its 10,000). */
+export function dnsSample(services: number): number {
+  return Math.min(500, Math.max(1, Math.ceil(services / 20)));
 }
 
 /** Evenly spread picks of `count` out of 0..n-1, in order. */
@@ -190,6 +198,23 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
       else if (failures.length < 5) failures.push(`${c.name} (${url}): no answer from ${missing.join(', ')}`);
     });
 
+    // DNS: every Service's name answers its ClusterIP once all exist (upstream's PerformanceDNS test asks 5% of
+    // 10,000, one every 20 in creation order, by fully qualified name); asked once each, from the same pod.
+    const dnsPicks = spread(o.services, dnsSample(o.services));
+    const dnsFailures: string[] = [];
+    let dnsAnswered = 0;
+    await inPool(dnsPicks, 8, async (i) => {
+      const c = created[i];
+      const fqdn = `${c.name}.${namespace}.svc.${cluster.domain}`;
+      const answer = await client.resolve(fqdn);
+      const addrs = answer.addrs ?? [];
+      if (answer.outcome === 'ok' && addrs.length === 1 && addrs[0] === c.service.spec!.clusterIP) dnsAnswered++;
+      else if (dnsFailures.length < 5)
+        dnsFailures.push(
+          `${fqdn}: ${answer.outcome === 'ok' ? addrs.join(', ') : `${answer.outcome} ${answer.error ?? ''}`.trim()} (ClusterIP ${c.service.spec!.clusterIP})`,
+        );
+    });
+
     const quick = o.withServicesInPlace ? await o.withServicesInPlace() : undefined;
 
     // Removal: one endpoint out of the sampled Services' slices.
@@ -265,6 +290,7 @@ export async function runScale(cluster: Cluster, namespace: string, o: ScaleOpti
       networkProgrammingSeconds: observations(deltaQuantiles(before, after, (s: ProxyScrape) => s.programming)),
       rules: { perNode },
       sampled: { vips: vipPicks.length, allBackendsAnswered: allAnswered, failures },
+      dns: { names: dnsPicks.length, answered: dnsAnswered, failures: dnsFailures },
       quickWithServices: quick,
       createSeconds: Math.round(createSeconds * 1000) / 1000,
       deleteSeconds: Math.round(deleteSeconds * 1000) / 1000,
