@@ -336,8 +336,6 @@ describe(dualStack.title, () => {
     ).toEqual({ [LARGE_DATAGRAM]: ECHO_TRIES });
   });
 
-  // From a pod over HTTP only, as upstream: a hostNetwork UDP server bound to the wildcard answers a pod on its own
-  // node from the CNI bridge's address (the route's source there), Service or not, and the pod drops that reply.
   it.concurrent(
     "hostNetwork backends answer on the second family's ClusterIP and every NodePort of it, from a pod over HTTP and from every node over HTTP and UDP",
     async ({ skip }) => {
@@ -376,6 +374,33 @@ describe(dualStack.title, () => {
           `to ${to}: HTTP from pod ${client.name} ${echoLengths(http)} (${http.sampleError ?? 'no error'}); UDP from node ${from.node} ${echoLengths(udp)} (${udp.sampleError ?? 'no error'})${lagging()}`,
         ),
       ).toEqual([{ [LARGE_REQUEST]: ECHO_TRIES }, { [LARGE_DATAGRAM]: ECHO_TRIES }]);
+    },
+  );
+
+  // From the dialer, on the first node as one of the backends is: that one's reply must leave from the node address
+  // the Service's DNAT chose (its UDP server listens there, as upstream's does), or conntrack cannot undo the DNAT.
+  it.concurrent(
+    "hostNetwork backends answer a pod over UDP on the second family's ClusterIP and every NodePort of it, each of them, and echo its 2,000-byte datagram whole",
+    async ({ skip }) => {
+      if (dualReason) skip(dualReason);
+      const node = cluster.nodes[0].name;
+      const fromDialer = {
+        ...endpointVantage(client, { name: 'dialer', ip: dialer, node, uid: '' }),
+        where: `pod dialer on ${node}`,
+      };
+      const backends = host.pods.map((p) => ({ ...p, name: p.node }));
+      const targets = secondTargets(hostIP, host.service, 'UDP');
+      const problems = await everyBackendProblems([fromDialer], 'UDP', targets, backends);
+      const datagram = { protocol: 'udp', host: hostIP, port: host.port, request: `echo ${LARGE_DATAGRAM}` } as const;
+      const echoed = await dialFrom(client, dialer, datagram, ECHO_TRIES);
+      expect(problems, paths(problems)).toEqual([]);
+      expect(
+        echoed.answers,
+        because(
+          dualStack,
+          `${ECHO_TRIES} datagrams of ${LARGE_DATAGRAM.length + 5} bytes to ${second} ClusterIP ${hostPort(hostIP, host.port)} of hostNetwork backends from pod dialer: ${echoLengths(echoed)} (${echoed.sampleError ?? 'no error'})${lagging()}`,
+        ),
+      ).toEqual({ [LARGE_DATAGRAM]: ECHO_TRIES });
     },
   );
 
