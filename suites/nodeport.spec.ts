@@ -3,8 +3,9 @@
 // one of its own backends, every backend answering each; its ClusterIP and NodePorts reach hostNetwork backends from a
 // pod, a hostNetwork pod and every node over HTTP and UDP, carrying 2,000-byte messages; kube-proxy holds the port on
 // every node (KUBE-NODEPORTS, or nft's service-nodeports map); with externalTrafficPolicy: Cluster the backend sees the
-// receiving node's address as the source (SNAT), not the client's. The API server refuses a NodePort another Service
-// holds (until that one gives it up) and one outside its range.
+// receiving node's address as the source (SNAT), not the client's; in iptables mode it answers on 127.0.0.1 and
+// kube-proxy's nfacct counter of accepted localhost NodePort packets grows. The API server refuses a NodePort another
+// Service holds (until that one gives it up) and one outside its range.
 // A failure usually means: kube-proxy's NodePort rules are missing on a node (or --nodeport-addresses leaves
 // its address out) or lack an endpoint, or the masquerade for external traffic is gone.
 import type * as k8s from '@kubernetes/client-node';
