@@ -150,6 +150,16 @@ describe('bad input without a cluster: refused before anything is made', () => {
     });
   }
 
+  it('refuses a DNS address outside the Service range, and leaves no cluster behind', async () => {
+    const r = await runCli(['cluster', 'up', '--name', NONE.name], {
+      ...env,
+      SVC_SERVICE_CIDR: '10.197.0.0/16',
+      SVC_DNS_IP: '10.96.0.10',
+    });
+    expectRefused(r, /SVC_DNS_IP="10\.96\.0\.10" is not an address inside SVC_SERVICE_CIDR 10\.197\.0\.0\/16/);
+    expect(await localClusterLeftovers(NONE)).toEqual([]);
+  });
+
   // Needs an engine that answers (without one, the Docker case above is what a user sees).
   it('refuses k3s whose image is not in the Docker engine', async (ctx) => {
     const docker = await run('docker', ['info', '--format', '{{.ServerVersion}}'], {

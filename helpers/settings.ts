@@ -6,6 +6,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { repoRoot, versions } from './config.js';
 import { UsageError } from './errors.js';
+import { addressInRange, parseAddressRange, rangeContains } from './parse/cidr.js';
 
 export const PROVIDER_NAMES = ['local', 'kind', 'k3s', 'existing'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -153,7 +154,7 @@ export function readSettings(env: Env = process.env): Settings {
       nodeSubnet: get('SVC_NODE_SUBNET', '10.250.0.0/24'),
       podCIDR: get('SVC_POD_CIDR', '10.244.0.0/16'),
       serviceCIDR: get('SVC_SERVICE_CIDR', '10.96.0.0/16'),
-      dnsIP: get('SVC_DNS_IP', '10.96.0.10'),
+      dnsIP: dnsAddress(env, get('SVC_SERVICE_CIDR', '10.96.0.0/16')),
       externalIPRange: get('SVC_EXTERNAL_IP_RANGE', '10.251.0.0/24'),
       loadBalancerIPRange: get('SVC_LB_IP_RANGE', '10.252.0.0/24'),
       clusterDomain: get('SVC_CLUSTER_DOMAIN', 'cluster.local'),
@@ -306,4 +307,22 @@ function kubernetesVersion(value: string | undefined): string | undefined {
   if (!/^v1\.\d+\.\d+$/.test(value))
     throw new UsageError(`--kubernetes ${value} is not a release version; give v1.MINOR.PATCH, e.g. v1.33.13`);
   return value;
+}
+
+/**
+ * The cluster DNS Service's address: SVC_DNS_IP, or the tenth address of SVC_SERVICE_CIDR (10.96.0.10
+ * of the default range), so that moving the Service range moves it too. One outside the range is refused.
+ */
+function dnsAddress(env: NodeJS.ProcessEnv, serviceCIDR: string): string {
+  const range = parseAddressRange(serviceCIDR);
+  if (!range)
+    throw new UsageError(`SVC_SERVICE_CIDR="${serviceCIDR}" is not an address range; give one such as 10.96.0.0/16`);
+  const given = env.SVC_DNS_IP;
+  if (!given) return addressInRange(serviceCIDR, 10)!;
+  const address = parseAddressRange(given);
+  if (!address || given.includes('/') || !rangeContains(range, address))
+    throw new UsageError(
+      `SVC_DNS_IP="${given}" is not an address inside SVC_SERVICE_CIDR ${serviceCIDR}; give one of its addresses, or leave it unset for ${addressInRange(serviceCIDR, 10)}`,
+    );
+  return given;
 }

@@ -38,4 +38,16 @@ describe('clusterLayout', () => {
     expect(clusterLayout('t', 1, settings, 'ipv6').apiserverURL).toBe('https://[fd00:10:250::11]:6443');
     expect(clusterLayout('t', 1, settings, 'ipv6').families).toEqual(['IPv6']);
   });
+
+  it('puts the DNS Service at the tenth address of the Service range unless told, and refuses one outside it', () => {
+    expect(settings.network.dnsIP).toBe('10.96.0.10');
+    expect(readSettings({ SVC_SERVICE_CIDR: '10.197.0.0/16' }).network.dnsIP).toBe('10.197.0.10');
+    expect(readSettings({ SVC_SERVICE_CIDR: '10.197.0.0/16', SVC_DNS_IP: '10.197.3.3' }).network.dnsIP).toBe(
+      '10.197.3.3',
+    );
+    expect(() => readSettings({ SVC_SERVICE_CIDR: '10.197.0.0/16', SVC_DNS_IP: '10.96.0.10' })).toThrow(
+      'SVC_DNS_IP="10.96.0.10" is not an address inside SVC_SERVICE_CIDR 10.197.0.0/16; give one of its addresses, or leave it unset for 10.197.0.10',
+    );
+    expect(() => readSettings({ SVC_SERVICE_CIDR: 'ten' })).toThrow(/SVC_SERVICE_CIDR="ten" is not an address range/);
+  });
 });
