@@ -286,6 +286,12 @@ async function setCorefile(change: (corefile: string) => string): Promise<void> 
   throw new Error('CoreDNS did not turn Ready within 60 s after its Corefile changed');
 }
 
+/** The local cluster's kubernetes plugin line, with the reverse zones a PTR query needs. */
+const REVERSE_ZONES = 'kubernetes cluster.local in-addr.arpa ip6.arpa {';
+
+/** A host rule that accepts packets conntrack marks INVALID: inserted first in FORWARD, ahead of kube-proxy's drop. */
+const INVALID_ACCEPT = ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'ACCEPT'];
+
 /** kube-proxy on node-2, stopped as a deadlock or a held xtables lock leaves it: the process stays, nothing answers. */
 const proxyPid = (i: number) => daemons('kube-proxy').find((d) => d.component === `kube-proxy-${i}`)!.pid;
 let hungTimer: NodeJS.Timeout | undefined;
@@ -683,6 +689,17 @@ const FAULTS: Fault[] = [
     undo: () => setCorefile((c) => c.replaceAll('cluster.example', 'cluster.local')),
   },
   {
+    // The kubernetes plugin keeps cluster.local only: PTR queries of cluster addresses reach a block with no plugin to answer them.
+    name: "CoreDNS's kubernetes plugin loses its reverse zones (no in-addr.arpa ip6.arpa)",
+    focus: 'DNS name',
+    spec: 'dns',
+    cause:
+      /CoreDNS's kubernetes plugin does not serve in-addr\.arpa \(its zones in the Corefile, ConfigMap kube-system\/coredns: cluster\.local\), so PTR queries of ClusterIPs and pod IPs get no record from it/,
+    wrongCause: /look right|drops DNS|CoreDNS (has no ready pods|takes connections|does not take)/,
+    inject: () => setCorefile((c) => c.replace(REVERSE_ZONES, 'kubernetes cluster.local {')),
+    undo: () => setCorefile((c) => c.replace('kubernetes cluster.local {', REVERSE_ZONES)),
+  },
+  {
     name: 'kube-proxy hung on node-2 (SIGSTOP: the process stays, nothing answers)',
     focus: 'work by IP|kube-proxy working',
     spec: 'clusterip',
@@ -698,6 +715,22 @@ const FAULTS: Fault[] = [
       clearTimeout(hungTimer);
       process.kill(proxyPid(2), 'SIGCONT');
       return Promise.resolve();
+    },
+  },
+  // A host rule accepting conntrack-INVALID packets ahead of kube-proxy's drop (KUBE-FORWARD, jumped to from FORWARD):
+  // an out-of-window segment from a backend reaches the client un-NATed and resets the connection.
+  {
+    name: "conntrack INVALID accepted on every node ahead of kube-proxy's drop (FORWARD 1 --ctstate INVALID -j ACCEPT)",
+    focus: 'Beyond the guide: conntrack .*out-of-window',
+    spec: 'conntrack',
+    cause:
+      /selftest-node-1, selftest-node-2 accept conntrack-INVALID packets before kube-proxy's drop: iptables filter FORWARD on selftest-node-1: -A FORWARD -m conntrack --ctstate INVALID -j ACCEPT \(ahead of kube-proxy's -A KUBE-FORWARD -m conntrack --ctstate INVALID/,
+    wrongCause: /look right|kube-proxy('s rules)? on|CoreDNS/,
+    inject: async () => {
+      for (const i of [1, 2]) await inNode(i, 'iptables', '-I', 'FORWARD', '1', ...INVALID_ACCEPT);
+    },
+    undo: async () => {
+      for (const i of [1, 2]) await inNode(i, 'iptables', '-D', 'FORWARD', ...INVALID_ACCEPT);
     },
   },
   // A cause that cannot clear by itself fails the spec at once, with the cause as its first line.

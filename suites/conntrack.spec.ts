@@ -12,6 +12,7 @@ import { because } from '../helpers/diagnose/guide.js';
 import {
   configuredCloseWait,
   DEFAULT_CLOSE_WAIT_SECONDS,
+  invalidExposure,
   invalidHandling,
   CLOSE_WAIT_SYSCTL,
 } from '../helpers/node/conntrack-settings.js';
@@ -160,12 +161,12 @@ describe('Beyond the guide: conntrack', () => {
     async ({ expect, skip }) => {
       skipWithoutNodeAccess(cluster, skip);
       const nodes = await Promise.all(cluster.nodes.map((node) => invalidHandling(cluster, node)));
-      const exposed = nodes.filter((n) => !n.liberal && !n.dropRule).map((n) => n.node);
+      const exposed = nodes.flatMap((n) => invalidExposure(n) ?? []);
       expect(
         exposed,
         because(
           'conntrack',
-          `nodes with no rule dropping ct state INVALID (kube-proxy ${cluster.capabilities.proxyMode}) and nf_conntrack_tcp_be_liberal 0: an out-of-window packet from a backend reaches the client un-NATed and the client resets the connection (kubernetes#74839)`,
+          `nodes where an INVALID packet is neither dropped nor tracked liberally (kube-proxy ${cluster.capabilities.proxyMode}): an out-of-window packet from a backend reaches the client un-NATed and the client resets the connection (kubernetes#74839)`,
         ),
       ).toEqual([]);
     },

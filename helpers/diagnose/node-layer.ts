@@ -6,6 +6,7 @@
 import type { Cluster } from '../cluster/cluster.js';
 import { nodeShell } from '../cluster/node-shell.js';
 import type { NodeInfo } from '../cluster/provider.js';
+import { invalidForwarding } from '../parse/conntrack-invalid.js';
 import { findingMatches, iptablesFirewall, nftFirewall, type FirewallFinding } from '../parse/firewall.js';
 import { parseIpLink } from '../parse/links.js';
 import { parseRoutes, routeFor, type RouteLookup } from '../parse/routes.js';
@@ -21,6 +22,13 @@ export interface NodeLayer {
   rpFilter: Record<string, number>;
   bridgeNfCallIptables?: boolean;
   conntrack?: { count: number; max: number };
+  /** nf_conntrack_tcp_be_liberal 1: out-of-window TCP segments are never INVALID, whatever the rules. */
+  tcpBeLiberal?: boolean;
+  /**
+   * iptables filter: a rule that accepts conntrack-INVALID packets between pods before kube-proxy's
+   * drop (`bypasses`, when there is one) sees them (parse/conntrack-invalid.ts).
+   */
+  invalidAccepted?: { rule: string; bypasses?: string };
   /** Policies and rules not kube-proxy's or the CNI's that drop or reject the cluster's traffic. */
   firewall: FirewallFinding[];
   /** How this node reaches each other node's pod range. */
@@ -47,6 +55,7 @@ const SYSCTLS = [
   '/proc/sys/net/bridge/bridge-nf-call-iptables',
   '/proc/sys/net/netfilter/nf_conntrack_count',
   '/proc/sys/net/netfilter/nf_conntrack_max',
+  '/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal',
 ];
 
 /** `sysctl`'s "key = value" lines from /proc/sys, without needing procps on the node. */
@@ -68,10 +77,14 @@ export async function collectNodeLayer(cluster: Cluster, node: NodeInfo, ranges:
       out.rpFilter = s.rpFilter;
       out.bridgeNfCallIptables = s.bridgeNfCallIptables;
       out.conntrack = s.conntrack;
+      out.tcpBeLiberal = s.tcpBeLiberal;
     }),
     attempt('iptables-save', async () => {
       const r = await shell.run(['iptables-save'], { allowFailure: true });
-      if (r.exitCode === 0) out.firewall.push(...iptablesFirewall(r.stdout, clusterRanges));
+      if (r.exitCode !== 0) return;
+      out.firewall.push(...iptablesFirewall(r.stdout, clusterRanges));
+      const invalid = invalidForwarding(r.stdout, clusterRanges.podCIDRs);
+      if (invalid.acceptRule) out.invalidAccepted = { rule: invalid.acceptRule, bypasses: invalid.bypassedDrop };
     }),
     attempt('nft', async () => {
       const r = await shell.run(['nft', '-j', 'list', 'ruleset'], { allowFailure: true });
@@ -211,6 +224,22 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
       next: `raise net.netfilter.nf_conntrack_max on ${n} (kube-proxy's conntrack.maxPerCore) or find what fills it`,
     });
   return found;
+}
+
+/**
+ * Nodes that let a conntrack-INVALID packet between pods through: a rule accepts it before kube-proxy's
+ * drop, and TCP is not tracked liberally. Each as "iptables filter CHAIN on NODE: RULE (ahead of …)".
+ */
+export function invalidAcceptedOn(layers: NodeLayer[]): { nodes: string[]; settings: string[] } {
+  const open = layers.filter((l) => l.invalidAccepted && l.tcpBeLiberal !== true);
+  return {
+    nodes: open.map((l) => l.node),
+    settings: open.map((l) => {
+      const { rule, bypasses } = l.invalidAccepted!;
+      const chain = rule.split(' ')[1];
+      return `iptables filter ${chain} on ${l.node}: ${rule}${bypasses ? ` (ahead of kube-proxy's ${bypasses})` : ''}`;
+    }),
+  };
 }
 
 /** Facts that do not break a small request but are worth a line: mismatched MTUs, strict rp_filter. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { invalidForwarding } from '../parse/conntrack-invalid.js';
 import { iptablesFirewall, nftFirewall } from '../parse/firewall.js';
 import { parseProxyProcesses } from './kube-proxy-process.js';
 import { iptablesServiceRules, ruleProblems } from './proxy-spec.js';
@@ -533,5 +534,77 @@ describe("verdict: kube-proxy's rules against the Service's spec (recorded mutan
     const v = verdict(healthy(), '10.96.0.10', 'cluster.local', 'affinity', failed);
     expect(v.cause).not.toMatch(/look right/);
     expect(v.cause).toMatch(/^the spec's own check of kube-proxy's rules failed/);
+  });
+});
+
+describe('verdict: a node accepts conntrack-INVALID packets before kube-proxy drops them (recorded iptables-save)', () => {
+  const accepted = () => {
+    const walk = invalidForwarding(recorded('iptables-save.invalid-accepted.txt'), ['10.244.0.0/16']);
+    return { rule: walk.acceptRule!, bypasses: walk.bypassedDrop };
+  };
+
+  it('names the rule and the node for the conntrack spec, not "look right"', () => {
+    const ev = healthy();
+    for (const n of ev.nodes) n.layer!.invalidAccepted = accepted();
+    const v = verdict(ev, '10.96.0.10', 'cluster.local', 'conntrack', [
+      'a Service connection outlives an out-of-window TCP segment its backend sends: … 0/5 survived ({"reset":5} …',
+    ]);
+    expect(v.section).toBe('conntrack');
+    expect(v.cause).toMatch(
+      /^n1, n2 accept conntrack-INVALID packets before kube-proxy's drop: iptables filter FORWARD on n1: -A FORWARD -m conntrack --ctstate INVALID -j ACCEPT \(ahead of kube-proxy's -A KUBE-FORWARD -m conntrack --ctstate INVALID .*-j DROP\); iptables filter FORWARD on n2: /,
+    );
+    expect(v.cause).not.toMatch(/look right/);
+  });
+
+  it('goes before the Services of checks a focused run never made (they do not exist)', () => {
+    const ev = healthy();
+    ev.found = false;
+    for (const n of ev.nodes) n.layer!.invalidAccepted = accepted();
+    const failed = [
+      'out-of-window TCP packets cannot reset Service connections: every node drops conntrack-INVALID packets or tracks TCP liberally: …',
+    ];
+    expect(verdict(ev, '10.96.0.10', 'cluster.local', 'conntrack', failed).cause).toMatch(
+      /^n1, n2 accept conntrack-INVALID packets before kube-proxy's drop/,
+    );
+  });
+
+  it('is no cause where TCP is tracked liberally, nor when no check of out-of-window segments failed', () => {
+    const ev = healthy();
+    for (const n of ev.nodes) n.layer!.invalidAccepted = accepted();
+    expect(verdict(ev, '10.96.0.10', 'cluster.local', 'conntrack', ['answers: timeout']).cause).toMatch(/look right/);
+    for (const n of ev.nodes) n.layer!.tcpBeLiberal = true;
+    const failed = ['a Service connection outlives an out-of-window TCP segment its backend sends: …'];
+    expect(verdict(ev, '10.96.0.10', 'cluster.local', 'conntrack', failed).cause).toMatch(/look right/);
+  });
+});
+
+describe("verdict: CoreDNS's kubernetes plugin without the reverse zones (recorded Corefile)", () => {
+  const PTR_FAILED = [
+    "answers the PTR record of its ClusterIP over UDP and over TCP: the Service's fully qualified name: [Services work by DNS name] PTR of 10.96.0.50 …",
+  ];
+  const noReverse = (e: Evidence) =>
+    (e.coredns.corefile = recorded('Corefile.cluster-local').replace(
+      'kubernetes cluster.local in-addr.arpa ip6.arpa {',
+      'kubernetes cluster.local {',
+    ));
+
+  it('names the missing zone and what the PTR query gets, when a PTR check failed', () => {
+    const ev = healthy();
+    noReverse(ev);
+    const v = verdict(ev, '10.96.0.10', 'cluster.local', 'dns', PTR_FAILED);
+    expect(v.section).toBe('anyDns');
+    expect(v.cause).toBe(
+      "CoreDNS's kubernetes plugin does not serve in-addr.arpa (its zones in the Corefile, ConfigMap kube-system/coredns: cluster.local), so PTR queries of ClusterIPs and pod IPs get no record from it: 50.0.96.10.in-addr.arpa (10.96.0.50) is not in its zones; they go to the server block cluster.local in-addr.arpa ip6.arpa, where no plugin answers them: SERVFAIL",
+    );
+  });
+
+  it('is no cause with the reverse zones served, nor when no PTR check failed', () => {
+    const ev = healthy();
+    ev.coredns.corefile = recorded('Corefile.cluster-local');
+    expect(verdict(ev, '10.96.0.10', 'cluster.local', 'dns', PTR_FAILED).cause).toMatch(/look right/);
+    noReverse(ev);
+    expect(verdict(ev, '10.96.0.10', 'cluster.local', 'dns', ['resolves the name: timeout']).cause).toMatch(
+      /look right/,
+    );
   });
 });

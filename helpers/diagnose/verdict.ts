@@ -7,9 +7,9 @@ import { controlPlaneCause, type ControlPlaneCause } from './control-plane.js';
 import { rulesMismatch, type Evidence } from './evidence.js';
 import { topologyChoice } from './proxy-spec.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
-import { kubernetesZones, servesDomain } from '../parse/corefile.js';
+import { kubernetesZones, reverseLookup, servesDomain } from '../parse/corefile.js';
 import { describeProxyProcess, duration } from './kube-proxy-process.js';
-import { settingsExplaining } from './node-layer.js';
+import { invalidAcceptedOn, settingsExplaining } from './node-layer.js';
 import { overlayMtuProblem } from './overlay.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
 import { definedSection, type Section } from './sections.js';
@@ -44,6 +44,16 @@ export function verdict(
 
   const controlPlane = controlPlaneOf(ev);
   if (controlPlane) return say('controlPlane', controlPlane.cause, controlPlane.next);
+  // An out-of-window segment reset a connection, or the check of the protection failed, and a node's rule accepts INVALID
+  // packets before kube-proxy's drop: the cause, whatever the spec's other Services show (the matrix cannot show it, only
+  // out-of-window segments are INVALID; a focused run never makes the Services of the checks it leaves out).
+  const invalid = invalidAcceptedOn(ev.nodes.flatMap((n) => (n.layer ? [n.layer] : [])));
+  if (invalid.nodes.length && failedChecks.some((c) => /out-of-window|conntrack-INVALID/i.test(c)))
+    return say(
+      'conntrack',
+      `${invalid.nodes.join(', ')} ${invalid.nodes.length === 1 ? 'accepts' : 'accept'} conntrack-INVALID packets before kube-proxy's drop: ${invalid.settings.join('; ')}; with nf_conntrack_tcp_be_liberal 0, an out-of-window TCP segment a backend sends is INVALID, is not un-NATed, and reaches the client from the backend's pod IP, so the client resets the connection (kubernetes#74839)`,
+      "remove that rule, or move it after the jump to KUBE-FORWARD (kube-proxy's ct state INVALID drop); a host firewall or hardening script that accepts INVALID must not come first in FORWARD",
+    );
   if (!ev.found) return say('exists', `Service ${id} does not exist`);
   if (ev.selectorExplanation && ev.pods.length === 0) return say('endpoints', ev.selectorExplanation);
   if (ev.pods.length > 0 && unready.length === ev.pods.length)
@@ -178,6 +188,25 @@ export function verdict(
       `pod ${ev.resolvConf!.pod}'s resolv.conf has search "${conf.search.join(' ')}" and ndots ${conf.options.ndots ?? 'unset'}, not what kubelet writes for ClusterFirst`,
     );
   }
+  // A PTR check failed, and the kubernetes plugin's zones do not hold the reverse name of the Service's address.
+  const unserved =
+    ev.coredns.corefile !== undefined && failedChecks.some((c) => /\bPTR\b/.test(c))
+      ? reverseLookupsOf(ev.coredns.corefile, ev.serviceSpec).filter((r) => !r.served)
+      : [];
+  if (unserved.length) {
+    const r = unserved[0];
+    const zone = r.name.endsWith('.ip6.arpa') ? 'ip6.arpa' : 'in-addr.arpa';
+    const answer = !r.block
+      ? 'no server block takes them, so CoreDNS refuses them'
+      : r.others.length
+        ? `they go to the server block ${r.block.join(' ')}, where only ${r.others.join(', ')} can answer them, not with the cluster's names`
+        : `they go to the server block ${r.block.join(' ')}, where no plugin answers them: SERVFAIL`;
+    return say(
+      'anyDns',
+      `CoreDNS's kubernetes plugin does not serve ${zone} (its zones in the Corefile, ConfigMap kube-system/coredns: ${kubernetesZones(ev.coredns.corefile!).join(' ') || 'none'}), so PTR queries of ClusterIPs and pod IPs get no record from it: ${r.name} (${r.address}) is not in its zones; ${answer}`,
+      'add in-addr.arpa and ip6.arpa (or the reverse zones of the Service and pod ranges) to the kubernetes plugin in the Corefile, as kubeadm writes it (`kubernetes cluster.local in-addr.arpa ip6.arpa`), with `fallthrough in-addr.arpa ip6.arpa`; CoreDNS reloads it',
+    );
+  }
   const hairpinOff = ev.nodes.flatMap((n) => n.hairpin ?? []).filter((h) => !h.on);
   if (hairpinOff.length)
     return say(
@@ -198,6 +227,15 @@ export function verdict(
   const cause =
     "the Service, its endpoints, kube-proxy's rules for it (endpoints, affinity, traffic policies) and DNS all look right in the evidence; the fault is in the data path (CNI, hairpin, conntrack, or rules outside kube-proxy's chains): see the diagnostics file";
   return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
+}
+
+/** For each ClusterIP of the Service: where CoreDNS sends the PTR query of it. */
+function reverseLookupsOf(corefile: string, spec: Evidence['serviceSpec']) {
+  const addresses = (spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])).filter((a) => a !== 'None');
+  return addresses.flatMap((address) => {
+    const r = reverseLookup(corefile, address);
+    return r ? [{ ...r, address }] : [];
+  });
 }
 
 /** The control-plane part whose work the evidence shows missing, if any (checked before anything else). */

@@ -3,6 +3,8 @@
 // liberal and never marks it so; and the CLOSE_WAIT timeout kube-proxy was told to set.
 import type { Cluster } from '../cluster/cluster.js';
 import type { NodeInfo } from '../cluster/provider.js';
+import { Kube } from '../kube/client.js';
+import { invalidForwarding } from '../parse/conntrack-invalid.js';
 import { kubeProxyEndpoints } from './kube-proxy.js';
 import { nodeHttp } from './node-probe.js';
 import { runOnNode } from './run-on-node.js';
@@ -19,6 +21,17 @@ export interface InvalidHandling {
   liberal: boolean;
   /** kube-proxy's rule dropping ct state INVALID, as the node lists it; undefined when none. */
   dropRule?: string;
+  /** iptables: a rule that accepts INVALID packets before they meet that drop (so nothing drops them). */
+  acceptRule?: string;
+}
+
+/** Whether the node lets an INVALID packet through un-NATed, in words, or undefined when it does not. */
+export function invalidExposure(n: InvalidHandling): string | undefined {
+  if (n.liberal) return undefined;
+  if (n.acceptRule)
+    return `${n.node}: ${n.acceptRule} accepts ct state INVALID before ${n.dropRule ? `kube-proxy's ${n.dropRule}` : "kube-proxy's drop"} sees it, and nf_conntrack_tcp_be_liberal is 0`;
+  if (!n.dropRule) return `${n.node}: no rule drops ct state INVALID, and nf_conntrack_tcp_be_liberal is 0`;
+  return undefined;
 }
 
 /** How the node keeps an INVALID packet from reaching a pod un-NATed, in kube-proxy's mode. */
@@ -28,12 +41,23 @@ export async function invalidHandling(cluster: Cluster, node: NodeInfo): Promise
   const listed = await runOnNode(cluster, node, nft ? ['nft', 'list', 'ruleset'] : ['iptables-save', '-t', 'filter'], {
     allowFailure: true,
   });
-  const drop = nft ? /ct state invalid .*drop/ : /^-A KUBE-FORWARD .*--ctstate INVALID .*-j DROP/;
-  const dropRule = listed.stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => drop.test(line));
-  return { node: node.name, liberal, dropRule };
+  if (nft) {
+    const dropRule = listed.stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .find((line) => /ct state invalid .*drop/.test(line));
+    return { node: node.name, liberal, dropRule };
+  }
+  // iptables: the walk of FORWARD an INVALID packet between pods takes, to kube-proxy's drop or to an accept before it.
+  const nodes = await new Kube(cluster.kubeconfig).core.listNode();
+  const podCIDRs = nodes.items.flatMap((n) => n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []));
+  const walk = invalidForwarding(listed.stdout, podCIDRs);
+  return {
+    node: node.name,
+    liberal,
+    dropRule: walk.dropRule ?? walk.bypassedDrop,
+    ...(walk.acceptRule && { acceptRule: walk.acceptRule }),
+  };
 }
 
 /** "1h0m0s" → 3600: a Go duration as kube-proxy's /configz prints it. */

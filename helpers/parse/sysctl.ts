@@ -28,6 +28,8 @@ export interface NodeSysctls {
   bridgeNfCallIptables?: boolean;
   /** net.netfilter.nf_conntrack_count / nf_conntrack_max: a full table drops new connections. Both, or absent. */
   conntrack?: { count: number; max: number };
+  /** net.netfilter.nf_conntrack_tcp_be_liberal: when 1, out-of-window TCP segments are not marked INVALID. */
+  tcpBeLiberal?: boolean;
 }
 
 // Why: the typed view the diagnosis asks: does the node forward, which reverse-path filter, does
@@ -47,6 +49,7 @@ export function nodeSysctls(text: string): NodeSysctls {
     rpFilter,
     bridgeNfCallIptables: flag(values['net.bridge.bridge-nf-call-iptables']),
     conntrack: count !== undefined && max !== undefined ? { count, max } : undefined,
+    tcpBeLiberal: flag(values['net.netfilter.nf_conntrack_tcp_be_liberal']),
   };
 }
 
