@@ -17,7 +17,7 @@ import { Kube } from '../helpers/kube/client.js';
 import { execInPod } from '../helpers/kube/exec.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { RUN_ID_LABEL } from '../helpers/cluster/run-id.js';
-import { childEnv, readSettings, type CniChoice } from '../helpers/settings.js';
+import { childEnv, readSettings, type CniChoice, type IpFamilyChoice } from '../helpers/settings.js';
 import { clusterLayout } from '../helpers/cluster/local/layout.js';
 import { METALLB_NAMESPACE, METALLB_POOL } from '../helpers/cluster/metallb.js';
 import { addressInRange } from '../helpers/parse/cidr.js';
@@ -46,6 +46,8 @@ interface Fault {
   undo?: () => void | Promise<void>;
   /** The cluster's CNI (default bridge): the overlay faults run on a flannel cluster of the same name. */
   cni?: CniChoice;
+  /** The cluster's address families (default ipv4): the second family's faults run on a dual-stack one. */
+  ipFamily?: IpFamilyChoice;
 }
 
 const state = () =>
@@ -765,6 +767,18 @@ const FAULTS: Fault[] = [
     inject: () => poolExhausted(true),
     undo: () => poolExhausted(false),
   },
+  // The second address family, on a dual-stack cluster (--ip-family dual): the path matrix asks IPv4 pod IPs, which pass.
+  {
+    name: "dual-stack: Docker's ip6tables FORWARD policy DROP on node-2 (IPv4 forwarded, IPv6 not)",
+    ipFamily: 'dual',
+    focus: 'IPv6 and dual-stack',
+    spec: 'ip-families',
+    cause:
+      /selftest-node-2 drops the cluster's IPv6 traffic: ip6tables filter FORWARD on selftest-node-2: policy drop \(only IPv6 is filtered there/,
+    wrongCause: /look right|CoreDNS|kube-proxy('s rules)? on|iptables filter/,
+    inject: () => inNode(2, 'ip6tables', '-P', 'FORWARD', 'DROP').then(() => undefined),
+    undo: () => inNode(2, 'ip6tables', '-P', 'FORWARD', 'ACCEPT').then(() => undefined),
+  },
   // Overlay faults, on a flannel cluster (--cni flannel): each verdict names the node and the setting.
   {
     name: 'flannel: VXLAN (UDP 8472) dropped on node-2 by a host firewall',
@@ -854,12 +868,19 @@ interface Outcome {
   failures: string[];
 }
 
-async function runSpecs(focus: string, tag: string, patches?: WorkloadPatch[], cni: CniChoice = 'bridge') {
+async function runSpecs(
+  focus: string,
+  tag: string,
+  patches?: WorkloadPatch[],
+  cni: CniChoice = 'bridge',
+  ipFamily: IpFamilyChoice = 'ipv4',
+) {
   const out = join(resultsDir, 'selftest', tag);
   mkdirSync(out, { recursive: true });
   const patchFile = patches ? join(out, 'workload-patch.json') : undefined;
   if (patchFile) writeFileSync(patchFile, JSON.stringify(patches, null, 2));
-  const r = await run(process.execPath, [cli, 'run', '--nodes', '2', '--zones', '2', '--cni', cni, '--focus', focus], {
+  const args = ['run', '--nodes', '2', '--zones', '2', '--cni', cni, '--ip-family', ipFamily, '--focus', focus];
+  const r = await run(process.execPath, [cli, ...args], {
     env: childEnv({
       SVC_WORKLOAD_PATCH: patchFile,
       SVC_CLUSTER_NAME: NAME,
@@ -924,17 +945,19 @@ const only = pattern ? new RegExp(pattern, 'i') : undefined;
 try {
   // Two zones, one node each: the traffic-distribution checks run, and their mutant has something to break.
   // The cluster of the fault's CNI: bridge first, then the overlay faults' flannel one in its place.
-  let upWith: CniChoice | undefined;
+  let upWith: string | undefined;
   for (const [i, fault] of FAULTS.entries()) {
     if (only && !only.test(fault.name)) continue;
     const cni = fault.cni ?? 'bridge';
-    if (cni !== upWith) await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2, cni });
-    upWith = cni;
+    const ipFamily = fault.ipFamily ?? 'ipv4';
+    if (`${cni} ${ipFamily}` !== upWith)
+      await new LocalProvider(settings).up({ name: NAME, nodes: 2, zones: 2, cni, ipFamily });
+    upWith = `${cni} ${ipFamily}`;
     await dnsFollowsTheApi().catch((e: Error) => console.log(`  before the fault: ${e.message.slice(0, 300)}`));
     await fault.inject?.();
     let broken;
     try {
-      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.patches, cni);
+      broken = await runSpecs(fault.focus, `${i + 1}-fault`, fault.patches, cni, ipFamily);
     } finally {
       await fault.undo?.();
     }
@@ -944,7 +967,7 @@ try {
       console.log(`  ${fault.spec} took ${seconds.toFixed(1)} s to fail, more than the ${fault.maxSeconds} s it may`);
     // The undo is over once DNS follows the API again; if it does not, the green run says what is left.
     await dnsFollowsTheApi().catch((e: Error) => console.log(`  after the undo: ${e.message.slice(0, 300)}`));
-    const green = await runSpecs(fault.focus, `${i + 1}-undone`, undefined, cni);
+    const green = await runSpecs(fault.focus, `${i + 1}-undone`, undefined, cni, ipFamily);
     // Not green after the undo: the suite failed a healthy cluster, so say which checks and why.
     if (green.exitCode !== 0)
       for (const line of green.failures.slice(0, 5)) console.log(`  after the undo: ${line.slice(0, 400)}`);

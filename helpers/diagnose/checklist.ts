@@ -112,7 +112,9 @@ export async function runChecklist(
   hop('ClusterIP from every node', ['ClusterIP'], matrix && readServiceLayer(matrix));
   hop('DNS at CoreDNS and kube-dns', ['DNS at pod IP', 'DNS at Service IP'], matrix && readDnsLayer(matrix));
   const layers = ev.nodes.flatMap((n) => (n.layer ? [n.layer] : []));
-  const settings = layers.flatMap(nodeSettings).filter((s) => s.setting && !s.setting.includes('of its own'));
+  const settings = layers
+    .flatMap((layer) => nodeSettings(layer))
+    .filter((s) => s.setting && !s.setting.includes('of its own'));
   add(
     "nodes' network settings",
     layers.length ? settings.length === 0 : undefined,

@@ -5,7 +5,14 @@ import { iptablesFirewall } from '../parse/firewall.js';
 import { parseIpLink } from '../parse/links.js';
 import { parseRoutes, routeFor } from '../parse/routes.js';
 import { nodeSysctls } from '../parse/sysctl.js';
-import { describeRoute, nodeNotes, nodeSettings, settingsExplaining, type NodeLayer } from './node-layer.js';
+import {
+  describeRoute,
+  familyOnlySettings,
+  nodeNotes,
+  nodeSettings,
+  settingsExplaining,
+  type NodeLayer,
+} from './node-layer.js';
 
 // Output recorded on a two-node local cluster (pods 10.236.0.0/16, Services 10.116.0.0/16): see the fixtures README.
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../parse/fixtures', name), 'utf8');
@@ -90,5 +97,35 @@ describe('node settings from recorded node output', () => {
     expect(settingsExplaining(reading, [layer])?.settings[0].setting).toBe('net.ipv4.ip_forward = 0 on node-1');
     expect(nodeNotes(layer).join('\n')).toMatch(/larger MTU than its own links.*> 1400/);
     expect(nodeNotes(layer).join('\n')).toContain('strict rp_filter on node-1 (cni0)');
+  });
+});
+
+describe('node settings of one address family (recorded ip6tables-save: IPv6 FORWARD policy DROP)', () => {
+  const dual = { podCIDRs: ['10.244.0.0/16', 'fd00:10:244::/48'], serviceCIDRs: ['10.96.0.10/32'] };
+  const layer = (): NodeLayer => ({
+    node: 'node-2',
+    rpFilter: {},
+    firewall: iptablesFirewall(fixture('ip6tables-save.forward-drop.txt'), dual, 'ip6tables'),
+    podRoutes: [],
+    mtus: [],
+    errors: [],
+  });
+
+  it('explains nothing of the IPv4 matrix, and is named for IPv6', () => {
+    expect(nodeSettings(layer(), 4)).toEqual([]);
+    expect(familyOnlySettings([layer()], 6).map((s) => s.setting)).toEqual([
+      'ip6tables filter FORWARD on node-2: policy drop',
+    ]);
+    const reading = {
+      layer: 'pod IP' as const,
+      fit: 'forwarding' as const,
+      nodes: ['node-2'],
+      alternatives: [],
+      pattern: '',
+    };
+    expect(settingsExplaining(reading, [layer()], 4)).toBeUndefined();
+    expect(settingsExplaining(reading, [layer()], 6)?.settings[0].setting).toBe(
+      'ip6tables filter FORWARD on node-2: policy drop',
+    );
   });
 });

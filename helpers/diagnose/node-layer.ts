@@ -7,7 +7,13 @@ import type { Cluster } from '../cluster/cluster.js';
 import { nodeShell } from '../cluster/node-shell.js';
 import type { NodeInfo } from '../cluster/provider.js';
 import { invalidForwarding } from '../parse/conntrack-invalid.js';
-import { findingMatches, iptablesFirewall, nftFirewall, type FirewallFinding } from '../parse/firewall.js';
+import {
+  findingFamilies,
+  findingMatches,
+  iptablesFirewall,
+  nftFirewall,
+  type FirewallFinding,
+} from '../parse/firewall.js';
 import { parseIpLink } from '../parse/links.js';
 import { parseRoutes, routeFor, type RouteLookup } from '../parse/routes.js';
 import { nodeSysctls } from '../parse/sysctl.js';
@@ -86,6 +92,13 @@ export async function collectNodeLayer(cluster: Cluster, node: NodeInfo, ranges:
       const invalid = invalidForwarding(r.stdout, clusterRanges.podCIDRs);
       if (invalid.acceptRule) out.invalidAccepted = { rule: invalid.acceptRule, bypasses: invalid.bypassedDrop };
     }),
+    attempt('ip6tables-save', async () => {
+      // IPv6's own rules, where pods have IPv6 addresses: a node with IPv6 forwarding dropped fails only the second
+      // family of a dual-stack cluster. (An IPv4 cluster's hosts may drop IPv6 as they like: Docker's FORWARD DROP.)
+      if (!clusterRanges.podCIDRs.some((c) => c.includes(':'))) return;
+      const r = await shell.run(['ip6tables-save'], { allowFailure: true });
+      if (r.exitCode === 0) out.firewall.push(...iptablesFirewall(r.stdout, clusterRanges, 'ip6tables'));
+    }),
     attempt('nft', async () => {
       const r = await shell.run(['nft', '-j', 'list', 'ruleset'], { allowFailure: true });
       if (r.exitCode === 0 && r.stdout.trim()) out.firewall.push(...nftFirewall(r.stdout, clusterRanges));
@@ -136,6 +149,8 @@ export interface NodeSetting {
   setting: string;
   explains: Fit[];
   next: string;
+  /** A firewall finding's: the address families its traffic can be (ip6tables: [6]). */
+  families?: (4 | 6)[];
 }
 
 const FIREWALL_NEXT =
@@ -160,7 +175,12 @@ function onClusterLinks(layer: NodeLayer, f: FirewallFinding): boolean {
   return matches(f.interfaces?.in) && matches(f.interfaces?.out);
 }
 
-export function nodeSettings(layer: NodeLayer): NodeSetting[] {
+/**
+ * `family`: the address family of the traffic read (the path matrix asks the pods' primary IPs); a firewall
+ * finding of the other family (ip6tables for IPv4, an `ip` nft table for IPv6) explains none of it. Without
+ * it, every finding counts.
+ */
+export function nodeSettings(layer: NodeLayer, family?: 4 | 6): NodeSetting[] {
   const found: NodeSetting[] = [...overlaySettings(layer.node, layer.overlay)];
   const n = layer.node;
   if (layer.ipForward === false)
@@ -171,7 +191,10 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
       next: `set net.ipv4.ip_forward=1 on ${n} (and find what turned it off: a sysctl.d file or a hardening profile)`,
     });
   for (const f of layer.firewall.filter(
-    (f) => !f.acceptedFirst && (onClusterLinks(layer, f) || dropsVxlan(f, layer.overlay)),
+    (f) =>
+      !f.acceptedFirst &&
+      (!family || findingFamilies(f).includes(family)) &&
+      (onClusterLinks(layer, f) || dropsVxlan(f, layer.overlay)),
   )) {
     // Encapsulated traffic between nodes: every cross-node hop of the matrix crosses this rule.
     const vxlan = dropsVxlan(f, layer.overlay);
@@ -193,12 +216,13 @@ export function nodeSettings(layer: NodeLayer): NodeSetting[] {
       ...tcp,
       ...(findingMatches(f, 'udp', 53) ? (['dns-udp'] as Fit[]) : []),
     ];
-    const where = f.family === 'iptables' ? `iptables ${f.table} ${f.chain}` : `nft ${f.table} chain ${f.chain}`;
+    const where = f.family === 'nftables' ? `nft ${f.table} chain ${f.chain}` : `${f.family} ${f.table} ${f.chain}`;
     found.push({
       node: n,
       setting: `${where} on ${n}: ${f.kind === 'policy' ? `policy ${f.verdict}` : f.text}${vxlan ? ` (drops the overlay's VXLAN traffic, UDP ${layer.overlay!.device!.port}, between the nodes)` : ''}`,
       explains,
       next: FIREWALL_NEXT,
+      families: findingFamilies(f),
     });
   }
   for (const r of layer.podRoutes.filter((r) => r.problem))
@@ -242,6 +266,16 @@ export function invalidAcceptedOn(layers: NodeLayer[]): { nodes: string[]; setti
   };
 }
 
+/**
+ * Firewall settings that drop only `family`'s traffic (ip6tables, an `ip6` nft table; or iptables and `ip`
+ * for IPv4): the path matrix, which asks the pods' primary IPs, passes them by on a dual-stack cluster.
+ */
+export function familyOnlySettings(layers: NodeLayer[], family: 4 | 6): NodeSetting[] {
+  return layers
+    .flatMap((layer) => nodeSettings(layer, family))
+    .filter((s) => s.families?.length === 1 && s.families[0] === family);
+}
+
 /** Facts that do not break a small request but are worth a line: mismatched MTUs, strict rp_filter. */
 export function nodeNotes(layer: NodeLayer): string[] {
   const notes: string[] = [];
@@ -272,8 +306,9 @@ export function nodeNotes(layer: NodeLayer): string[] {
 export function settingsExplaining(
   reading: PathReading,
   layers: NodeLayer[],
+  family?: 4 | 6,
 ): { fit?: Fit; nodes: string[]; settings: NodeSetting[] } | undefined {
-  const settings = layers.flatMap(nodeSettings);
+  const settings = layers.flatMap((layer) => nodeSettings(layer, family));
   const fitting = (fit: Fit | undefined, nodes: string[]) =>
     settings
       .filter((s) => {

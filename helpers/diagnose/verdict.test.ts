@@ -608,3 +608,31 @@ describe("verdict: CoreDNS's kubernetes plugin without the reverse zones (record
     );
   });
 });
+
+describe("verdict: a node drops the second family only (recorded ip6tables-save, Docker's IPv6 FORWARD policy)", () => {
+  const dual = { podCIDRs: ['10.244.0.0/16', 'fd00:10:244::/48'], serviceCIDRs: ['10.96.0.10/32'] };
+  const withV6Drop = () => {
+    const ev = healthy();
+    ev.nodes[1].layer!.firewall = iptablesFirewall(recorded('ip6tables-save.forward-drop.txt'), dual, 'ip6tables');
+    return ev;
+  };
+
+  it('names the node and the ip6tables policy when a check of the second family failed', () => {
+    const failed = ["reaches every backend through the second family's ClusterIP from a pod: … 0/3 answered"];
+    const v = verdict(withV6Drop(), '10.96.0.10', 'cluster.local', 'ip', failed);
+    expect(v.section).toBe('nodeNetwork');
+    expect(v.cause).toBe(
+      "n2 drops the cluster's IPv6 traffic: ip6tables filter FORWARD on n2: policy drop (only IPv6 is filtered there: the path matrix's IPv4 pod IPs answer from every node)",
+    );
+  });
+
+  it('blames it for no IPv4 failure', () => {
+    const v = verdict(withV6Drop(), '10.96.0.10', 'cluster.local', 'ip', ['answers: timeout']);
+    expect(v.cause).toMatch(/look right/);
+    const forward = judge((e) => {
+      e.nodes[1].layer!.firewall = iptablesFirewall(recorded('ip6tables-save.forward-drop.txt'), dual, 'ip6tables');
+      e.path = { cells: matrix((c) => c.hop === 'pod IP' && c.to === 'n2' && c.from.node !== 'n2'), notes: [] };
+    });
+    expect(forward.cause).not.toMatch(/ip6tables/);
+  });
+});

@@ -9,7 +9,7 @@ import { topologyChoice } from './proxy-spec.js';
 import { GUIDE, titleAndNext, type GuideSection } from './guide.js';
 import { kubernetesZones, reverseLookup, servesDomain } from '../parse/corefile.js';
 import { describeProxyProcess, duration } from './kube-proxy-process.js';
-import { invalidAcceptedOn, settingsExplaining } from './node-layer.js';
+import { familyOnlySettings, invalidAcceptedOn, settingsExplaining } from './node-layer.js';
 import { overlayMtuProblem } from './overlay.js';
 import { readDnsLayer, readPodLayer, readServiceLayer, type Fit, type PathReading } from './path-matrix.js';
 import { definedSection, type Section } from './sections.js';
@@ -145,6 +145,21 @@ export function verdict(
 
   const vip = ev.path && readServiceLayer(ev.path);
   if (vip) return pathVerdict(vip, ev);
+  // A check of the second family failed: the matrix asked the primary family's pod IPs, which pass, so a node's
+  // firewall of the other family alone (ip6tables, an ip6 nft table) is the cause it cannot show.
+  const primary = primaryFamily(ev);
+  const second = primary === 4 ? 6 : primary === 6 ? 4 : undefined;
+  const secondFailed =
+    second && failedChecks.some((c) => new RegExp(`IPv${second}|second family|dual-stack`, 'i').test(c));
+  const secondDrops = secondFailed ? familyOnlySettings(layersOf(ev), second) : [];
+  if (secondDrops.length) {
+    const nodes = [...new Set(secondDrops.map((s) => s.node))];
+    return say(
+      'nodeNetwork',
+      `${nodes.join(', ')} ${nodes.length === 1 ? 'drops' : 'drop'} the cluster's IPv${second} traffic: ${secondDrops.map((s) => s.setting).join('; ')} (only IPv${second} is filtered there: the path matrix's IPv${primary} pod IPs answer from every node)`,
+      secondDrops[0].next,
+    );
+  }
 
   if (ev.coredns.readyPods === 0)
     return say(
@@ -229,6 +244,14 @@ export function verdict(
   return { section: fallback, cause, next: titleAndNext(fallback).next, nothingFound: true };
 }
 
+/** The family of the pods' primary IPs, which the path matrix asks; undefined when no pod has one. */
+function primaryFamily(ev: Evidence): 4 | 6 | undefined {
+  const ip = ev.pods.find((p) => p.ip)?.ip ?? ev.coredns.ready[0]?.ip;
+  return ip ? (ip.includes(':') ? 6 : 4) : undefined;
+}
+
+const layersOf = (ev: Evidence) => ev.nodes.flatMap((n) => (n.layer ? [n.layer] : []));
+
 /** For each ClusterIP of the Service: where CoreDNS sends the PTR query of it. */
 function reverseLookupsOf(corefile: string, spec: Evidence['serviceSpec']) {
   const addresses = (spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])).filter((a) => a !== 'None');
@@ -267,7 +290,8 @@ function pathVerdict(reading: PathReading, ev: Evidence): Verdict {
         }
       : { section: 'pods', cause: `pods do not answer at their pod IPs: ${reading.pattern}`, next: GUIDE.pods.next };
   }
-  const explained = settingsExplaining(reading, layers);
+  // The matrix asks the pods' primary IPs: settings of the other address family explain none of it.
+  const explained = settingsExplaining(reading, layers, primaryFamily(ev));
   const section: GuideSection = reading.layer === 'ClusterIP' && !explained ? 'proxying' : 'nodeNetwork';
   if (explained) {
     // The settings of the first kind found (the same setting on several nodes is said for each node).

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { acceptsBefore, findingMatches, iptablesFirewall, nftFirewall } from './firewall.js';
+import { acceptsBefore, findingFamilies, findingMatches, iptablesFirewall, nftFirewall } from './firewall.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 // The ranges of the local cluster the firewall fixtures were recorded on.
@@ -301,5 +301,28 @@ describe('protocol and port of a finding (recorded: a UDP-53 drop on the self-te
     }
     expect(findingMatches({ ...nft, dports: ['50-60'] }, 'udp', 53)).toBe(true);
     expect(findingMatches({ ...nft, protocol: undefined, dports: undefined }, 'tcp', 80)).toBe(true);
+  });
+});
+
+describe('iptablesFirewall on ip6tables-save (recorded: dual-stack node with IPv6 forwarding dropped)', () => {
+  const dual = { podCIDRs: ['10.244.0.0/16', 'fd00:10:244::/48'], serviceCIDRs: ['10.96.0.10/32'] };
+
+  it("finds the IPv6 FORWARD policy DROP as ip6tables', of IPv6 only, and not kube-proxy's own rules", () => {
+    const findings = iptablesFirewall(fixture('ip6tables-save.forward-drop.txt'), dual, 'ip6tables');
+    expect(findings).toEqual([
+      {
+        family: 'ip6tables',
+        table: 'filter',
+        chain: 'FORWARD',
+        hook: 'forward',
+        kind: 'policy',
+        verdict: 'drop',
+        text: 'policy DROP',
+        affectsCluster: true,
+        acceptedFirst: false,
+      },
+    ]);
+    expect(findingFamilies(findings[0])).toEqual([6]);
+    expect(iptablesFirewall(fixture('iptables-save.invalid-accepted.txt'), dual)).toEqual([]);
   });
 });

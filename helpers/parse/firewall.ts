@@ -30,7 +30,8 @@ import { parseIptablesSave, type IptablesDump, type IptablesRule } from './iptab
 import { parseAddressRange, rangeContains, rangesOverlap, type AddressRange } from './cidr.js';
 
 export interface FirewallFinding {
-  family: 'iptables' | 'nftables';
+  /** The tool that lists it: `iptables-save` (IPv4), `ip6tables-save` (IPv6), or `nft` (table family in `table`). */
+  family: 'iptables' | 'ip6tables' | 'nftables';
   table: string; // 'filter' / 'raw' for iptables; nft: '<family> <name>', e.g. 'inet host_firewall'
   chain: string; // 'FORWARD', or the nft chain name
   /**
@@ -55,6 +56,14 @@ export interface FirewallFinding {
   protocol?: string;
   /** Rules only: the destination ports it matches ("53", "50-60"), when it names them (not negated). */
   dports?: string[];
+}
+
+/** The address families a finding's traffic can be: iptables IPv4, ip6tables IPv6, nft by its table's family. */
+export function findingFamilies(f: FirewallFinding): (4 | 6)[] {
+  if (f.family === 'iptables') return [4];
+  if (f.family === 'ip6tables') return [6];
+  const tableFamily = f.table.split(' ')[0];
+  return tableFamily === 'ip' ? [4] : tableFamily === 'ip6' ? [6] : [4, 6];
 }
 
 /** Whether a finding can drop `protocol` traffic to `port`: it names no protocol or that one, and no ports or that one. */
@@ -86,7 +95,12 @@ const HOOK_ORDER = ['forward', 'prerouting', 'input', 'output', 'postrouting'];
 // iptables
 
 // Why: names the host firewall rule or Docker's FORWARD policy that drops the cluster's traffic.
-export function iptablesFirewall(iptablesSave: string, ranges: ClusterRanges): FirewallFinding[] {
+// `family` says which tool printed it: ip6tables-save's output has the same form and holds IPv6's rules.
+export function iptablesFirewall(
+  iptablesSave: string,
+  ranges: ClusterRanges,
+  family: 'iptables' | 'ip6tables' = 'iptables',
+): FirewallFinding[] {
   const dump = parseIptablesSave(iptablesSave);
   const cluster = clusterRanges(ranges);
   const findings: FirewallFinding[] = [];
@@ -98,7 +112,7 @@ export function iptablesFirewall(iptablesSave: string, ranges: ClusterRanges): F
     for (const chain of builtIns) {
       if (table.chains[chain].policy !== 'DROP') continue;
       findings.push({
-        family: 'iptables',
+        family,
         table: tableName,
         chain,
         hook: chain.toLowerCase(),
@@ -119,7 +133,7 @@ export function iptablesFirewall(iptablesSave: string, ranges: ClusterRanges): F
       const interfaces = iptablesInterfaces(rule);
       const ports = iptablesPorts(rule);
       findings.push({
-        family: 'iptables',
+        family,
         table: tableName,
         chain: rule.chain,
         hook: hooks.get(rule.chain),
