@@ -78,6 +78,14 @@ describe('Beyond the guide: NodePort', () => {
     const clusterIP = { what: 'the ClusterIP', address: hostPort(host.clusterIP, port.port) };
     return [clusterIP, ...cluster.nodes.map((n) => nodePortOf(n, port.nodePort!))];
   };
+  /** netexec's /dial request for a 2,000-byte datagram echoed by the hostNetwork backends at `udp` (their ClusterIP). */
+  const largeDatagramTo = (udp: string) =>
+    ({
+      protocol: 'udp',
+      host: host.clusterIP,
+      port: Number(udp.slice(udp.lastIndexOf(':') + 1)),
+      request: `echo ${LARGE_DATAGRAM}`,
+    }) as const;
   /** A hostNetwork netexec answers with its node's name. */
   const hostBackends = () => host.pods.map((p) => ({ ...p, name: p.node }));
   const hostVantage = (): Vantage => ({
@@ -227,12 +235,7 @@ describe('Beyond the guide: NodePort', () => {
       // The datagrams leave from a hostnames pod (a netexec in the pod network), through its /dial.
       const [from] = await app.backendsNow();
       const udp = hostDestinations('UDP')[0].address;
-      const datagram = {
-        protocol: 'udp',
-        host: host.clusterIP,
-        port: Number(udp.slice(udp.lastIndexOf(':') + 1)),
-        request: `echo ${LARGE_DATAGRAM}`,
-      } as const;
+      const datagram = largeDatagramTo(udp);
       const echoed = await dialFrom(client, from.ip, datagram, ECHO_TRIES);
       expect(
         echoed.answers,
@@ -269,12 +272,7 @@ describe('Beyond the guide: NodePort', () => {
       // The datagrams leave from the last node's network, through its hostNetwork netexec's /dial.
       const from = host.pods.at(-1)!;
       const udp = hostDestinations('UDP')[0].address;
-      const datagram = {
-        protocol: 'udp',
-        host: host.clusterIP,
-        port: Number(udp.slice(udp.lastIndexOf(':') + 1)),
-        request: `echo ${LARGE_DATAGRAM}`,
-      } as const;
+      const datagram = largeDatagramTo(udp);
       const echoed = await dialFrom(client, from.ip, datagram, ECHO_TRIES, HOST_PORT);
       expect(
         [http.answers, echoed.answers],
