@@ -18,7 +18,11 @@ corednsbin=$bin/coredns-$coredns/coredns
 # MetalLB (the LoadBalancer implementation of the clusters we make) likewise, when setup built it.
 metallb=$(version metallb); metallbdir=$bin/metallb-$metallb
 [ -f "$metallbdir/.done" ] || metallbdir=
-key=$(cat "$0" "$here/versions.json" "$agnhost" ${corednsbin:+"$corednsbin"} ${metallbdir:+"$metallbdir/controller" "$metallbdir/speaker"} \
+# porter's https certificate and key, as upstream's agnhost image carries them (/localhost.crt, /localhost.key;
+# the suites set CERT_FILE and KEY_FILE to them), from the pinned source tree in the module cache.
+upstream=$(cd "$SVC_CACHE/build/k8s-$k8s" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)
+porter_crt=$upstream/test/images/agnhost/porter/localhost.crt porter_key=$upstream/test/images/agnhost/porter/localhost.key
+key=$(cat "$0" "$here/versions.json" "$agnhost" "$porter_crt" "$porter_key" ${corednsbin:+"$corednsbin"} ${metallbdir:+"$metallbdir/controller" "$metallbdir/speaker"} \
   "$svcprobe" "$mkimage" "$busybox" | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
@@ -31,7 +35,7 @@ repo=localhost/svc-conformance
 say "images: pause, agnhost, client${corednsbin:+, coredns}"
 "$mkimage" --tag "$repo/pause:$k8s" --out "$out/pause.tar" --entrypoint '["/agnhost","pause"]' "$agnhost:/agnhost"
 "$mkimage" --tag "$repo/agnhost:$k8s" --out "$out/agnhost.tar" --entrypoint '["/agnhost"]' "${links[@]}" \
-  "$agnhost:/agnhost" "$busybox:/bin/busybox"
+  "$agnhost:/agnhost" "$busybox:/bin/busybox" "$porter_crt:/localhost.crt" "$porter_key:/localhost.key"
 "$mkimage" --tag "$repo/client:$k8s" --out "$out/client.tar" --entrypoint '["/svcprobe","idle"]' "${links[@]}" \
   "$svcprobe:/svcprobe" "$busybox:/bin/busybox"
 if [ -n "$corednsbin" ]; then

@@ -64,7 +64,32 @@ export async function recordWatch<T extends k8s.KubernetesObject>(
   };
 }
 
-/** agnhost porter with --json-response on PORTER_PORTS: `{"Method":"GET","Body":"foo"}` on 8080. */
+/**
+ * Upstream's proxy test (proxy.go:100) on porter without --json-response: its ports moved above 1024
+ * (the pods run as nobody), its bodies as they are. The first is the pod's first declared port, the one
+ * `pods/NAME/proxy` reaches when the URL names none (upstream's 80); the HTML bodies' links are what the
+ * API server rewrites under the proxy path. `name`d ports are declared on the container under that name.
+ */
+export const PROXY_PLAIN_PORTS = [
+  { port: 9080, body: '<a href="/rewriteme">test</a>' },
+  { port: 1080, body: '<a href="/rewriteme">test</a>' },
+  { name: 'plaindest1', port: 9160, body: 'foo' },
+  { name: 'plaindest2', port: 9162, body: 'bar' },
+] as const;
+/** The TLS ports (SERVE_TLS_PORT_N, upstream's 443, 460, 462), served with upstream's localhost certificate. */
+export const PROXY_TLS_PORTS = [
+  { port: 9443, body: '<a href="/tlsrewriteme">test</a>' },
+  { name: 'tlsdest1', port: 9460, body: 'tls baz' },
+  { name: 'tlsdest2', port: 9462, body: 'tls qux' },
+] as const;
+/** Where our agnhost image carries upstream's porter certificate and key (setup/build-images.sh). */
+export const PORTER_CERT = { cert: '/localhost.crt', key: '/localhost.key' } as const;
+
+/**
+ * agnhost porter in two containers sharing the pod's network: `porter` with --json-response on
+ * PORTER_PORTS (`{"Method":"GET","Body":"foo"}` on 8080), and `porter-plain` first (its first port is
+ * the pod's) serving PROXY_PLAIN_PORTS and, over TLS, PROXY_TLS_PORTS as bare bodies.
+ */
 export function porterPod(
   cluster: Cluster,
   namespace: string,
@@ -79,6 +104,27 @@ export function porterPod(
       securityContext: RESTRICTED_POD,
       terminationGracePeriodSeconds: 1,
       containers: [
+        {
+          name: 'porter-plain',
+          image: cluster.settings.images.agnhost,
+          imagePullPolicy: 'IfNotPresent',
+          securityContext: RESTRICTED_CONTAINER,
+          args: ['porter'],
+          env: [
+            ...PROXY_PLAIN_PORTS.map((p) => ({ name: `SERVE_PORT_${p.port}`, value: p.body })),
+            ...PROXY_TLS_PORTS.map((p) => ({ name: `SERVE_TLS_PORT_${p.port}`, value: p.body })),
+            { name: 'CERT_FILE', value: PORTER_CERT.cert },
+            { name: 'KEY_FILE', value: PORTER_CERT.key },
+          ],
+          // Upstream declares 80, dest1, dest2, tlsdest1 and tlsdest2; 1080 and 443 are served, not declared.
+          ports: [
+            PROXY_PLAIN_PORTS[0],
+            PROXY_PLAIN_PORTS[2],
+            PROXY_PLAIN_PORTS[3],
+            PROXY_TLS_PORTS[1],
+            PROXY_TLS_PORTS[2],
+          ].map((p) => ({ ...('name' in p ? { name: p.name } : {}), containerPort: p.port, protocol: 'TCP' })),
+        },
         {
           name: 'porter',
           image: cluster.settings.images.agnhost,
@@ -116,10 +162,43 @@ export async function proxyRequest(
   path: string,
   method: HttpMethod,
 ): Promise<ProxyAnswer> {
+  const answer = await apiRequest(
+    cluster,
+    `/api/v1/namespaces/${namespace}/${resource}/proxy${path}`,
+    method,
+    cluster.settings.timeouts.probe * 3,
+  );
+  if (answer.error !== undefined) return { method, url: answer.url, status: 0, error: answer.error };
+  let json: ProxyAnswer['json'];
+  try {
+    json = answer.text ? (JSON.parse(answer.text) as ProxyAnswer['json']) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { method, url: answer.url, status: answer.status, json, error: json ? undefined : answer.text.slice(0, 200) };
+}
+
+/** One answer of the API server to `path`: its status and body as text, or the error that stopped it. */
+export interface ApiAnswer {
+  url: string;
+  status: number;
+  text: string;
+  ms: number;
+  error?: string;
+}
+
+/** `method` on the API server's `path` (kept as given, trailing slash and all) with the kubeconfig's credentials. */
+export async function apiRequest(
+  cluster: Cluster,
+  path: string,
+  method: string,
+  timeoutMs: number,
+): Promise<ApiAnswer> {
   const server = cluster.kube.config.getCurrentCluster()!.server.replace(/\/$/, '');
-  const url = `${server}/api/v1/namespaces/${namespace}/${resource}/proxy${path}`;
-  const options: RequestOptions = { method, timeout: cluster.settings.timeouts.probe * 3 };
+  const url = `${server}${path}`;
+  const options: RequestOptions = { method, timeout: timeoutMs };
   await cluster.kube.config.applyToHTTPSOptions(options);
+  const start = Date.now();
   try {
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(url, options, (res) => {
@@ -128,20 +207,74 @@ export async function proxyRequest(
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeout} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end();
     });
-    let json: ProxyAnswer['json'];
-    try {
-      json = text ? (JSON.parse(text) as ProxyAnswer['json']) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { method, url, status, json, error: json ? undefined : text.slice(0, 200) };
+    return { url, status, text, ms: Date.now() - start };
   } catch (error) {
-    return { method, url, status: 0, error: error instanceof Error ? error.message : String(error) };
+    return {
+      url,
+      status: 0,
+      text: '',
+      ms: Date.now() - start,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
+}
+
+/** One URL of upstream's proxy test: the API path (ending in /proxy/) and the body it must answer. */
+export interface ProxyCase {
+  path: string;
+  body: string;
+}
+
+/**
+ * Upstream's table (proxy.go:100) for the Service `service` (ports portname1 → plaindest1, portname2 →
+ * 9162, tlsportname1 → tlsdest1, tlsportname2 → 9462) and the porter pod `pod`: the Service by port
+ * name, bare and with http:/https:; the pod with no port (its first), by number, bare and with
+ * http:/https:. The pod's HTML comes back with its link rewritten under the URL's own proxy path.
+ */
+export function proxyCases(namespace: string, service: string, pod: string): ProxyCase[] {
+  const join = (scheme: string, name: string, port: string) =>
+    scheme ? `${scheme}:${name}:${port}` : port ? `${name}:${port}` : name;
+  const svc = (scheme: string, port: string) =>
+    `/api/v1/namespaces/${namespace}/services/${join(scheme, service, port)}/proxy`;
+  const podUrl = (scheme: string, port: string) =>
+    `/api/v1/namespaces/${namespace}/pods/${join(scheme, pod, port)}/proxy`;
+  const rewritten = (base: string, body: string) => body.replace('href="/', `href="${base}/`);
+  const [first, second, plain1, plain2] = PROXY_PLAIN_PORTS;
+  const [tlsRoot, tls1, tls2] = PROXY_TLS_PORTS;
+  const cases: ProxyCase[] = [
+    { path: svc('', 'portname1'), body: plain1.body },
+    { path: svc('http', 'portname1'), body: plain1.body },
+    { path: svc('', 'portname2'), body: plain2.body },
+    { path: svc('http', 'portname2'), body: plain2.body },
+    { path: svc('https', 'tlsportname1'), body: tls1.body },
+    { path: svc('https', 'tlsportname2'), body: tls2.body },
+    { path: podUrl('', ''), body: rewritten(podUrl('', ''), first.body) },
+    { path: podUrl('', `${second.port}`), body: rewritten(podUrl('', `${second.port}`), second.body) },
+    { path: podUrl('http', `${second.port}`), body: rewritten(podUrl('http', `${second.port}`), second.body) },
+    { path: podUrl('', `${plain1.port}`), body: plain1.body },
+    { path: podUrl('http', `${plain1.port}`), body: plain1.body },
+    { path: podUrl('', `${plain2.port}`), body: plain2.body },
+    { path: podUrl('http', `${plain2.port}`), body: plain2.body },
+    { path: podUrl('https', `${tlsRoot.port}`), body: rewritten(podUrl('https', `${tlsRoot.port}`), tlsRoot.body) },
+    { path: podUrl('https', `${tls1.port}`), body: tls1.body },
+    { path: podUrl('https', `${tls2.port}`), body: tls2.body },
+  ];
+  return cases.map((c) => ({ path: `${c.path}/`, body: c.body }));
+}
+
+/** What is wrong with one GET of a proxy case ('' when nothing): not 200, another body, or slower than `maxMs`. */
+export function proxyCaseProblem(c: ProxyCase, answer: ApiAnswer, maxMs: number): string {
+  if (answer.error !== undefined) return `${c.path}: ${answer.error}`;
+  const problems: string[] = [];
+  if (answer.status !== 200) problems.push(`status ${answer.status}`);
+  if (answer.text !== c.body)
+    problems.push(`answered ${JSON.stringify(answer.text.slice(0, 200))}, not ${JSON.stringify(c.body)}`);
+  if (answer.ms > maxMs) problems.push(`took ${answer.ms} ms > ${maxMs} ms`);
+  return problems.length ? `${c.path}: ${problems.join('; ')}` : '';
 }
 
 /**
