@@ -155,6 +155,16 @@ describe('verdict', () => {
     });
   });
 
+  it('names a Service without selector or endpoints, not one whose EndpointSlices are made by hand', () => {
+    const selectorless = (e: Evidence) => (
+      (e.serviceSpec = { clusterIP: '10.96.0.50' }),
+      (e.pods = []),
+      (e.selectorExplanation = 'Service ns/hostnames has no selector: its Endpoints are managed by hand')
+    );
+    expect(judge((e) => (selectorless(e), (e.endpoints = []), (e.slices = []))).section).toBe('endpoints');
+    expect(judge(selectorless).cause).not.toContain('has no selector');
+  });
+
   it('names a wrong targetPort before looking at kube-proxy', () => {
     const v = judge(
       (e) => ((e.definitionProblems = ['no container declares port 9377']), (e.nodes[0].kubeProxy!.running = false)),

@@ -55,7 +55,9 @@ export function verdict(
       "remove that rule, or move it after the jump to KUBE-FORWARD (kube-proxy's ct state INVALID drop); a host firewall or hardening script that accepts INVALID must not come first in FORWARD",
     );
   if (!ev.found) return say('exists', `Service ${id} does not exist`);
-  if (ev.selectorExplanation && ev.pods.length === 0) return say('endpoints', ev.selectorExplanation);
+  // A Service without a selector whose endpoints someone lists (EndpointSlices made by hand) is no fault.
+  const handListed = !Object.keys(ev.serviceSpec?.selector ?? {}).length && ev.slices.length + ev.endpoints.length > 0;
+  if (ev.selectorExplanation && ev.pods.length === 0 && !handListed) return say('endpoints', ev.selectorExplanation);
   if (ev.pods.length > 0 && unready.length === ev.pods.length)
     return say('pods', `no pod of ${id} is Ready: ${unready.map((p) => p.summary).join('; ')}`);
 
