@@ -1,25 +1,38 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { acceptsBefore, findingFamilies, findingMatches, iptablesFirewall, nftFirewall } from './firewall.js';
+import {
+  acceptsBefore,
+  findingFamilies,
+  findingMatches,
+  iptablesFirewall,
+  nftFirewall,
+  type FirewallFinding,
+} from './firewall.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 // The ranges of the local cluster the firewall fixtures were recorded on.
 const ranges = { podCIDRs: ['10.236.0.0/16'], serviceCIDRs: ['10.116.0.0/16'] };
+/** What a FORWARD chain's DROP policy is found as (Docker sets it). */
+const forwardPolicyDrop = (
+  family: FirewallFinding['family'],
+  more: Partial<FirewallFinding> = {},
+): FirewallFinding => ({
+  family,
+  table: 'filter',
+  chain: 'FORWARD',
+  hook: 'forward',
+  kind: 'policy',
+  verdict: 'drop',
+  text: 'policy DROP',
+  affectsCluster: true,
+  acceptedFirst: false,
+  ...more,
+});
 
 describe('iptablesFirewall', () => {
   it("finds Docker's FORWARD DROP, an admin's REJECT, a user chain's drop and the raw table's drops, not kube-proxy's", () => {
     expect(iptablesFirewall(fixture('iptables-save.firewall.txt'), ranges)).toEqual([
-      {
-        family: 'iptables',
-        table: 'filter',
-        chain: 'FORWARD',
-        hook: 'forward',
-        kind: 'policy',
-        verdict: 'drop',
-        text: 'policy DROP',
-        affectsCluster: true,
-        acceptedFirst: false,
-      },
+      forwardPolicyDrop('iptables'),
       {
         family: 'iptables',
         table: 'filter',
@@ -93,17 +106,7 @@ describe('iptablesFirewall', () => {
 
   it('marks a FORWARD DROP policy accepted first when DOCKER-USER accepts the pod range', () => {
     expect(iptablesFirewall(fixture('iptables-save.accepted.txt'), ranges)).toEqual([
-      {
-        family: 'iptables',
-        table: 'filter',
-        chain: 'FORWARD',
-        hook: 'forward',
-        kind: 'policy',
-        verdict: 'drop',
-        text: 'policy DROP',
-        affectsCluster: true,
-        acceptedFirst: true,
-      },
+      forwardPolicyDrop('iptables', { acceptedFirst: true }),
     ]);
   });
 
@@ -309,19 +312,7 @@ describe('iptablesFirewall on ip6tables-save (recorded: dual-stack node with IPv
 
   it("finds the IPv6 FORWARD policy DROP as ip6tables', of IPv6 only, and not kube-proxy's own rules", () => {
     const findings = iptablesFirewall(fixture('ip6tables-save.forward-drop.txt'), dual, 'ip6tables');
-    expect(findings).toEqual([
-      {
-        family: 'ip6tables',
-        table: 'filter',
-        chain: 'FORWARD',
-        hook: 'forward',
-        kind: 'policy',
-        verdict: 'drop',
-        text: 'policy DROP',
-        affectsCluster: true,
-        acceptedFirst: false,
-      },
-    ]);
+    expect(findings).toEqual([forwardPolicyDrop('ip6tables')]);
     expect(findingFamilies(findings[0])).toEqual([6]);
     expect(iptablesFirewall(fixture('iptables-save.invalid-accepted.txt'), dual)).toEqual([]);
   });
