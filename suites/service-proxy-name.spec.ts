@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { because } from '../helpers/diagnose/guide.js';
 import { section } from '../helpers/diagnose/sections.js';
 import { setServiceLabels } from '../helpers/kube/service-labels.js';
+import { probeUntil } from '../helpers/kube/probe-until.js';
 import { nodeAccessSkipReason } from '../helpers/node/run-on-node.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
@@ -163,7 +164,13 @@ describe(optOut.title, () => {
     const before = await everyClient((c) => roundRobin(c, url, want));
     await setServiceLabels(cluster.kube, ns, svc.name, { [key]: value });
     const silent = await everyClient((c) => waitUntilSilent(cluster, c, url));
-    const rules = await rulesPerNode(cluster, svc.clusterIP);
+    // Silence is the clients' node's kube-proxy; every other node's removes its rules in its own sync.
+    const rules = await probeUntil(
+      `no node's rules naming ${svc.clusterIP}`,
+      cluster.settings.timeouts.serviceSync,
+      () => rulesPerNode(cluster, svc.clusterIP),
+      (found) => Object.keys(found).length === 0,
+    );
     await setServiceLabels(cluster.kube, ns, svc.name, { [key]: null });
     const back = await scaleBackends(cluster, app, pods.length, [svc.service]);
     const after = await everyClient((c) => roundRobin(c, url, want));
