@@ -186,18 +186,23 @@ export async function retargetUnderFlow(
   const answeredOn = async (port: number) =>
     (await flow.reaches(pod.name)) &&
     (await flow.entries()).some(({ entry }) => entry.reply.src === pod.ip && entry.reply.sport === port);
-  if (!(await answeredOn(from)))
+  // At every sync, kube-proxy deletes the UDP entries to a NodePort whose reply comes from no endpoint. The
+  // client's node only forwards the flow to the server's node (flannel masquerades it to a random port), so
+  // its entry, the one that leads to the server node's, goes whenever its kube-proxy syncs for any Service,
+  // and the next datagram makes it again: the flow is read until one datagram and its entries agree.
+  const answeredWithin = (port: number) =>
+    waitFor(
+      `the flow from port ${flow.localPort} answered on ${pod.name}:${port}`,
+      cluster.settings.timeouts.serviceSync,
+      async () => ({ done: await answeredOn(port), seen: await flow.story(), value: true }),
+    ).catch(() => false);
+  if (!(await answeredWithin(from)))
     return [`the flow never reached ${pod.name} on its target port ${from}: ${await flow.story()}`];
   await retarget(cluster, namespace, service.name, to);
   await waitForEndpoint(cluster, namespace, service.name, `${pod.name} listed on port ${to}`, (e) =>
     e.some((a) => a.podName === pod.name && a.port === to),
   );
-  const moved = await waitFor(
-    `the flow from port ${flow.localPort} answered on ${pod.name}:${to}`,
-    cluster.settings.timeouts.serviceSync,
-    async () => ({ done: await answeredOn(to), seen: await flow.story(), value: true }),
-  ).catch(() => false);
-  if (!moved)
+  if (!(await answeredWithin(to)))
     return [
       `the Service's targetPort moved from ${from} to ${to}, but the flow still is not answered on ${to}: ${await flow.story()}`,
     ];
