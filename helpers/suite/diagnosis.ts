@@ -33,9 +33,13 @@ export function useDiagnosis(namespace: string, ...services: string[]): void {
       const projectSection = typeof own === 'object' ? own : undefined;
       const lines = await Promise.all(services.map((name) => extraEvidence(projectSection, namespace, name)));
       const theirs = evidence.map((ev, i) => projectSection && sectionVerdict(projectSection, ev, lines[i]));
+      // A spec makes most of its Services in its checks, so a focused run leaves some unmade: one that does not
+      // exist names the cause only when none of the spec's Services does.
+      const judged = evidence.some((ev) => ev.found) ? evidence.filter((ev) => ev.found) : evidence;
       const verdictFor = (failedChecks: string[]) => {
-        const guide = evidence.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, own, failedChecks));
-        return theirs.find(Boolean) ?? guide.find((v) => !v.nothingFound) ?? guide[0];
+        const guide = judged.map((ev) => verdict(ev, cluster.capabilities.dnsIP, cluster.domain, own, failedChecks));
+        const sections = theirs.find((v, i) => v && judged.includes(evidence[i]));
+        return sections ?? guide.find((v) => !v.nothingFound) ?? guide[0];
       };
       return { evidence, lines, verdictFor };
     })().catch(() => undefined));
