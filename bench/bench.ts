@@ -14,14 +14,15 @@
 //   scale: 100, 1,000, 5,000 Services in iptables and nftables mode (scale-curve.ts)
 //                                                  goal: 1,000 Services, p99 create → programmed < 5 s
 // `npm run bench -- --only scale` (or `--only upstream`, `--only speed`: the cluster, suite, quick
-// and memory figures) runs that part alone, keeping bench.json's other figures.
+// and memory figures) runs that part alone, keeping bench.json's other figures. `--procs 8,4` times
+// upstream at those ginkgo process counts only (default 8,4,2,1; 1 is upstream serial, hours long).
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalProvider } from '../helpers/cluster/local.js';
 import { cgroupMemoryBytes } from '../helpers/cluster/local/daemons.js';
-import { CGROUP_PARENT } from '../helpers/cluster/local/layout.js';
+import { CGROUP_PARENT, clusterLayout } from '../helpers/cluster/local/layout.js';
 import { repoRoot, versions } from '../helpers/config.js';
 import { phaseBreakdown, readPhases } from '../helpers/host/phases.js';
 import { run } from '../helpers/host/run.js';
@@ -35,7 +36,7 @@ import { childEnv, readSettings } from '../helpers/settings.js';
 import { startClientPod } from '../helpers/workloads/client-pod.js';
 import { deployHostnames } from '../helpers/workloads/hostnames.js';
 import { burstSize, roundRobin } from '../helpers/workloads/round-robin.js';
-import { prepareUpstream, sideBySide } from './upstream-e2e.js';
+import { prepareUpstream, RACE_PROCS, RACE_SHAPE, sideBySide } from './upstream-e2e.js';
 import { scaleCurve } from './scale-curve.js';
 import { hostPort } from '../helpers/address.js';
 
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     console.error(`bench: --only takes "scale", "upstream" or "speed", not "${only}"`);
     process.exit(2);
   }
+  const procs = readProcs();
   if (only) {
     // One part alone; the other figures of bench.json are kept.
     const file = join(resultsDir, 'bench.json');
@@ -72,15 +74,16 @@ async function main(): Promise<void> {
       only === 'scale'
         ? { scaleCurve: await scaleCurve(settings) }
         : only === 'upstream'
-          ? { upstreamSideBySide: await upstreamAlone(new LocalProvider(settings)) }
-          : await speed(new LocalProvider(settings), false);
+          ? { upstreamSideBySide: await upstreamAlone(new LocalProvider(settings), procs) }
+          : await speed(new LocalProvider(settings));
     Object.assign(figures, part);
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(JSON.stringify(part, null, 2));
     return;
   }
-  const figures = await speed(new LocalProvider(settings), true);
+  const figures = await speed(new LocalProvider(settings));
+  figures.upstreamSideBySide = await upstreamAlone(new LocalProvider(settings), procs);
   figures.iptablesSaveParse100k = { ...parse100k(), targetSeconds: 0.5 };
   figures.scaleCurve = await scaleCurve(settings);
 
@@ -91,8 +94,23 @@ async function main(): Promise<void> {
   console.log(`written to ${file}`);
 }
 
-/** Cluster up and down, then the runs on a warm cluster (with the upstream side-by-side when `upstream`). */
-async function speed(local: LocalProvider, upstream: boolean): Promise<Record<string, unknown>> {
+/** The ginkgo process counts of `--procs 8,4,...` (each 1 to 16), or the default. */
+function readProcs(): number[] {
+  const at = process.argv.indexOf('--procs');
+  if (at === -1) return RACE_PROCS;
+  const value = process.argv[at + 1] ?? '';
+  const procs = value.split(',').map(Number);
+  if (!/^\d+(,\d+)*$/.test(value) || procs.some((p) => p < 1 || p > 16)) {
+    console.error(
+      `bench: --procs takes ginkgo process counts from 1 to 16, comma-separated (1 is upstream serial), not "${value}"`,
+    );
+    process.exit(2);
+  }
+  return procs;
+}
+
+/** Cluster up and down, then the runs on a warm cluster. */
+async function speed(local: LocalProvider): Promise<Record<string, unknown>> {
   const figures: Record<string, unknown> = { date: new Date().toISOString(), kubernetes: versions.kubernetes };
   await local.down(NAME);
 
@@ -124,16 +142,15 @@ async function speed(local: LocalProvider, upstream: boolean): Promise<Record<st
     best: +Math.min(...downs).toFixed(1),
     target: 10,
   };
-  Object.assign(figures, await onWarmCluster(local, upstream));
+  Object.assign(figures, await onWarmCluster(local));
   return figures;
 }
 
 /**
  * On one kept 1-node cluster: the full suite twice (the first run warms it, the second is
- * timed, with the run's peak memory), the quick preset, round-robin over 50 endpoints, and
- * the upstream e2e side-by-side.
+ * timed, with the run's peak memory), the quick preset and round-robin over 50 endpoints.
  */
-async function onWarmCluster(local: LocalProvider, upstream: boolean): Promise<Record<string, unknown>> {
+async function onWarmCluster(local: LocalProvider): Promise<Record<string, unknown>> {
   const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
   const cli = join(repoRoot, 'bin', 'svc-conformance.js');
   const suite = (args: string[] = [], extraEnv: Record<string, string> = {}) =>
@@ -200,23 +217,21 @@ async function onWarmCluster(local: LocalProvider, upstream: boolean): Promise<R
     // Where the slowest quick run's time went, and how busy the machine was meanwhile.
     figures.quickPhases = { ...slowest.phases, cpu: slowest.cpu };
     figures.roundRobin50 = await roundRobin50(handle);
-    if (upstream) {
-      const binary = await prepareUpstream(NAME, 1);
-      figures.upstreamSideBySide = await sideBySide(binary, handle.kubeconfig, env, () => settled(handle));
-    }
   } finally {
     await local.down(NAME);
   }
   return figures;
 }
 
-/** The upstream side-by-side alone, on the same kind of warm 1-node cluster as the whole bench uses. */
-async function upstreamAlone(local: LocalProvider): Promise<unknown> {
+/** The upstream side-by-side, on a cluster of its own shape (RACE_SHAPE: where every covered test can run). */
+async function upstreamAlone(local: LocalProvider, procs: number[]): Promise<unknown> {
   const env = childEnv({ SVC_CLUSTER_NAME: NAME, SVC_KEEP_CLUSTER: '1', SVC_RESULTS: join(resultsDir, 'bench-run') });
   try {
-    const handle = await local.up({ name: NAME, nodes: 1 });
-    const binary = await prepareUpstream(NAME, 1);
-    return await sideBySide(binary, handle.kubeconfig, env, () => settled(handle));
+    await local.down(NAME);
+    const handle = await local.up({ name: NAME, ...RACE_SHAPE });
+    const binary = await prepareUpstream(NAME, RACE_SHAPE.nodes);
+    const fabricNetns = clusterLayout(NAME, RACE_SHAPE.nodes, settings).fabricNetns;
+    return await sideBySide(binary, { kubeconfig: handle.kubeconfig, fabricNetns }, env, () => settled(handle), procs);
   } finally {
     await local.down(NAME);
   }

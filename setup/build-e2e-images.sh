@@ -6,7 +6,9 @@
 #                    EXPOSE 80 8080 8081 9376 5000, /localhost.crt and /localhost.key (porter's
 #                    https certificate), /uploads, /agnhost-2, user-defined-in-image (1000) in
 #                    group-defined-in-image (50000), with home and shadow entry as busybox adduser
-#                    writes them; bind tools, curl, netcat, iproute2, iperf (+ /usr/local/bin/iperf), bash
+#                    writes them; bind tools, curl, netcat, iproute2, iperf (+ /usr/local/bin/iperf), bash;
+#                    /coredns (upstream downloads release 1.6.2; here the pinned CoreDNS build of setup,
+#                    which has the hosts and log plugins "DNS should support configurable pod resolv.conf" uses)
 #   jessie-dnsutils  test/images/jessie-dnsutils/Dockerfile: no ENTRYPOINT, CMD ["bash"] (its
 #                    base's), dnsutils, /fixup-apt-list.sh
 #   pause            build/pause/Dockerfile: /pause built from build/pause/linux/pause.c, USER
@@ -28,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 k8s=$(version kubernetes)
 bin=$SVC_CACHE/bin; out=$SVC_CACHE/images-e2e
-agnhost=$bin/k8s-$k8s/agnhost; mkimage=${MKIMAGE:-$bin/mkimage}
+agnhost=$bin/k8s-$k8s/agnhost; coredns=$bin/coredns-$(version coredns)/coredns; mkimage=${MKIMAGE:-$bin/mkimage}
 packages=bind9-dnsutils,curl,netcat-openbsd,iproute2,iperf,wget,bash
 # Keyed by the package list: a changed list is a new root filesystem.
 rootfs=$SVC_CACHE/rootfs/e2e-bookworm-$(printf '%s' "$packages" | sha256sum | cut -c1-8)
@@ -55,8 +57,9 @@ if [ ! -f "$rootfs/.done" ]; then
 fi
 command -v gcc >/dev/null || { say "installing gcc (upstream's pause is a static C program)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc libc6-dev >/dev/null; }
 
+[ -x "$coredns" ] || bash "$here/build-go.sh" coredns
 pause_src=$upstream/build/pause/linux/pause.c
-key=$(cat "$0" "$agnhost" "$mkimage" "$rootfs/.done" "$pause_src" "$upstream/test/images/agnhost/porter/localhost.crt" "$regression_src"/*.go | sha256sum | cut -c1-16)
+key=$(cat "$0" "$agnhost" "$coredns" "$mkimage" "$rootfs/.done" "$pause_src" "$upstream/test/images/agnhost/porter/localhost.crt" "$regression_src"/*.go | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ]; then say "e2e images: cached"; exit 0; fi
 mkdir -p "$out"; rm -f "$out/.key"
 say "e2e images: $agnhost_tag, $pause_tag, $dnsutils_tag, $busybox_tag, $iptables_tag, $regression_tag"
@@ -82,6 +85,7 @@ tar -C "$work" -rf "$work/dnsutils.tar" fixup-apt-list.sh
 # entry per path, so no runtime has to pick between duplicates).
 extra=$work/agnhost; mkdir -p "$extra/etc" "$extra/uploads" "$extra/usr/local/bin" "$extra/home/user-defined-in-image"
 install -m 0755 "$agnhost" "$extra/agnhost"; ln -s agnhost "$extra/agnhost-2"
+install -m 0755 "$coredns" "$extra/coredns"
 install -m 0644 "$upstream/test/images/agnhost/porter/localhost.crt" "$extra/localhost.crt"
 install -m 0644 "$upstream/test/images/agnhost/porter/localhost.key" "$extra/localhost.key"
 ln -s /usr/bin/iperf "$extra/usr/local/bin/iperf"
@@ -93,7 +97,7 @@ echo "user-defined-in-image:!:$(( $(date +%s) / 86400 )):0:99999:7:::" >> "$extr
 chmod 0640 "$extra/etc/shadow"
 tar -C "$rootfs" "${exclude[@]}" --exclude=./etc/passwd --exclude=./etc/group --exclude=./etc/shadow \
   -cf "$work/agnhost.tar" .
-tar -C "$extra" -rf "$work/agnhost.tar" agnhost agnhost-2 localhost.crt localhost.key uploads \
+tar -C "$extra" -rf "$work/agnhost.tar" agnhost agnhost-2 coredns localhost.crt localhost.key uploads \
   usr/local/bin/iperf home/user-defined-in-image etc/passwd etc/group etc/shadow
 "$mkimage" --tag "$agnhost_tag" --out "$out/agnhost.tar" --layer-tar "$work/agnhost.tar" --env "$docker_path" \
   --entrypoint '["/agnhost"]' --cmd '["pause"]' \
