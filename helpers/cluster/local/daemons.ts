@@ -123,6 +123,12 @@ export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<v
 }
 
 /** Live processes below a cgroup dir; zombies are dead already (this machine's init reaps them late). */
+/** The running processes in a cgroup tree of the pids controller (none when it does not exist). */
+export function cgroupProcs(path: string): number[] {
+  const dir = join(CGROUP_FS, 'pids', path);
+  return existsSync(dir) ? procsBelow(dir) : [];
+}
+
 function procsBelow(dir: string): number[] {
   const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8')
     .split('\n')

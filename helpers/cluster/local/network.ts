@@ -16,7 +16,15 @@ import { dirname, join } from 'node:path';
 import { run } from '../../host/run.js';
 import { parseAddressRange, rangesOverlap } from '../../parse/cidr.js';
 import { FLANNEL_VXLAN_PORT } from './flannel.js';
-import { GUARD_TARGETS, GUARD_TARGETS_6, RUN_ROOT, type ClusterLayout, type FamilyNet } from './layout.js';
+import { cgroupProcs } from './daemons.js';
+import {
+  CGROUP_PARENT,
+  GUARD_TARGETS,
+  GUARD_TARGETS_6,
+  RUN_ROOT,
+  type ClusterLayout,
+  type FamilyNet,
+} from './layout.js';
 
 const ip = (...args: string[]) => run('ip', args);
 const inNetns = (netns: string, ...cmd: string[]) =>
@@ -270,12 +278,29 @@ async function refuseOverlaps(layout: ClusterLayout): Promise<void> {
       continue;
     const dst = route.dst.includes('/') ? route.dst : `${route.dst}/${route.dst.includes(':') ? 128 : 32}`;
     const clash = ranges.find((r) => cidrsOverlap(r, dst));
-    if (clash) {
-      throw new Error(
-        `this machine already routes ${route.dst}${route.dev ? ` via ${route.dev}` : ''}, which overlaps the local cluster's ${clash}; set SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE / SVC_LB_IP_RANGE to free ranges`,
-      );
-    }
+    if (clash) throw new Error(overlapMessage(route, clash));
   }
+}
+
+const FREE_RANGES = 'SVC_NODE_SUBNET / SVC_POD_CIDR / SVC_SERVICE_CIDR / SVC_EXTERNAL_IP_RANGE / SVC_LB_IP_RANGE';
+
+/**
+ * Why a route clashes, and what to do. A route through another local cluster's host link (svc<name>-h)
+ * names that cluster: one whose processes are all gone (its run was killed) is left-over state that
+ * `cluster down` removes; one still running is in use, and this cluster needs ranges of its own.
+ */
+export function overlapMessage(
+  route: { dst: string; dev?: string },
+  clash: string,
+  running: (cluster: string) => boolean = (cluster) => cgroupProcs(`/${CGROUP_PARENT}/${cluster}`).length > 0,
+): string {
+  const via = `${route.dst}${route.dev ? ` via ${route.dev}` : ''}`;
+  const owner = /^svc([a-z][a-z0-9]{0,7})-h$/.exec(route.dev ?? '')?.[1];
+  if (owner && !running(owner))
+    return `local cluster "${owner}" was left behind by a run that no longer runs (none of its processes is alive), and its ${via} overlaps this cluster's ${clash}; remove it with \`svc-conformance cluster down --name ${owner}\`, or set ${FREE_RANGES} to free ranges`;
+  if (owner)
+    return `local cluster "${owner}" is running on ${via}, which overlaps this cluster's ${clash}; set ${FREE_RANGES} to free ranges for this one, or take that one down with \`svc-conformance cluster down --name ${owner}\``;
+  return `this machine already routes ${via}, which overlaps the local cluster's ${clash}; set ${FREE_RANGES} to free ranges`;
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {
