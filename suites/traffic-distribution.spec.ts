@@ -7,10 +7,12 @@
 // A failure usually means: the EndpointSlice controller writes no hints, or kube-proxy ignores them (every
 // endpoint answers) or keeps routing to an endpoint that is gone.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isDeepStrictEqual } from 'node:util';
 import { hostPort } from '../helpers/address.js';
 import { because } from '../helpers/diagnose/guide.js';
 import { useDiagnosis } from '../helpers/suite/diagnosis.js';
 import { useCluster, useNamespace } from '../helpers/suite/fixtures.js';
+import { probeUntil } from '../helpers/kube/probe-until.js';
 import { waitFor } from '../helpers/kube/wait.js';
 import { startClientPod, type ClientPod } from '../helpers/workloads/client-pod.js';
 import { SERVICE_PORT } from '../helpers/workloads/hostnames.js';
@@ -92,12 +94,19 @@ describe('Beyond the guide: traffic distribution', () => {
     for (const distribution of ['PreferClose', 'Auto', 'PreferSameNode'] as const) {
       // PreferSameNode is refused by minors without it; PreferClose is in every minor we run.
       if (skipReason(distribution)) continue;
-      const hints = await endpointHints(cluster, ns, distribution);
       const want = Object.fromEntries(
         nodes.map((node) => [
           server(node),
           { zones: [zones.get(node)!], nodes: distribution === 'PreferSameNode' ? [node] : [] },
         ]),
+      );
+      // The EndpointSlice controller writes a new Service's slices, and their hints, a moment after the Service:
+      // under a busy run, the Service made last had no slice yet when it was first read.
+      const hints = await probeUntil(
+        `${serviceNameOf(distribution)}'s EndpointSlices hinted`,
+        cluster.settings.timeouts.serviceSync,
+        () => endpointHints(cluster, ns, distribution),
+        (now) => isDeepStrictEqual(now, want),
       );
       expect(
         hints,
