@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalProvider } from '../helpers/cluster/local.js';
 import { cgroupMemoryBytes } from '../helpers/cluster/local/daemons.js';
-import { CGROUP_PARENT, clusterLayout } from '../helpers/cluster/local/layout.js';
+import { CGROUP_PARENT } from '../helpers/cluster/local/layout.js';
 import { repoRoot, versions } from '../helpers/config.js';
 import { phaseBreakdown, readPhases } from '../helpers/host/phases.js';
 import { run } from '../helpers/host/run.js';
@@ -230,8 +230,11 @@ async function upstreamAlone(local: LocalProvider, procs: number[]): Promise<unk
     await local.down(NAME);
     const handle = await local.up({ name: NAME, ...RACE_SHAPE });
     const binary = await prepareUpstream(NAME, RACE_SHAPE.nodes);
-    const fabricNetns = clusterLayout(NAME, RACE_SHAPE.nodes, settings).fabricNetns;
-    return await sideBySide(binary, { kubeconfig: handle.kubeconfig, fabricNetns }, env, () => settled(handle), procs);
+    // Upstream runs where our outside client does (the local cluster's fabric namespace).
+    const outside = handle.external?.shell;
+    if (outside?.via !== 'netns') throw new Error(`local cluster ${NAME} has no outside client namespace`);
+    const where = { kubeconfig: handle.kubeconfig, fabricNetns: outside.netns };
+    return await sideBySide(binary, where, env, () => settled(handle), procs);
   } finally {
     await local.down(NAME);
   }

@@ -157,9 +157,7 @@ export async function sideBySide(
     await settled();
     const started = performance.now();
     await run(
-      'ip',
-      [
-        ...['netns', 'exec', fabricNetns, binary],
+      ...inNetns(inFabric, binary, [
         `--kubeconfig=${kubeconfig}`,
         '--provider=skeleton',
         `--num-nodes=${RACE_SHAPE.nodes}`,
@@ -167,7 +165,7 @@ export async function sideBySide(
         '--ginkgo.no-color',
         `--report-dir=${reportDir}`,
         '--ginkgo.timeout=180m',
-      ],
+      ]),
       {
         allowFailure: true,
         timeoutMs: 11_100_000,
@@ -237,9 +235,7 @@ export async function ginkgoRun(
   const ginkgo = join(dirname(binary), 'ginkgo');
   const started = performance.now();
   const r = await run(
-    where.netns ? 'ip' : ginkgo,
-    [
-      ...(where.netns ? ['netns', 'exec', where.netns, ginkgo] : []),
+    ...inNetns(where, ginkgo, [
       `--procs=${procs}`,
       '--no-color',
       '--timeout=60m',
@@ -251,10 +247,15 @@ export async function ginkgoRun(
       `--ginkgo.focus=${focus}`,
       `--report-dir=${reportDir}`,
       ...(nodes ? [`--num-nodes=${nodes}`] : []),
-    ],
+    ]),
     { allowFailure: true, timeoutMs: 3_900_000, env: { KUBECONFIG: kubeconfig } },
   );
   return { seconds: +((performance.now() - started) / 1000).toFixed(1), exitCode: r.exitCode };
+}
+
+/** `command args`, or `ip netns exec NETNS command args` when `where` names a network namespace. */
+function inNetns(where: { netns?: string }, command: string, args: string[]): [string, string[]] {
+  return where.netns ? ['ip', ['netns', 'exec', where.netns, command, ...args]] : [command, args];
 }
 
 interface UpstreamRun {

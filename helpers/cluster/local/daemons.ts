@@ -103,10 +103,9 @@ function sameCgroup(pid: number): boolean {
 
 /** Kills every process left below a cgroup path (shims, pods) and removes the cgroups. */
 export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<void> {
-  const pidsRoot = join(CGROUP_FS, 'pids', path);
   const deadline = Date.now() + budgetMs;
   for (;;) {
-    const pids = existsSync(pidsRoot) ? procsBelow(pidsRoot) : [];
+    const pids = cgroupProcs(path);
     if (pids.length === 0) break;
     if (Date.now() > deadline)
       throw new Error(`processes ${pids.join(', ')} in cgroup ${path} did not exit after ${budgetMs}ms`);
@@ -122,13 +121,13 @@ export async function killCgroupTree(path: string, budgetMs = 10_000): Promise<v
   for (const hierarchy of cgroupHierarchies()) await removeCgroupDirs(join(hierarchy, path));
 }
 
-/** Live processes below a cgroup dir; zombies are dead already (this machine's init reaps them late). */
 /** The running processes in a cgroup tree of the pids controller (none when it does not exist). */
 export function cgroupProcs(path: string): number[] {
   const dir = join(CGROUP_FS, 'pids', path);
   return existsSync(dir) ? procsBelow(dir) : [];
 }
 
+/** Live processes below a cgroup dir; zombies are dead already (this machine's init reaps them late). */
 function procsBelow(dir: string): number[] {
   const pids = readFileSync(join(dir, 'cgroup.procs'), 'utf8')
     .split('\n')
